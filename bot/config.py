@@ -1,0 +1,316 @@
+"""Settings: read once from the environment (and `.env`), validated, passed down as one object.
+
+Nothing else in the bot reads the environment. Every problem is reported as a one-line
+`ConfigError` naming the variable, so an operator can fix a deploy without reading code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import phonenumbers
+
+MAX_CONCURRENCY_HARD_LIMIT = 2  # Wolkvox refuses a third simultaneous request per token.
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+MaskMode = Literal["always", "shared", "never"]
+AuditPii = Literal["masked", "full"]
+Lang = Literal["es", "en"]
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+    def __init__(self, variable: str, problem: str) -> None:
+        super().__init__(f"{variable}: {problem}")
+        self.variable = variable
+        self.problem = problem
+
+
+class Secret:
+    """A value that must never reach a log, an error or a repr (tokens, signing secrets)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable, non-reversible id: used for store keys and to tell tokens apart in status."""
+        return hashlib.sha256(self._value.encode()).hexdigest()[:12]
+
+    def masked(self) -> str:
+        """What `status` shows: enough to tell tokens apart, too little to use one."""
+        tail = self._value[-4:] if len(self._value) >= 12 else ""
+        return f"…{tail}" if tail else "…"
+
+    def __repr__(self) -> str:
+        return f"Secret({self.masked()})"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Wolkvox
+    wolkvox_server: str = ""
+    wolkvox_tokens: tuple[Secret, ...] = ()
+    wolkvox_base_url: str = ""
+    wolkvox_campaign_id: str = ""
+    max_concurrency: int = 1
+    timeout: float = 55.0
+    queue_timeout: float = 120.0
+    cache_ttl: float = 300.0
+    coalesce: bool = True
+    daily_quota: int | None = None
+    timezone: str = "America/Bogota"
+    phone_region: str = "CO"
+    max_response_bytes: int = 256 * 1024 * 1024
+    # Slack
+    slack_bot_token: Secret | None = None
+    slack_signing_secret: Secret | None = None
+    slack_app_token: Secret | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = 3000
+    lang: Lang = "es"
+    # Trust
+    allowed_users: frozenset[str] = field(default_factory=frozenset)
+    allowed_usergroups: frozenset[str] = field(default_factory=frozenset)
+    allowed_channels: frozenset[str] = field(default_factory=frozenset)
+    user_rate: int = 20
+    mask_phones: MaskMode = "shared"
+    audit_file: str = ""
+    audit_pii: AuditPii = "masked"
+    shutdown_grace: float = 25.0
+    # Scale-out
+    redis_url: Secret | None = None
+
+    @property
+    def base_url(self) -> str:
+        """Where the Wolkvox API lives: the override, else the operation's own host."""
+        if self.wolkvox_base_url:
+            return self.wolkvox_base_url.rstrip("/")
+        return f"https://wv{self.wolkvox_server}.wolkvox.com"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def has_slack_credentials(self) -> bool:
+        return self.slack_bot_token is not None and self.slack_signing_secret is not None
+
+    def secrets(self) -> list[str]:
+        """Every secret value, for the log redaction filter."""
+        values = [t.reveal() for t in self.wolkvox_tokens]
+        for s in (
+            self.slack_bot_token,
+            self.slack_signing_secret,
+            self.slack_app_token,
+            self.redis_url,
+        ):
+            if s is not None:
+                values.append(s.reveal())
+        return [v for v in values if v]
+
+    def require_wolkvox(self) -> None:
+        """Fail with a clear message when a Wolkvox call is about to be made without credentials."""
+        if not self.wolkvox_tokens:
+            raise ConfigError("WOLKVOX_TOKEN", "is not set (or set WOLKVOX_TOKENS for a pool)")
+        if not self.wolkvox_server and not self.wolkvox_base_url:
+            raise ConfigError("WOLKVOX_SERVER", "is not set (or set WOLKVOX_BASE_URL)")
+
+    def require_slack(self) -> None:
+        if self.slack_bot_token is None:
+            raise ConfigError("SLACK_BOT_TOKEN", "is not set")
+        if self.slack_signing_secret is None and self.slack_app_token is None:
+            raise ConfigError("SLACK_SIGNING_SECRET", "is not set")
+
+
+_SERVER_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
+_CAMPAIGN_RE = re.compile(r"^[0-9]{1,12}$")
+_SLACK_ID_RE = re.compile(r"^[A-Z0-9]{2,32}$")
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def text(self, name: str, default: str = "") -> str:
+        return self.env.get(name, default).strip()
+
+    def number(self, name: str, default: float, *, minimum: float, maximum: float) -> float:
+        raw = self.text(name)
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(name, f"must be a number, got {raw!r}") from None
+        if value != value or not minimum <= value <= maximum:
+            raise ConfigError(name, f"must be between {minimum:g} and {maximum:g}, got {raw!r}")
+        return value
+
+    def integer(self, name: str, default: int, *, minimum: int, maximum: int) -> int:
+        raw = self.text(name)
+        if not raw:
+            return default
+        if not re.fullmatch(r"[+-]?\d+", raw):
+            raise ConfigError(name, f"must be a whole number, got {raw!r}")
+        value = int(raw)
+        if not minimum <= value <= maximum:
+            raise ConfigError(name, f"must be between {minimum} and {maximum}, got {value}")
+        return value
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.text(name).lower()
+        if not raw:
+            return default
+        if raw in _TRUE:
+            return True
+        if raw in _FALSE:
+            return False
+        raise ConfigError(name, f"must be true or false, got {raw!r}")
+
+    def choice(self, name: str, default: str, options: tuple[str, ...]) -> str:
+        raw = self.text(name).lower()
+        if not raw:
+            return default
+        if raw not in options:
+            raise ConfigError(name, f"must be one of {', '.join(options)}, got {raw!r}")
+        return raw
+
+    def secret(self, name: str, prefix: str = "") -> Secret | None:
+        raw = self.text(name)
+        if not raw:
+            return None
+        if any(c.isspace() for c in raw):
+            raise ConfigError(name, "must not contain spaces")
+        if prefix and not raw.startswith(prefix):
+            raise ConfigError(name, f"must start with {prefix!r}")
+        return Secret(raw)
+
+    def ids(self, name: str) -> frozenset[str]:
+        items = [p.strip() for p in self.text(name).split(",") if p.strip()]
+        for item in items:
+            if not _SLACK_ID_RE.match(item):
+                raise ConfigError(name, f"{item!r} is not a Slack id (like U0123ABCD)")
+        return frozenset(items)
+
+    def url(self, name: str, default: str = "") -> str:
+        raw = self.text(name)
+        if not raw:
+            return default
+        if not re.match(r"^https?://[^\s/]+", raw):
+            raise ConfigError(name, "must be an http(s) URL")
+        return raw
+
+
+def _tokens(r: _Reader) -> tuple[Secret, ...]:
+    single = r.text("WOLKVOX_TOKEN")
+    pool = r.text("WOLKVOX_TOKENS")
+    if single and pool:
+        raise ConfigError("WOLKVOX_TOKENS", "set either WOLKVOX_TOKEN or WOLKVOX_TOKENS, not both")
+    name = "WOLKVOX_TOKENS" if pool else "WOLKVOX_TOKEN"
+    raw_items = (pool or single).split(",") if (pool or single) else []
+    items = [t.strip() for t in raw_items]
+    if pool and any(not t for t in items):
+        raise ConfigError(name, "has an empty entry (check for a stray comma)")
+    tokens: list[Secret] = []
+    for t in items:
+        if any(c.isspace() or ord(c) < 33 or ord(c) > 126 for c in t):
+            raise ConfigError(name, "contains characters a token cannot have")
+        secret = Secret(t)
+        if secret in tokens:
+            raise ConfigError(name, "lists the same token twice")
+        tokens.append(secret)
+    return tuple(tokens)
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Read and validate every setting; raise `ConfigError` on the first bad one."""
+    if env is None:
+        if dotenv:
+            from dotenv import load_dotenv
+
+            load_dotenv(override=False)
+        env = os.environ
+    r = _Reader(env)
+
+    server = r.text("WOLKVOX_SERVER")
+    if server and not _SERVER_RE.match(server):
+        raise ConfigError("WOLKVOX_SERVER", "may contain only letters and digits (e.g. 0042)")
+    campaign = r.text("WOLKVOX_CAMPAIGN_ID")
+    if campaign and not _CAMPAIGN_RE.match(campaign):
+        raise ConfigError("WOLKVOX_CAMPAIGN_ID", f"must be a campaign number, got {campaign!r}")
+    timezone = r.text("WOLKVOX_TIMEZONE", "America/Bogota") or "America/Bogota"
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError("WOLKVOX_TIMEZONE", f"unknown time zone {timezone!r}") from None
+    region = (r.text("WOLKVOX_PHONE_REGION", "CO") or "CO").upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError("WOLKVOX_PHONE_REGION", f"unknown region {region!r} (use e.g. CO, MX)")
+    timeout = r.number("WOLKVOX_TIMEOUT", 55.0, minimum=1, maximum=60)
+    quota_raw = r.text("WOLKVOX_DAILY_QUOTA")
+    quota = (
+        r.integer("WOLKVOX_DAILY_QUOTA", 0, minimum=1, maximum=10_000_000) if quota_raw else None
+    )
+    redis_url = r.secret("REDIS_URL")
+    if redis_url is not None and not re.match(r"^rediss?://", redis_url.reveal()):
+        raise ConfigError("REDIS_URL", "must start with redis:// or rediss://")
+
+    return Settings(
+        wolkvox_server=server,
+        wolkvox_tokens=_tokens(r),
+        wolkvox_base_url=r.url("WOLKVOX_BASE_URL"),
+        wolkvox_campaign_id=campaign,
+        max_concurrency=r.integer(
+            "WOLKVOX_MAX_CONCURRENCY", 1, minimum=1, maximum=MAX_CONCURRENCY_HARD_LIMIT
+        ),
+        timeout=timeout,
+        queue_timeout=r.number("WOLKVOX_QUEUE_TIMEOUT", 120.0, minimum=0, maximum=3600),
+        cache_ttl=r.number("WOLKVOX_CACHE_TTL", 300.0, minimum=0, maximum=86_400),
+        coalesce=r.flag("WOLKVOX_COALESCE", True),
+        daily_quota=quota,
+        timezone=timezone,
+        phone_region=region,
+        max_response_bytes=int(
+            r.number("WOLKVOX_MAX_RESPONSE_MB", 256, minimum=1, maximum=1024) * 1024 * 1024
+        ),
+        slack_bot_token=r.secret("SLACK_BOT_TOKEN", "xox"),
+        slack_signing_secret=r.secret("SLACK_SIGNING_SECRET"),
+        slack_app_token=r.secret("SLACK_APP_TOKEN", "xapp-"),
+        slack_api_url=r.url("SLACK_API_URL", DEFAULT_SLACK_API_URL),
+        port=r.integer("PORT", 3000, minimum=1, maximum=65535),
+        lang=r.choice("WOLKVOX_LANG", "es", ("es", "en")),  # type: ignore[arg-type]
+        allowed_users=r.ids("WOLKVOX_ALLOWED_USERS"),
+        allowed_usergroups=r.ids("WOLKVOX_ALLOWED_USERGROUPS"),
+        allowed_channels=r.ids("WOLKVOX_ALLOWED_CHANNELS"),
+        user_rate=r.integer("WOLKVOX_USER_RATE", 20, minimum=1, maximum=100_000),
+        mask_phones=r.choice(  # type: ignore[arg-type]
+            "WOLKVOX_MASK_PHONES", "shared", ("always", "shared", "never")
+        ),
+        audit_file=r.text("WOLKVOX_AUDIT_FILE"),
+        audit_pii=r.choice("WOLKVOX_AUDIT_PII", "masked", ("masked", "full")),  # type: ignore[arg-type]
+        shutdown_grace=r.number("WOLKVOX_SHUTDOWN_GRACE", 25.0, minimum=0, maximum=600),
+        redis_url=redis_url,
+    )

@@ -1,0 +1,279 @@
+"""Query text → Query: pure parsing shared by the terminal, slash command, mentions and modal.
+
+Every failure is a `QueryError` with a message a person can act on and the field it concerns;
+nothing else ever escapes these functions, whatever the text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+import phonenumbers
+
+from bot.wolkvox.errors import QueryError
+
+MAX_QUERY_TEXT = 500  # a longer "query" is a paste accident, not a search
+MAX_SHORTCUT_TEXT = 40_000  # a Slack message's text is at most 40,000 characters
+MIN_PHONE_DIGITS = 4
+MAX_PHONE_DIGITS = 15  # E.164
+
+_PHONE_CHARS_RE = re.compile(r"^\+?[0-9 ().\-/]+$")
+_CUSTOMER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$")
+_CAMPAIGN_ID_RE = re.compile(r"^[0-9]{1,12}$")
+
+Verb = Literal["find", "help", "status"]
+
+_VERBS: dict[str, Verb] = {
+    "find": "find",
+    "buscar": "find",
+    "search": "find",
+    "help": "help",
+    "ayuda": "help",
+    "status": "status",
+    "estado": "status",
+}
+_ID_WORDS = {"id", "cedula", "cédula", "documento", "doc"}
+_CAMPAIGN_WORDS = {"campaign", "campaña", "campana", "camp"}
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """What to ask Wolkvox: a phone (as sent), a customer id, or both; optionally one campaign."""
+
+    phone: str = ""
+    customer_id: str = ""
+    campaign_id: str = ""
+
+    @property
+    def key(self) -> str:
+        """Identity for the cache and for coalescing identical lookups."""
+        return f"p={self.phone}|i={self.customer_id}|c={self.campaign_id}"
+
+    @property
+    def kind(self) -> str:
+        if self.phone and self.customer_id:
+            return "phone+id"
+        return "phone" if self.phone else "id"
+
+    def masked(self) -> str:
+        """The query as the audit log and shared cards show it: last 4 digits of a phone only."""
+        parts = []
+        if self.phone:
+            parts.append(mask_phone(self.phone))
+        if self.customer_id:
+            parts.append("id " + mask_value(self.customer_id))
+        if self.campaign_id:
+            parts.append(f"campaign {self.campaign_id}")
+        return " ".join(parts)
+
+    def describe(self) -> str:
+        parts = []
+        if self.phone:
+            parts.append(self.phone)
+        if self.customer_id:
+            parts.append(f"id {self.customer_id}")
+        if self.campaign_id:
+            parts.append(f"campaign {self.campaign_id}")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    verb: Verb
+    query: Query | None = None
+
+
+def mask_phone(phone: str) -> str:
+    """Everything but the last 4 digits hidden: enough for an agent to recognise, not to dial."""
+    digits = [c for c in phone if c.isdigit()]
+    if len(digits) <= 4:
+        return "•" * len(digits)
+    return "•" * (len(digits) - 4) + "".join(digits[-4:])
+
+
+def mask_value(value: str) -> str:
+    if len(value) <= 4:
+        return "•" * len(value)
+    return "•" * (len(value) - 4) + value[-4:]
+
+
+def normalise_phone(text: str, region: str) -> str:
+    """A phone as Wolkvox stores it: the national number in `region`, digits otherwise.
+
+    `+57 300 123 4567` → `3001234567` (region CO); a number of another country keeps its
+    country code (`+1 212 555 1234` → `12125551234`); short numbers (`555123`) go as digits.
+    """
+    raw = text.strip()
+    if not raw:
+        raise QueryError("empty phone number", field="phone")
+    if not _PHONE_CHARS_RE.match(raw) or raw.count("+") > 1:
+        raise QueryError(f"{_clip(raw)!r} is not a phone number", field="phone")
+    digits = "".join(c for c in raw if c.isdigit())
+    if len(digits) < MIN_PHONE_DIGITS:
+        raise QueryError(
+            f"phone number too short (at least {MIN_PHONE_DIGITS} digits)", field="phone"
+        )
+    if len(digits) > MAX_PHONE_DIGITS:
+        raise QueryError(
+            f"phone number too long (at most {MAX_PHONE_DIGITS} digits)", field="phone"
+        )
+    region_code = phonenumbers.country_code_for_region(region)
+    international = raw.startswith("+")
+    if not international and digits.startswith("00" + str(region_code)):
+        international, digits = True, digits[2:]  # 0057… written for +57…
+    try:
+        number = phonenumbers.parse(("+" + digits) if international else digits, region)
+    except phonenumbers.NumberParseException:
+        if international:
+            raise QueryError(f"{_clip(raw)!r} is not a valid phone number", field="phone") from None
+        return digits
+    if not phonenumbers.is_possible_number(number):
+        if international:
+            raise QueryError(f"{_clip(raw)!r} is not a valid phone number", field="phone")
+        return digits
+    national = phonenumbers.national_significant_number(number)
+    if number.country_code == region_code:
+        return national
+    return f"{number.country_code}{national}"
+
+
+def validate_customer_id(text: str) -> str:
+    value = text.strip()
+    if not value:
+        raise QueryError("empty customer id", field="customer_id")
+    if not _CUSTOMER_ID_RE.match(value):
+        raise QueryError(
+            f"{_clip(value)!r} is not a customer id (letters, digits, . _ -; up to 40)",
+            field="customer_id",
+        )
+    return value
+
+
+def validate_campaign_id(text: str) -> str:
+    value = text.strip()
+    if not _CAMPAIGN_ID_RE.match(value):
+        raise QueryError(f"{_clip(value)!r} is not a campaign id (a number)", field="campaign_id")
+    return value
+
+
+def build_query(
+    *, phone: str = "", customer_id: str = "", campaign_id: str = "", region: str
+) -> Query:
+    """Validate each part (as the modal's separate fields give them) into one Query."""
+    phone_n = normalise_phone(phone, region) if phone.strip() else ""
+    cid = validate_customer_id(customer_id) if customer_id.strip() else ""
+    camp = validate_campaign_id(campaign_id) if campaign_id.strip() else ""
+    if not phone_n and not cid:
+        raise QueryError("give a phone number or a customer id", field="phone")
+    return Query(phone=phone_n, customer_id=cid, campaign_id=camp)
+
+
+def parse_find_args(text: str, region: str, default_campaign: str = "") -> Query:
+    """`3001234567`, `id 1020304050`, `+57 300 123 4567 campaign 42` → Query.
+
+    A phone may be written with spaces; `id` takes the next word; `campaign`/`campaña` the next.
+    """
+    if len(text) > MAX_QUERY_TEXT:
+        raise QueryError(f"query too long (at most {MAX_QUERY_TEXT} characters)")
+    words = text.replace("\u00a0", " ").split()
+    phone_words: list[str] = []
+    customer_id = ""
+    campaign = ""
+    i = 0
+    while i < len(words):
+        word = words[i]
+        lower = word.lower().rstrip(":")
+        if lower in _ID_WORDS or lower in _CAMPAIGN_WORDS:
+            if i + 1 >= len(words):
+                what = "customer id" if lower in _ID_WORDS else "campaign id"
+                raise QueryError(f"missing {what} after {word!r}", field=_field(lower))
+            value = words[i + 1]
+            if lower in _ID_WORDS:
+                if customer_id:
+                    raise QueryError("only one customer id per search", field="customer_id")
+                customer_id = validate_customer_id(value)
+            else:
+                if campaign:
+                    raise QueryError("only one campaign per search", field="campaign_id")
+                campaign = validate_campaign_id(value)
+            i += 2
+            continue
+        phone_words.append(word)
+        i += 1
+    phone = normalise_phone(" ".join(phone_words), region) if phone_words else ""
+    if not phone and not customer_id:
+        raise QueryError("give a phone number or a customer id")
+    return Query(phone=phone, customer_id=customer_id, campaign_id=campaign or default_campaign)
+
+
+def parse_command(text: str, region: str, default_campaign: str = "") -> Command:
+    """Slash-command / mention text → Command. Empty text means help.
+
+    A bare number (`/wolkvox 3001234567`) is taken as `find`.
+    """
+    if len(text) > MAX_QUERY_TEXT:
+        raise QueryError(f"query too long (at most {MAX_QUERY_TEXT} characters)")
+    stripped = text.strip()
+    if not stripped:
+        return Command("help")
+    head, _, rest = stripped.partition(" ")
+    verb = _VERBS.get(head.lower())
+    if verb is None:
+        if head.lower().rstrip(":") in _ID_WORDS or head[:1] in "+(0123456789":
+            verb, rest = "find", stripped
+        else:
+            raise QueryError(f"unknown command {_clip(head)!r}", field="command")
+    if verb != "find":
+        return Command(verb)
+    return Command("find", parse_find_args(rest, region, default_campaign))
+
+
+_ID_IN_TEXT_RE = re.compile(
+    r"(?:\b(?:id|cc|c\.c\.|cedula|cédula|documento|doc)\b[:#\s]*)([A-Za-z0-9][A-Za-z0-9.\-]{3,39})",
+    re.IGNORECASE,
+)
+
+
+def extract_queries(
+    text: str, region: str, limit: int = 3, default_campaign: str = ""
+) -> list[Query]:
+    """Phones (phonenumbers' matcher) and labelled customer ids found in a message, in order.
+
+    Duplicates are dropped; at most `limit` queries. Nothing recognisable → empty list.
+    """
+    text = text[:MAX_SHORTCUT_TEXT]
+    found: list[tuple[int, Query]] = []
+    seen: set[str] = set()
+    for match in phonenumbers.PhoneNumberMatcher(
+        text, region, leniency=phonenumbers.Leniency.POSSIBLE
+    ):
+        try:
+            phone = normalise_phone(match.raw_string, region)
+        except QueryError:
+            continue
+        q = Query(phone=phone, campaign_id=default_campaign)
+        if q.key not in seen:
+            seen.add(q.key)
+            found.append((match.start, q))
+    for m in _ID_IN_TEXT_RE.finditer(text):
+        value = m.group(1).rstrip(".-")
+        try:
+            cid = validate_customer_id(value)
+        except QueryError:
+            continue
+        q = Query(customer_id=cid, campaign_id=default_campaign)
+        if q.key not in seen:
+            seen.add(q.key)
+            found.append((m.start(), q))
+    found.sort(key=lambda item: item[0])
+    return [q for _, q in found[:limit]]
+
+
+def _field(word: str) -> str:
+    return "customer_id" if word in _ID_WORDS else "campaign_id"
+
+
+def _clip(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"

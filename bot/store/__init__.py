@@ -1,0 +1,1 @@
+"""Shared state behind one interface: in-process (default) or Redis (`REDIS_URL`)."""

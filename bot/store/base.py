@@ -1,0 +1,93 @@
+"""The one interface behind which all shared state sits.
+
+Two backends implement it: `MemoryStore` (one process, the default) and `RedisStore`
+(`REDIS_URL`, several processes). The lookup service, guard, quota, breaker, event dedupe and
+rate limiter only ever talk to this interface, so switching backends changes no caller.
+
+Keys are plain strings chosen by callers (e.g. `slot:<token fingerprint>`); backends may prefix
+them. No key ever contains a secret: tokens are referred to by their fingerprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from bot.wolkvox.records import Fetched
+
+# Called with the waiter's 1-based position in the queue whenever it has to wait (and again as
+# it moves up). May be a plain function or a coroutine function; errors in it are ignored.
+PositionCallback = Callable[[int], Awaitable[None] | None]
+
+
+class SlotLease(Protocol):
+    """One held slot of a per-token semaphore. Release exactly once (idempotent is fine)."""
+
+    async def release(self) -> None: ...
+
+
+class Store(Protocol):
+    backend: str  # "memory" or "redis"
+
+    async def start(self) -> None:
+        """Connect / verify. Raises `StoreUnavailable` when the backend cannot be reached."""
+
+    async def close(self) -> None: ...
+
+    async def health(self) -> dict[str, Any]:
+        """`{"backend": ..., "ok": bool, ...}` for /healthz and /wolkvox status. Never raises."""
+
+    # --- per-token fair semaphore (the guard) --------------------------------------------
+    async def acquire_slot(
+        self,
+        key: str,
+        limit: int,
+        *,
+        timeout: float,
+        lease: float,
+        on_position: PositionCallback | None = None,
+    ) -> SlotLease:
+        """Wait first-come first-served until fewer than `limit` holders of `key` exist.
+
+        Raises `Busy` after `timeout` seconds of waiting. `lease` bounds how long a crashed
+        holder can keep the slot (only meaningful across processes).
+        """
+
+    async def slot_usage(self, key: str) -> tuple[int, int]:
+        """(in flight, waiting) for `key`: for token selection and status."""
+
+    # --- counters (daily quota, breaker failures) ----------------------------------------
+    async def counter_incr(self, key: str, amount: int, ttl: float) -> int:
+        """Add `amount` and return the new value; the key expires `ttl` s after creation."""
+
+    async def counter_get(self, key: str) -> int: ...
+
+    async def counter_set(self, key: str, value: int, ttl: float) -> None: ...
+
+    # --- small values (breaker state) ----------------------------------------------------
+    async def value_get(self, key: str) -> str | None: ...
+
+    async def value_set(self, key: str, value: str, ttl: float | None) -> None: ...
+
+    async def value_set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        """Set only when absent; True when this call set it (event dedupe, breaker probes)."""
+
+    # --- result cache ---------------------------------------------------------------------
+    async def cache_get(self, key: str) -> Fetched | None: ...
+
+    async def cache_set(self, key: str, value: Fetched, ttl: float) -> None: ...
+
+    # --- coalescing of identical queries ---------------------------------------------------
+    async def run_once(
+        self, key: str, produce: Callable[[], Awaitable[Fetched]], *, timeout: float
+    ) -> tuple[Fetched, bool]:
+        """Run `produce` unless an identical `key` is already being produced; then share it.
+
+        Returns (result, shared) where `shared` is True for callers that did not run
+        `produce`. A failure of `produce` reaches every sharer as the same `LookupFailure`
+        kind. `timeout` bounds how long a sharer waits for another's result.
+        """
+
+    # --- per-user rate limit ---------------------------------------------------------------
+    async def rate_hit(self, key: str, limit: int, window: float) -> float:
+        """Count one event; return 0 when allowed, else seconds until one would be."""

@@ -1,0 +1,1 @@
+"""The Wolkvox side: client, guard, cache, lookup service. Knows nothing of Slack."""
