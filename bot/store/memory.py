@@ -1,0 +1,381 @@
+"""`MemoryStore`: the `Store` for one process (the default backend).
+
+Everything here runs on one event loop, so each method's bookkeeping is atomic as long as it does
+not await in the middle of it; that is what makes the fair semaphore, `value_set_if_absent` and
+the coalescing of identical queries correct without locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachetools import TLRUCache
+
+from bot.store.base import PositionCallback
+from bot.wolkvox.errors import Busy, Unavailable, UpstreamTimeout
+from bot.wolkvox.records import Fetched
+
+log = logging.getLogger(__name__)
+
+_SWEEP_EVERY = 30.0  # seconds between sweeps of expired counters, values and rate windows
+
+
+@dataclass(eq=False)
+class _Waiter:
+    future: asyncio.Future[None]
+    on_position: PositionCallback | None
+    position: int = 0  # last position told to `on_position` (0: never told)
+
+
+@dataclass(eq=False)
+class _Semaphore:
+    """One key's fair semaphore: holders counted, waiters in arrival order."""
+
+    limit: int
+    holders: int = 0
+    waiters: deque[_Waiter] = field(default_factory=deque)
+
+
+@dataclass(eq=False)
+class _Entry:
+    value: Any
+    expires: float | None  # clock reading; None: never
+
+
+@dataclass(eq=False)
+class _Window:
+    window: float
+    hits: deque[float] = field(default_factory=deque)  # times of allowed hits, oldest first
+
+
+class _MemoryLease:
+    """A held slot; `release` frees it once, later calls do nothing."""
+
+    __slots__ = ("_key", "_released", "_sem", "_store")
+
+    def __init__(self, store: MemoryStore, key: str, sem: _Semaphore) -> None:
+        self._store = store
+        self._key = key
+        self._sem = sem
+        self._released = False
+
+    async def release(self) -> None:
+        if self._released:
+            return
+        self._released = True
+        self._store._free_slot(self._key, self._sem)
+
+    def __repr__(self) -> str:
+        state = "released" if self._released else "held"
+        return f"<slot lease {self._key} {state}>"
+
+
+class MemoryStore:
+    """In-process shared state: fair per-key semaphores, counters, values, cache, coalescing.
+
+    `clock` is a monotonic clock in seconds; tests inject a fake one to cross TTLs instantly.
+    The slot `lease` bound has no meaning here: a crashed holder takes the whole process with it.
+    """
+
+    backend = "memory"
+
+    def __init__(self, cache_size: int = 2048, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._slots: dict[str, _Semaphore] = {}
+        self._counters: dict[str, _Entry] = {}
+        self._values: dict[str, _Entry] = {}
+        self._rates: dict[str, _Window] = {}
+        self._inflight: dict[str, asyncio.Task[Fetched]] = {}
+        self._sharers: dict[str, int] = {}
+        self._callbacks: set[asyncio.Task[Any]] = set()
+        self._last_sweep = clock()
+        self._cache: TLRUCache[str, tuple[Fetched, float]] | None = (
+            TLRUCache(maxsize=cache_size, ttu=_expiry_of, timer=clock) if cache_size > 0 else None
+        )
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Nothing to connect to: always available."""
+
+    async def close(self) -> None:
+        """Stop shared work and pending position callbacks so nothing outlives the loop."""
+        tasks = [*self._inflight.values(), *self._callbacks]
+        self._inflight.clear()
+        self._sharers.clear()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def health(self) -> dict[str, Any]:
+        return {"backend": self.backend, "ok": True}
+
+    # --- fair semaphore -----------------------------------------------------------------------
+
+    async def acquire_slot(
+        self,
+        key: str,
+        limit: int,
+        *,
+        timeout: float,
+        lease: float,
+        on_position: PositionCallback | None = None,
+    ) -> _MemoryLease:
+        """First come, first served: a free slot goes to the oldest waiter, never to a newcomer.
+
+        A slot is handed to a waiter at release time (counted as held before it even wakes up),
+        so nobody can barge in between; a waiter cancelled at that very moment passes it on.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        sem = self._slots.get(key)
+        if sem is None:
+            sem = self._slots[key] = _Semaphore(limit)
+        sem.limit = limit
+        self._dispatch(sem)  # a raised limit may free slots for those already waiting
+        if not sem.waiters and sem.holders < sem.limit:
+            sem.holders += 1
+            return _MemoryLease(self, key, sem)
+
+        waiter = _Waiter(asyncio.get_running_loop().create_future(), on_position)
+        sem.waiters.append(waiter)
+        self._tell_positions(sem)
+        try:
+            async with asyncio.timeout(timeout):
+                await waiter.future
+        except BaseException as exc:
+            granted = waiter.future.done() and not waiter.future.cancelled()
+            if granted and isinstance(exc, TimeoutError):
+                # The slot came free just as the wait ran out: take it rather than waste it.
+                return _MemoryLease(self, key, sem)
+            if granted:
+                self._free_slot(key, sem)  # pass the slot on to the next waiter
+            else:
+                waiter.future.cancel()
+                self._drop_waiter(key, sem, waiter)
+            if isinstance(exc, TimeoutError):
+                raise Busy(f"no slot free on {key} within {timeout:g} s") from None
+            raise
+        return _MemoryLease(self, key, sem)
+
+    async def slot_usage(self, key: str) -> tuple[int, int]:
+        sem = self._slots.get(key)
+        if sem is None:
+            return (0, 0)
+        return (sem.holders, len(sem.waiters))
+
+    def _dispatch(self, sem: _Semaphore) -> None:
+        """Hand free slots to the oldest waiters, counting them as held at once."""
+        granted = False
+        while sem.waiters and sem.holders < sem.limit:
+            waiter = sem.waiters.popleft()
+            if waiter.future.done():  # cancelled and not yet cleaned up
+                continue
+            sem.holders += 1
+            waiter.future.set_result(None)
+            granted = True
+        if granted:
+            self._tell_positions(sem)
+
+    def _free_slot(self, key: str, sem: _Semaphore) -> None:
+        sem.holders -= 1
+        self._dispatch(sem)
+        self._forget_if_idle(key, sem)
+
+    def _drop_waiter(self, key: str, sem: _Semaphore, waiter: _Waiter) -> None:
+        with contextlib.suppress(ValueError):  # already skipped by a dispatch
+            sem.waiters.remove(waiter)
+        self._tell_positions(sem)
+        self._forget_if_idle(key, sem)
+
+    def _forget_if_idle(self, key: str, sem: _Semaphore) -> None:
+        if sem.holders <= 0 and not sem.waiters and self._slots.get(key) is sem:
+            del self._slots[key]
+
+    def _tell_positions(self, sem: _Semaphore) -> None:
+        """Tell every waiter whose place changed its new 1-based position."""
+        for position, waiter in enumerate(sem.waiters, start=1):
+            if waiter.position != position and waiter.on_position is not None:
+                waiter.position = position
+                self._call_back(waiter.on_position, position)
+
+    def _call_back(self, callback: PositionCallback, position: int) -> None:
+        """Run a sync callback now or schedule an async one; its failures never reach the queue."""
+        try:
+            result = callback(position)
+        except Exception:
+            log.warning("position callback failed", exc_info=True)
+            return
+        if inspect.isawaitable(result):
+            task = asyncio.ensure_future(result)
+            self._callbacks.add(task)
+            task.add_done_callback(self._callback_done)
+
+    def _callback_done(self, task: asyncio.Task[Any]) -> None:
+        self._callbacks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("position callback failed", exc_info=task.exception())
+
+    # --- counters and values ----------------------------------------------------------------
+
+    async def counter_incr(self, key: str, amount: int, ttl: float) -> int:
+        """Add `amount`; a new counter expires `ttl` s from now (never when `ttl` <= 0)."""
+        self._maybe_sweep()
+        entry = self._live(self._counters, key)
+        if entry is None:
+            entry = self._counters[key] = _Entry(0, self._expires(ttl))
+        entry.value += amount
+        return int(entry.value)
+
+    async def counter_get(self, key: str) -> int:
+        entry = self._live(self._counters, key)
+        return 0 if entry is None else int(entry.value)
+
+    async def counter_set(self, key: str, value: int, ttl: float) -> None:
+        self._maybe_sweep()
+        self._counters[key] = _Entry(value, self._expires(ttl))
+
+    async def value_get(self, key: str) -> str | None:
+        entry = self._live(self._values, key)
+        return None if entry is None else str(entry.value)
+
+    async def value_set(self, key: str, value: str, ttl: float | None) -> None:
+        self._maybe_sweep()
+        self._values[key] = _Entry(value, None if ttl is None else self._expires(ttl))
+
+    async def value_set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        """Atomic by construction: no await between the check and the write."""
+        self._maybe_sweep()
+        if self._live(self._values, key) is not None:
+            return False
+        self._values[key] = _Entry(value, self._expires(ttl))
+        return True
+
+    def _expires(self, ttl: float) -> float | None:
+        return self._clock() + ttl if ttl > 0 else None
+
+    def _live(self, table: dict[str, _Entry], key: str) -> _Entry | None:
+        entry = table.get(key)
+        if entry is None:
+            return None
+        if entry.expires is not None and self._clock() >= entry.expires:
+            del table[key]
+            return None
+        return entry
+
+    def _maybe_sweep(self) -> None:
+        """Drop expired entries now and then, so keys nobody reads again do not pile up."""
+        now = self._clock()
+        if now - self._last_sweep < _SWEEP_EVERY:
+            return
+        self._last_sweep = now
+        for table in (self._counters, self._values):
+            dead = [k for k, e in table.items() if e.expires is not None and now >= e.expires]
+            for k in dead:
+                del table[k]
+        idle = [k for k, w in self._rates.items() if not w.hits or w.hits[-1] <= now - w.window]
+        for k in idle:
+            del self._rates[k]
+
+    # --- result cache -----------------------------------------------------------------------
+
+    async def cache_get(self, key: str) -> Fetched | None:
+        if self._cache is None:
+            return None
+        item = self._cache.get(key)
+        return None if item is None else item[0]
+
+    async def cache_set(self, key: str, value: Fetched, ttl: float) -> None:
+        """Keep `value` for `ttl` s; `ttl` <= 0 means do not cache (and forget an older value)."""
+        if self._cache is None:
+            return
+        if ttl <= 0:
+            self._cache.pop(key, None)
+            return
+        self._cache[key] = (value, self._clock() + ttl)
+
+    # --- coalescing ---------------------------------------------------------------------------
+
+    async def run_once(
+        self, key: str, produce: Callable[[], Awaitable[Fetched]], *, timeout: float
+    ) -> tuple[Fetched, bool]:
+        """Share one run of `produce` among every caller of the same `key` while it is running.
+
+        The work runs in its own task, shielded from each caller: a caller that gives up (its
+        timeout, its cancellation) leaves the others' result intact. Only when every caller has
+        been cancelled is the work itself cancelled, so no one pays for an answer nobody wants.
+        Every caller's wait, the producer's too, is bounded by `timeout`.
+        """
+        task = self._inflight.get(key)
+        shared = task is not None
+        if task is None:
+            task = asyncio.create_task(_produce(produce), name=f"run_once:{key}")
+            self._inflight[key] = task
+            self._sharers[key] = 0
+            task.add_done_callback(lambda t: self._work_done(key, t))
+        self._sharers[key] += 1
+        try:
+            async with asyncio.timeout(timeout):
+                result = await asyncio.shield(task)
+        except TimeoutError:
+            raise UpstreamTimeout(f"no answer within {timeout:g} s") from None
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and current is not None and not current.cancelling():
+                # The shared work was stopped (shutdown), not this caller.
+                raise Unavailable("the shared lookup was stopped") from None
+            if self._inflight.get(key) is task and self._sharers.get(key) == 1:
+                # The last caller still interested is gone: stop the work.
+                self._inflight.pop(key, None)
+                self._sharers.pop(key, None)
+                task.cancel()
+            raise
+        finally:
+            if self._inflight.get(key) is task and key in self._sharers:
+                self._sharers[key] -= 1
+        return result, shared
+
+    def _work_done(self, key: str, task: asyncio.Task[Fetched]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+            self._sharers.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # mark retrieved: sharers that timed out may never look at it
+
+    # --- rate limit ---------------------------------------------------------------------------
+
+    async def rate_hit(self, key: str, limit: int, window: float) -> float:
+        """Sliding window: at most `limit` hits in any `window` s; refused hits do not count."""
+        self._maybe_sweep()
+        now = self._clock()
+        rate = self._rates.get(key)
+        if rate is None:
+            rate = self._rates[key] = _Window(window)
+        rate.window = window
+        hits = rate.hits
+        while hits and hits[0] <= now - window:
+            hits.popleft()
+        if limit <= 0:
+            return max(window, 0.0)
+        if len(hits) < limit:
+            hits.append(now)
+            return 0.0
+        # Allowed again once the oldest of the last `limit` hits leaves the window.
+        return max(hits[-limit] + window - now, 0.0)
+
+
+def _expiry_of(_key: str, item: tuple[Fetched, float], _now: float) -> float:
+    return item[1]
+
+
+async def _produce(produce: Callable[[], Awaitable[Fetched]]) -> Fetched:
+    return await produce()

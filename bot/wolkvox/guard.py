@@ -1,0 +1,241 @@
+"""The per-token guard and daily quota: how the bot stays inside Wolkvox's limits.
+
+Wolkvox refuses a token used by too many simultaneous requests and caps each token's calls per
+day. `TokenPool` hands out one `TokenLease` per call: a slot of that token's fair semaphore (held
+in the `Store`, so several processes share it with Redis) on the token that will serve soonest and
+still has quota today. The day rolls over at midnight in the operation's time zone.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+from types import TracebackType
+
+from bot.config import Secret
+from bot.store.base import PositionCallback, SlotLease, Store
+from bot.wolkvox.errors import Busy, QuotaExceeded, TokenMissing
+
+log = logging.getLogger(__name__)
+
+QUOTA_TTL = 2 * 86_400.0  # a day's counter outlives the day, whatever the time zone
+
+
+@dataclass(frozen=True)
+class TokenStatus:
+    """One token as `/wolkvox status` shows it: never the token itself."""
+
+    masked: str
+    fingerprint: str
+    in_flight: int
+    waiting: int
+    used_today: int
+    quota: int | None
+    spent: bool
+
+
+class TokenLease:
+    """One call's right to use `token`: count the call, report a spent quota, then release."""
+
+    def __init__(self, pool: TokenPool, token: Secret, slot: SlotLease) -> None:
+        self.token = token
+        self._pool = pool
+        self._slot = slot
+        self._released = False
+
+    async def count_call(self) -> None:
+        """Count one call toward the token's daily use; at the quota it rests till midnight."""
+        await self._pool._count_call(self.token)
+
+    async def mark_quota_spent(self) -> None:
+        """Wolkvox said TOKEN LIMIT EXCEEDED: rest this token until the day rolls over."""
+        await self._pool._mark_spent(self.token)
+
+    async def release(self) -> None:
+        """Free the slot for the next waiter; later calls do nothing."""
+        if self._released:
+            return
+        self._released = True
+        await self._slot.release()
+
+    async def __aenter__(self) -> TokenLease:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.release()
+
+    def __repr__(self) -> str:
+        return f"<TokenLease {self.token.fingerprint}>"
+
+
+class TokenPool:
+    """Every configured token, each with its own guard and daily quota."""
+
+    def __init__(
+        self,
+        tokens: Sequence[Secret],
+        store: Store,
+        *,
+        max_concurrency: int,
+        queue_timeout: float,
+        lease_seconds: float,
+        daily_quota: int | None,
+        tz: tzinfo,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if max_concurrency < 1:
+            raise ValueError("max_concurrency must be at least 1")
+        self.tokens = tuple(tokens)
+        self._store = store
+        self._limit = max_concurrency
+        self._queue_timeout = queue_timeout
+        self._lease_seconds = lease_seconds
+        self._quota = daily_quota
+        self._tz = tz
+        self._clock = clock
+
+    # --- the day -------------------------------------------------------------------------------
+
+    def today(self) -> date:
+        """The operation's date now: quota counts belong to it."""
+        return datetime.fromtimestamp(self._clock(), self._tz).date()
+
+    def next_rollover(self) -> datetime:
+        """The coming midnight in the operation's time zone, when spent tokens come back."""
+        tomorrow = self.today() + timedelta(days=1)
+        return datetime(tomorrow.year, tomorrow.month, tomorrow.day, tzinfo=self._tz)
+
+    def seconds_to_rollover(self) -> float:
+        return max(self.next_rollover().timestamp() - self._clock(), 0.0)
+
+    def _quota_key(self, token: Secret, day: date) -> str:
+        return f"quota:{token.fingerprint}:{day.isoformat()}"
+
+    def _spent_key(self, token: Secret, day: date) -> str:
+        return f"quota-spent:{token.fingerprint}:{day.isoformat()}"
+
+    @staticmethod
+    def _slot_key(token: Secret) -> str:
+        return f"slot:{token.fingerprint}"
+
+    # --- quota ---------------------------------------------------------------------------------
+
+    async def _used_and_spent(self, token: Secret, day: date) -> tuple[int, bool]:
+        used = await self._store.counter_get(self._quota_key(token, day))
+        if self._quota is not None and used >= self._quota:
+            return used, True
+        return used, await self._store.value_get(self._spent_key(token, day)) is not None
+
+    async def _count_call(self, token: Secret) -> None:
+        day = self.today()
+        used = await self._store.counter_incr(self._quota_key(token, day), 1, QUOTA_TTL)
+        if self._quota is not None and used == self._quota:
+            log.warning(
+                "token %s reached its daily quota (%d); resting until %s",
+                token.fingerprint,
+                self._quota,
+                self.next_rollover().isoformat(),
+            )
+
+    async def _mark_spent(self, token: Secret) -> None:
+        day = self.today()
+        await self._store.value_set(self._spent_key(token, day), "1", QUOTA_TTL)
+        log.warning(
+            "Wolkvox says token %s spent its daily quota; resting until %s",
+            token.fingerprint,
+            self.next_rollover().isoformat(),
+        )
+
+    def _quota_exceeded(self) -> QuotaExceeded:
+        when = self.next_rollover()
+        return QuotaExceeded(
+            f"the daily quota is spent on every token; it renews at "
+            f"{when.strftime('%Y-%m-%d %H:%M')} ({when.tzname()})",
+            retry_after=self.seconds_to_rollover(),
+        )
+
+    # --- the guard -----------------------------------------------------------------------------
+
+    async def _pick(self) -> Secret | None:
+        """The usable token that will serve soonest (least busy for its limit; ties by order)."""
+        day = self.today()
+        best: tuple[float, int, Secret] | None = None
+        for index, token in enumerate(self.tokens):
+            _, spent = await self._used_and_spent(token, day)
+            if spent:
+                continue
+            in_flight, waiting = await self._store.slot_usage(self._slot_key(token))
+            candidate = ((in_flight + waiting) / self._limit, index, token)
+            if best is None or candidate[:2] < best[:2]:
+                best = candidate
+        return None if best is None else best[2]
+
+    async def acquire(self, *, on_position: PositionCallback | None = None) -> TokenLease:
+        """Wait for a slot on the token that will serve soonest.
+
+        Raises `QuotaExceeded` at once when every token is spent today, `Busy` when no slot came
+        free within the queue timeout, `TokenMissing` when no token is configured.
+        """
+        if not self.tokens:
+            raise TokenMissing("no Wolkvox token is configured")
+        deadline = time.monotonic() + self._queue_timeout
+        while True:
+            token = await self._pick()
+            if token is None:
+                raise self._quota_exceeded()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Busy(f"no token slot came free within {self._queue_timeout:g} s")
+            slot = await self._store.acquire_slot(
+                self._slot_key(token),
+                self._limit,
+                timeout=remaining,
+                lease=self._lease_seconds,
+                on_position=on_position,
+            )
+            try:
+                _, spent = await self._used_and_spent(token, self.today())
+            except BaseException:
+                await slot.release()
+                raise
+            if not spent:
+                return TokenLease(self, token, slot)
+            # The quota ran out (or the day's answer said so) while we waited: try another token.
+            await slot.release()
+
+    # --- status --------------------------------------------------------------------------------
+
+    async def status(self) -> list[TokenStatus]:
+        day = self.today()
+        out: list[TokenStatus] = []
+        for token in self.tokens:
+            in_flight, waiting = await self._store.slot_usage(self._slot_key(token))
+            used, spent = await self._used_and_spent(token, day)
+            out.append(
+                TokenStatus(
+                    masked=token.masked(),
+                    fingerprint=token.fingerprint,
+                    in_flight=in_flight,
+                    waiting=waiting,
+                    used_today=used,
+                    quota=self._quota,
+                    spent=spent,
+                )
+            )
+        return out
+
+    async def queue_depth(self) -> int:
+        """Callers waiting for a slot over every token (the Slack side shows it)."""
+        total = 0
+        for token in self.tokens:
+            _, waiting = await self._store.slot_usage(self._slot_key(token))
+            total += waiting
+        return total
