@@ -1,0 +1,124 @@
+"""Audit trail: one JSON line per lookup, on stdout (Heroku-style logs) and optionally a file.
+
+Who looked whom up, from where, and what came back, so an auditor can answer "who saw this
+customer's data?". The query is masked unless WOLKVOX_AUDIT_PII=full; nothing secret is ever
+written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from bot.query import Query
+from bot.wolkvox.errors import LookupFailure
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    time: str
+    team: str
+    user: str
+    channel: str
+    surface: str
+    query_kind: str
+    query: str  # masked unless audit_pii == "full"
+    query_full: str | None
+    campaign: str
+    refresh: bool
+    outcome: str  # "ok", "no_records" or an error kind
+    records: int
+    campaigns: int
+    cache_hit: bool
+    shared: bool
+    upstream_ms: float | None
+    elapsed_ms: float
+    error_id: str | None
+
+    @classmethod
+    def for_lookup(
+        cls,
+        *,
+        actor_team: str,
+        actor_user: str,
+        actor_channel: str,
+        surface: str,
+        query: Query,
+        refresh: bool,
+        result: Any,
+        error: LookupFailure | None,
+        error_id: str | None,
+        elapsed_ms: float,
+        now: float,
+    ) -> AuditRecord:
+        records = result.answer.total_records if result is not None else 0
+        if error is not None:
+            outcome = error.kind
+        else:
+            outcome = "ok" if records else "no_records"
+        return cls(
+            time=datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds"),
+            team=actor_team,
+            user=actor_user,
+            channel=actor_channel,
+            surface=surface,
+            query_kind=query.kind,
+            query=query.masked(),
+            query_full=query.describe(),
+            campaign=query.campaign_id,
+            refresh=refresh,
+            outcome=outcome,
+            records=records,
+            campaigns=len(result.answer.campaigns) if result is not None else 0,
+            cache_hit=bool(result is not None and result.from_cache),
+            shared=bool(result is not None and result.shared),
+            upstream_ms=(
+                round(result.upstream_ms, 1)
+                if result is not None and not result.from_cache
+                else None
+            ),
+            elapsed_ms=round(elapsed_ms, 1),
+            error_id=error_id,
+        )
+
+
+class AuditLog:
+    def __init__(
+        self, *, path: str = "", pii: str = "masked", stream: TextIO | None = None
+    ) -> None:
+        self.path = path
+        self.pii = pii
+        self.stream = stream
+        self._lock = threading.Lock()
+
+    def line(self, record: AuditRecord) -> str:
+        data = asdict(record)
+        if self.pii != "full":
+            data.pop("query_full")
+        else:
+            data["query"] = data.pop("query_full")
+        return json.dumps({"audit": "lookup", **data}, ensure_ascii=False, separators=(",", ":"))
+
+    def write(self, record: AuditRecord) -> None:
+        """Never raises: a full disk must not cost an agent their answer (it is logged)."""
+        text = self.line(record)
+        stream = self.stream or sys.stdout
+        with self._lock:
+            try:
+                stream.write(text + "\n")
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+            if self.path:
+                try:
+                    with open(self.path, "a", encoding="utf-8") as fh:
+                        fh.write(text + "\n")
+                except OSError as error:
+                    log.error("audit file %s not writable: %s", self.path, error.strerror)

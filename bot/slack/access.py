@@ -1,0 +1,116 @@
+"""Who may look customers up, and where; and how often.
+
+Users are allowed by id (WOLKVOX_ALLOWED_USERS) or by membership of a user group
+(WOLKVOX_ALLOWED_USERGROUPS, resolved with usergroups.users.list and cached a few minutes).
+Channel-visible surfaces are limited to WOLKVOX_ALLOWED_CHANNELS. Unset means everyone /
+everywhere. The per-user rate limit (WOLKVOX_USER_RATE a minute) lives in the shared store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.config import Settings
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+GROUP_MEMBERS_TTL = 300.0
+GROUP_MEMBERS_TIMEOUT = 3.0
+RATE_WINDOW = 60.0
+
+Reason = Literal["user", "channel", "rate"]
+
+
+@dataclass(frozen=True, slots=True)
+class Denial:
+    reason: Reason
+    retry_after: float = 0.0
+
+
+class AccessControl:
+    def __init__(
+        self,
+        settings: Settings,
+        web: Any,
+        store: Store,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.settings = settings
+        self.web = web
+        self.store = store
+        self.clock = clock
+        self._members: dict[str, tuple[float, frozenset[str]]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @property
+    def restricted(self) -> bool:
+        return bool(self.settings.allowed_users or self.settings.allowed_usergroups)
+
+    async def user_allowed(self, user_id: str) -> bool:
+        if not self.restricted:
+            return True
+        if user_id in self.settings.allowed_users:
+            return True
+        for group in sorted(self.settings.allowed_usergroups):
+            if user_id in await self._group_members(group):
+                return True
+        return False
+
+    def channel_allowed(self, channel_id: str, *, visible: bool) -> bool:
+        """Channel rule: applies where something happens in a channel; a DM answered privately
+        (the user's own conversation with the bot) is always fine."""
+        allowed = self.settings.allowed_channels
+        if not allowed or not channel_id:
+            return True
+        if not visible and channel_id.startswith("D"):
+            return True
+        return channel_id in allowed
+
+    async def check(
+        self, user_id: str, channel_id: str, *, visible: bool, count: bool = True
+    ) -> Denial | None:
+        """None when this user may run one lookup here now; else why not.
+
+        `count` False checks access only (e.g. opening the search modal costs no lookup).
+        """
+        if not await self.user_allowed(user_id):
+            return Denial("user")
+        if not self.channel_allowed(channel_id, visible=visible):
+            return Denial("channel")
+        if count:
+            wait = await self.store.rate_hit(
+                f"rate:{user_id}", self.settings.user_rate, RATE_WINDOW
+            )
+            if wait > 0:
+                return Denial("rate", retry_after=wait)
+        return None
+
+    async def _group_members(self, group_id: str) -> frozenset[str]:
+        cached = self._members.get(group_id)
+        now = self.clock()
+        if cached is not None and now - cached[0] < GROUP_MEMBERS_TTL:
+            return cached[1]
+        lock = self._locks.setdefault(group_id, asyncio.Lock())
+        async with lock:
+            cached = self._members.get(group_id)
+            if cached is not None and self.clock() - cached[0] < GROUP_MEMBERS_TTL:
+                return cached[1]
+            try:
+                resp = await asyncio.wait_for(
+                    self.web.usergroups_users_list(usergroup=group_id),
+                    timeout=GROUP_MEMBERS_TIMEOUT,
+                )
+                members = frozenset(str(u) for u in (resp.get("users") or []))
+            except Exception as error:
+                # Fail closed, but keep serving from the last known list if there is one.
+                log.warning("usergroups.users.list %s failed (%s)", group_id, type(error).__name__)
+                return cached[1] if cached is not None else frozenset()
+            self._members[group_id] = (self.clock(), members)
+            return members

@@ -1,0 +1,185 @@
+"""What every listener needs: settings, the lookup service, Slack's Web API, access rules,
+the audit trail, locale, and a way to run the slow part after the ack without losing it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cachetools import TTLCache
+
+from bot.audit import AuditLog, AuditRecord
+from bot.config import Settings
+from bot.i18n import lang_for_locale
+from bot.query import Query
+from bot.slack.access import AccessControl
+from bot.slack.sealed import Sealer
+from bot.store.base import PositionCallback, Store
+from bot.wolkvox.errors import LookupFailure
+from bot.wolkvox.lookup import LookupResult, LookupService
+
+log = logging.getLogger(__name__)
+
+LOCALE_TTL = 3600.0
+LOCALE_TIMEOUT = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asked, from where: taken from any Slack payload."""
+
+    team_id: str
+    user_id: str
+    channel_id: str
+    surface: str  # command, mention, message_shortcut, modal, share, refresh, show_all
+    locale: str | None = None
+
+
+@dataclass
+class Outcome:
+    result: LookupResult | None = None
+    error: LookupFailure | None = None
+    error_id: str | None = None
+
+
+@dataclass
+class SlackRuntime:
+    settings: Settings
+    service: LookupService
+    store: Store
+    web: Any  # slack_sdk AsyncWebClient
+    access: AccessControl
+    audit: AuditLog
+    sealer: Sealer
+    clock: Callable[[], float] = time.time
+    _locales: TTLCache[str, str] = field(
+        default_factory=lambda: TTLCache(maxsize=5000, ttl=LOCALE_TTL)
+    )
+    _jobs: set[asyncio.Task[Any]] = field(default_factory=set)
+    _accepting: bool = True
+
+    # --- language -----------------------------------------------------------------------
+    async def lang_for(self, actor: Actor) -> str:
+        """The user's Slack locale where known (payload, else users.info), else WOLKVOX_LANG."""
+        if actor.locale:
+            return lang_for_locale(actor.locale, self.settings.lang)
+        cached = self._locales.get(actor.user_id)
+        if cached is None:
+            cached = ""
+            try:
+                resp = await asyncio.wait_for(
+                    self.web.users_info(user=actor.user_id, include_locale=True),
+                    timeout=LOCALE_TIMEOUT,
+                )
+                cached = str((resp.get("user") or {}).get("locale") or "")
+            except Exception as error:  # locale is a nicety: never fail a lookup over it
+                log.debug("users.info failed for locale: %s", type(error).__name__)
+            self._locales[actor.user_id] = cached
+        return lang_for_locale(cached or None, self.settings.lang)
+
+    def lang_now(self, actor: Actor) -> str:
+        """For the ack, which cannot wait on users.info: known locale or the default, and the
+        user's locale fetched in the background for the card that follows."""
+        if actor.locale:
+            return lang_for_locale(actor.locale, self.settings.lang)
+        cached = self._locales.get(actor.user_id)
+        if cached is None:
+            self.spawn(self.lang_for(actor), name=f"locale:{actor.user_id}")
+            return self.settings.lang
+        return lang_for_locale(cached or None, self.settings.lang)
+
+    # --- the slow part, after the ack -----------------------------------------------------
+    @property
+    def accepting(self) -> bool:
+        return self._accepting
+
+    def spawn(self, work: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        """Run answer-producing work in the background, tracked so shutdown can wait for it."""
+
+        async def guarded() -> None:
+            try:
+                await work
+            except Exception:
+                error_id = new_error_id()
+                log.exception("background job %s failed (error id %s)", name, error_id)
+
+        task = asyncio.create_task(guarded(), name=name)
+        self._jobs.add(task)
+        task.add_done_callback(self._jobs.discard)
+        return task
+
+    @property
+    def jobs_in_flight(self) -> int:
+        return len(self._jobs)
+
+    async def drain(self, grace: float) -> bool:
+        """Stop taking work; let answers in flight finish for up to `grace` s."""
+        self._accepting = False
+        deadline = time.monotonic() + grace
+        while self._jobs:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            await asyncio.wait(set(self._jobs), timeout=remaining)
+        return True
+
+    @contextlib.asynccontextmanager
+    async def tracked(self) -> AsyncIterator[None]:
+        """Count a listener's own work (done inline, not via spawn) for shutdown."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._jobs.add(task)
+        try:
+            yield
+        finally:
+            if task is not None:
+                self._jobs.discard(task)
+
+    # --- one lookup, audited ----------------------------------------------------------------
+    async def lookup(
+        self,
+        actor: Actor,
+        query: Query,
+        *,
+        refresh: bool = False,
+        on_wait: PositionCallback | None = None,
+    ) -> Outcome:
+        """Run one lookup; never raises. Failures come back as an Outcome with an error."""
+        started = time.monotonic()
+        outcome = Outcome()
+        try:
+            outcome.result = await self.service.lookup(query, refresh=refresh, on_wait=on_wait)
+        except LookupFailure as error:
+            outcome.error = error
+        except Exception as error:  # a bug must cost one apologetic card, not the process
+            outcome.error_id = new_error_id()
+            outcome.error = LookupFailure(f"unexpected {type(error).__name__}")
+            log.exception("lookup failed unexpectedly (error id %s)", outcome.error_id)
+        self.audit.write(
+            AuditRecord.for_lookup(
+                actor_team=actor.team_id,
+                actor_user=actor.user_id,
+                actor_channel=actor.channel_id,
+                surface=actor.surface,
+                query=query,
+                refresh=refresh,
+                result=outcome.result,
+                error=outcome.error,
+                error_id=outcome.error_id,
+                elapsed_ms=(time.monotonic() - started) * 1000,
+                now=self.clock(),
+            )
+        )
+        return outcome
+
+
+def new_error_id() -> str:
+    """Short id an agent can quote to an admin, who finds it in the logs."""
+    return "E-" + secrets.token_hex(4).upper()

@@ -1,0 +1,42 @@
+"""Button values that carry a query without showing it.
+
+A card posted in a channel shows phones masked, but Slack hands every button's `value` to
+anyone who can read the message through the API. So the query behind Refresh / Show all is
+sealed (Fernet: AES + HMAC) with a key derived from the signing secret, and only this bot can
+read it back. A forged or stale value opens as None.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from bot.query import Query
+
+MAX_AGE = 7 * 24 * 3600  # a week-old card's buttons still work; older ones ask to search again
+
+
+class Sealer:
+    def __init__(self, secret: str) -> None:
+        digest = hashlib.sha256(b"wolkvox-slack/button-value/v1\x00" + secret.encode()).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+
+    def seal(self, query: Query) -> str:
+        payload = json.dumps(
+            {"p": query.phone, "i": query.customer_id, "c": query.campaign_id},
+            separators=(",", ":"),
+        )
+        return self._fernet.encrypt(payload.encode()).decode("ascii")
+
+    def open(self, value: str) -> Query | None:
+        try:
+            raw = self._fernet.decrypt(value.encode("ascii"), ttl=MAX_AGE)
+            data = json.loads(raw)
+            return Query(
+                phone=str(data["p"]), customer_id=str(data["i"]), campaign_id=str(data["c"])
+            )
+        except (InvalidToken, ValueError, KeyError, TypeError, UnicodeError):
+            return None

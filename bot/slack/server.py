@@ -1,0 +1,188 @@
+"""Serving: HTTP mode (aiohttp on PORT: POST /slack/events, GET /healthz) or Socket Mode.
+
+SIGTERM (a Heroku restart, a deploy) stops new work, lets answers in flight finish for up to
+WOLKVOX_SHUTDOWN_GRACE seconds, then exits 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from bot import __version__
+from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
+from bot.slack.app import build_app, build_runtime, build_web_client
+from bot.slack.runtime import SlackRuntime
+from bot.store.base import Store
+from bot.wolkvox.errors import LookupFailure
+from bot.wolkvox.lookup import LookupService, build_service, make_store
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_BODY = 1024 * 1024  # Slack payloads are small; refuse anything absurd before reading it
+
+
+@dataclass
+class Bot:
+    """Everything one running bot owns, so it can be started and stopped as one."""
+
+    settings: Settings
+    store: Store
+    service: LookupService
+    runtime: SlackRuntime
+    app: AsyncApp
+    draining: bool = False
+    extra_cleanup: list[Any] = field(default_factory=list)
+
+    async def close(self) -> None:
+        await self.service.client.close()
+        await self.store.close()
+        session = getattr(self.runtime.web, "session", None)
+        if session is not None and not session.closed:
+            await session.close()
+
+
+async def create_bot(settings: Settings) -> Bot:
+    """Start the store (fails clearly when Redis is unreachable) and wire both sides."""
+    settings.require_wolkvox()
+    settings.require_slack()
+    store = make_store(settings)
+    await store.start()
+    service = build_service(settings, store)
+    web_client = build_web_client(settings)
+    runtime = build_runtime(settings, service, store, web_client)
+    return Bot(settings, store, service, runtime, build_app(runtime))
+
+
+async def health(bot: Bot) -> dict[str, Any]:
+    status = await bot.service.status()
+    ok = status.backend_ok and not bot.draining
+    return {
+        "status": "draining" if bot.draining else ("ok" if ok else "degraded"),
+        "version": __version__,
+        "wolkvox": {
+            "last_ok_at": status.wolkvox_last_ok_at,
+            "last_error": status.wolkvox_last_error,
+            "breaker": status.breaker,
+        },
+        "queue_depth": status.queue_depth,
+        "in_flight": status.in_flight,
+        "store": status.store_health,
+    }
+
+
+def create_web_app(bot: Bot) -> web.Application:
+    async def events(request: web.Request) -> web.Response:
+        if request.content_length is not None and request.content_length > MAX_BODY:
+            return web.Response(status=413, text="too large")
+        bolt_response = await bot.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def healthz(request: web.Request) -> web.Response:
+        body = await health(bot)
+        return web.json_response(body, status=200 if body["status"] == "ok" else 503)
+
+    webapp = web.Application(client_max_size=MAX_BODY)
+    webapp.router.add_post(EVENTS_PATH, events)
+    webapp.router.add_get(HEALTH_PATH, healthz)
+    return webapp
+
+
+async def drain(bot: Bot) -> bool:
+    """Stop taking work; let lookups and their answers finish within the grace period."""
+    bot.draining = True
+    grace = bot.settings.shutdown_grace
+    log.info("shutting down: finishing %d answer(s) in flight", bot.runtime.jobs_in_flight)
+    finished = await bot.runtime.drain(grace)
+    if not finished:
+        log.warning("shutdown grace of %.0f s ran out with answers still in flight", grace)
+    return finished
+
+
+async def serve_http(bot: Bot, host: str = "0.0.0.0") -> None:
+    runner = web.AppRunner(create_web_app(bot), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, host, bot.settings.port)
+    await site.start()
+    log.info("serving Slack on %s:%d%s (HTTP mode)", host, bot.settings.port, EVENTS_PATH)
+    try:
+        await wait_for_stop_signal()
+        await drain(bot)
+    finally:
+        await runner.cleanup()
+        await bot.close()
+
+
+async def serve_socket_mode(bot: Bot) -> None:
+    from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+    assert bot.settings.slack_app_token is not None
+    handler = AsyncSocketModeHandler(bot.app, bot.settings.slack_app_token.reveal())
+    await handler.connect_async()
+    log.info("connected to Slack (Socket Mode)")
+    try:
+        await wait_for_stop_signal()
+        bot.draining = True
+        await handler.disconnect_async()  # no new envelopes; answers in flight still post
+        await drain(bot)
+    finally:
+        await handler.close_async()
+        await bot.close()
+
+
+async def wait_for_stop_signal() -> None:
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve(settings: Settings) -> None:
+    bot = await create_bot(settings)
+    if settings.slack_app_token is not None:
+        await serve_socket_mode(bot)
+    else:
+        await serve_http(bot)
+
+
+def main(command: str, args: list[str]) -> int:
+    """`serve` needs Slack credentials; `run` falls back to the local demo without them."""
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    setup_logging(settings.secrets())
+    if command == "demo" or (command == "run" and not settings.has_slack_credentials):
+        from bot.demo import main as demo_main
+
+        if command == "run":
+            print(
+                "No Slack credentials (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): "
+                "running the local demo instead. See README to connect to Slack.",
+                file=sys.stderr,
+            )
+        return demo_main(args)
+    try:
+        asyncio.run(serve(settings))
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    except LookupFailure as error:  # e.g. Redis unreachable at start-up
+        print(f"cannot start: {error.detail or error.kind}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    return 0

@@ -1,0 +1,84 @@
+"""Circuit breaker: after repeated upstream failures, answer "unavailable" at once.
+
+Without it every agent would queue behind a dead Wolkvox for the full timeout, one token slot at
+a time. State lives in the shared store, so every instance sees the same breaker. While open,
+one probe at a time is let through; its success closes the breaker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from bot.store.base import Store
+from bot.wolkvox.errors import (
+    BrokenAnswer,
+    CircuitOpen,
+    LookupFailure,
+    Unavailable,
+    UpstreamTimeout,
+)
+
+_FAILURES = "breaker:failures"
+_OPEN_UNTIL = "breaker:open_until"
+_PROBE = "breaker:probe"
+
+# Failures that say "Wolkvox (or the way to it) is down", not "this request was wrong".
+TRIPPING_ERRORS: tuple[type[LookupFailure], ...] = (Unavailable, UpstreamTimeout, BrokenAnswer)
+
+
+class CircuitBreaker:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        threshold: int = 5,
+        window: float = 60.0,
+        cooldown: float = 30.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.threshold = threshold
+        self.window = window
+        self.cooldown = cooldown
+        self.clock = clock
+
+    async def _open_until(self) -> float:
+        raw = await self.store.value_get(_OPEN_UNTIL)
+        try:
+            return float(raw) if raw else 0.0
+        except ValueError:
+            return 0.0
+
+    async def check(self) -> None:
+        """Raise `CircuitOpen` while open, except for the one caller chosen to probe."""
+        open_until = await self._open_until()
+        if not open_until:
+            return
+        now = self.clock()
+        if now < open_until:
+            raise CircuitOpen("circuit open", retry_after=max(1.0, open_until - now))
+        # Cool-down over: one probe per cool-down goes through; the rest keep failing fast.
+        if not await self.store.value_set_if_absent(_PROBE, "1", self.cooldown):
+            raise CircuitOpen("circuit half-open, probe in flight", retry_after=self.cooldown)
+
+    async def record_success(self) -> None:
+        if await self._open_until():
+            await self.store.value_set(_OPEN_UNTIL, "0", ttl=None)
+        await self.store.counter_set(_FAILURES, 0, ttl=self.window)
+
+    async def record_failure(self, error: LookupFailure) -> None:
+        if not isinstance(error, TRIPPING_ERRORS) or isinstance(error, CircuitOpen):
+            return
+        failures = await self.store.counter_incr(_FAILURES, 1, ttl=self.window)
+        half_open = bool(await self._open_until())
+        if failures >= self.threshold or half_open:
+            until = self.clock() + self.cooldown
+            await self.store.value_set(_OPEN_UNTIL, repr(until), ttl=None)
+            await self.store.counter_set(_FAILURES, 0, ttl=self.window)
+
+    async def state(self) -> str:
+        open_until = await self._open_until()
+        if not open_until:
+            return "closed"
+        return "open" if self.clock() < open_until else "half-open"

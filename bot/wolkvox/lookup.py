@@ -1,0 +1,354 @@
+"""The one entry point the Slack side (and the terminal) uses to look a customer up.
+
+Order of work for one query: breaker → cache → coalescing → token pool (guard + quota) →
+client, with brief jittered retries of transient failures inside the caller's budget. Campaign
+names come from `campaigns()` (cached an hour); a failure there never fails a lookup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+import msgspec
+
+from bot.config import Settings
+from bot.query import Query
+from bot.store.base import PositionCallback, Store
+from bot.wolkvox.breaker import CircuitBreaker
+from bot.wolkvox.client import WolkvoxClient
+from bot.wolkvox.errors import (
+    LookupFailure,
+    QuotaExceeded,
+    ShuttingDown,
+    SimultaneousLimit,
+    WolkvoxError,
+)
+from bot.wolkvox.guard import TokenLease, TokenPool, TokenStatus
+from bot.wolkvox.records import Fetched, FindAnswer
+
+log = logging.getLogger(__name__)
+
+CAMPAIGN_NAMES_TTL = 3600.0
+CAMPAIGN_NAMES_RETRY = 300.0  # after a failed campaigns() call, wait before asking again
+CAMPAIGN_NAMES_TIMEOUT = 10.0
+MAX_ATTEMPTS = 3
+BACKOFF_BASE = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    query: Query
+    answer: FindAnswer
+    fetched_at: float  # unix time
+    from_cache: bool
+    shared: bool  # coalesced with an identical query already in flight
+    upstream_ms: float  # how long Wolkvox took
+
+    def age(self, now: float) -> float:
+        return max(0.0, now - self.fetched_at)
+
+
+@dataclass(slots=True)
+class LookupStats:
+    cache_hits: int = 0
+    cache_misses: int = 0
+    upstream_calls: int = 0
+    shared: int = 0
+    last_upstream_error: str | None = None
+    last_upstream_error_at: float | None = None
+
+    @property
+    def cache_hit_rate(self) -> float:
+        total = self.cache_hits + self.cache_misses
+        return self.cache_hits / total if total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceStatus:
+    backend: str
+    backend_ok: bool
+    queue_depth: int
+    in_flight: int
+    tokens: list[TokenStatus]
+    stats: LookupStats
+    breaker: str
+    wolkvox_last_ok_at: float | None
+    wolkvox_last_error: str | None
+    store_health: dict[str, object] = field(default_factory=dict)
+
+
+class CampaignNames:
+    """Campaign id → name, from `information.php?api=campaigns`, refreshed at most hourly."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.names: dict[str, str] = {}
+        self.fetched_at: float | None = None
+        self.failed_at: float | None = None
+        self.clock = clock
+
+    def wants_refresh(self, campaign_ids: list[str]) -> bool:
+        """Hourly; sooner (but not more than every few minutes) when an id has no name yet."""
+        now = self.clock()
+        if self.failed_at is not None and now - self.failed_at < CAMPAIGN_NAMES_RETRY:
+            return False
+        if self.fetched_at is None or now - self.fetched_at >= CAMPAIGN_NAMES_TTL:
+            return True
+        unknown = any(cid not in self.names for cid in campaign_ids)
+        return unknown and now - self.fetched_at >= CAMPAIGN_NAMES_RETRY
+
+    def update(self, names: dict[str, str]) -> None:
+        self.names = names
+        self.fetched_at = self.clock()
+        self.failed_at = None
+
+    def failed(self) -> None:
+        self.failed_at = self.clock()
+
+    def apply(self, answer: FindAnswer) -> FindAnswer:
+        if not self.names or not answer.campaigns:
+            return answer
+        campaigns = tuple(
+            msgspec.structs.replace(c, campaign_name=self.names.get(c.campaign_id, c.campaign_name))
+            for c in answer.campaigns
+        )
+        return msgspec.structs.replace(answer, campaigns=campaigns)
+
+
+class LookupService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        client: WolkvoxClient,
+        pool: TokenPool,
+        *,
+        breaker: CircuitBreaker | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.client = client
+        self.pool = pool
+        self.breaker = breaker or CircuitBreaker(store, clock=clock)
+        self.clock = clock
+        self.stats = LookupStats()
+        self.campaign_names = CampaignNames(clock)
+        self._in_flight = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._closing = False
+
+    # --- public API -----------------------------------------------------------------------
+    async def lookup(
+        self, query: Query, *, refresh: bool = False, on_wait: PositionCallback | None = None
+    ) -> LookupResult:
+        """Answer `query` from cache, a shared in-flight call, or one guarded upstream call.
+
+        Raises a `LookupFailure` subclass the Slack side knows how to explain.
+        """
+        if self._closing:
+            raise ShuttingDown("the bot is restarting")
+        async with self._tracked():
+            use_cache = self.settings.cache_ttl > 0
+            if use_cache and not refresh:
+                cached = await self.store.cache_get(query.key)
+                if cached is not None:
+                    self.stats.cache_hits += 1
+                    return self._result(query, cached, from_cache=True, shared=False)
+            self.stats.cache_misses += 1
+
+            async def produce() -> Fetched:
+                return await self._fetch(query, on_wait)
+
+            if self.settings.coalesce:
+                # A refresh may share an identical call in flight (it is live) but not a cached one.
+                budget = self.settings.queue_timeout + self.settings.timeout * MAX_ATTEMPTS + 5
+                fetched, shared = await self.store.run_once(
+                    "q:" + query.key, produce, timeout=budget
+                )
+            else:
+                fetched, shared = await produce(), False
+            if shared:
+                self.stats.shared += 1
+            return self._result(query, fetched, from_cache=False, shared=shared)
+
+    async def status(self) -> ServiceStatus:
+        health = await self.store.health()
+        try:
+            tokens = await self.pool.status()
+            queue_depth = await self.pool.queue_depth()
+            breaker = await self.breaker.state()
+        except LookupFailure:
+            tokens, queue_depth, breaker = [], 0, "unknown"
+        return ServiceStatus(
+            backend=self.store.backend,
+            backend_ok=bool(health.get("ok")),
+            queue_depth=queue_depth,
+            in_flight=self._in_flight,
+            tokens=tokens,
+            stats=self.stats,
+            breaker=breaker,
+            wolkvox_last_ok_at=self.client.last_ok_at,
+            wolkvox_last_error=self.client.last_error,
+            store_health=health,
+        )
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    async def drain(self, grace: float) -> bool:
+        """Stop taking lookups; wait up to `grace` s for those in flight. True when all ended."""
+        self._closing = True
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout=grace)
+        except TimeoutError:
+            return False
+        return True
+
+    # --- internals ------------------------------------------------------------------------
+    @contextlib.asynccontextmanager
+    async def _tracked(self) -> AsyncIterator[None]:
+        self._in_flight += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._idle.set()
+
+    def _result(
+        self, query: Query, fetched: Fetched, *, from_cache: bool, shared: bool
+    ) -> LookupResult:
+        return LookupResult(
+            query=query,
+            answer=fetched.answer,
+            fetched_at=fetched.fetched_at,
+            from_cache=from_cache,
+            shared=shared,
+            upstream_ms=fetched.upstream_ms,
+        )
+
+    async def _fetch(self, query: Query, on_wait: PositionCallback | None) -> Fetched:
+        await self.breaker.check()
+        started = time.monotonic()
+        budget_end = started + self.settings.timeout
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                fetched = await self._fetch_once(query, on_wait, budget_end)
+            except WolkvoxError as error:
+                self._note_error(error)
+                await self.breaker.record_failure(error)
+                delay = self._retry_delay(error, attempt)
+                if delay is None or time.monotonic() + delay >= budget_end:
+                    raise
+                log.info(
+                    "retrying lookup after %s (attempt %d) in %.2fs", error.kind, attempt, delay
+                )
+                await asyncio.sleep(delay)
+                continue
+            await self.breaker.record_success()
+            if self.settings.cache_ttl > 0:
+                await self.store.cache_set(query.key, fetched, self.settings.cache_ttl)
+            return fetched
+
+    def _retry_delay(self, error: WolkvoxError, attempt: int) -> float | None:
+        if not error.retryable or attempt >= MAX_ATTEMPTS:
+            return None
+        base = BACKOFF_BASE * (2 ** (attempt - 1))
+        if isinstance(error, SimultaneousLimit) and error.retry_after:
+            base = max(base, error.retry_after)
+        return base * random.uniform(0.5, 1.5)
+
+    async def _fetch_once(
+        self, query: Query, on_wait: PositionCallback | None, budget_end: float
+    ) -> Fetched:
+        while True:
+            lease = await self.pool.acquire(on_position=on_wait)
+            try:
+                return await self._call(lease, query, budget_end)
+            except QuotaExceeded:
+                # Learned from Wolkvox: this token is spent for today; another may not be.
+                await lease.mark_quota_spent()
+                log.warning("token %s: daily quota spent (told by Wolkvox)", lease.token.masked())
+                continue  # acquire() raises QuotaExceeded itself once every token is spent
+            finally:
+                await lease.release()
+
+    async def _call(self, lease: TokenLease, query: Query, budget_end: float) -> Fetched:
+        remaining = max(1.0, budget_end - time.monotonic())
+        await lease.count_call()
+        self.stats.upstream_calls += 1
+        started = time.monotonic()
+        answer = await self.client.find_record(
+            lease.token,
+            phone=query.phone,
+            customer_id=query.customer_id,
+            campaign_id=query.campaign_id,
+            timeout=remaining,
+        )
+        upstream_ms = (time.monotonic() - started) * 1000
+        fetched_at = self.clock()
+        if answer.campaigns:
+            await self._refresh_campaign_names(lease, [c.campaign_id for c in answer.campaigns])
+            answer = self.campaign_names.apply(answer)
+        return Fetched(answer=answer, fetched_at=fetched_at, upstream_ms=upstream_ms)
+
+    async def _refresh_campaign_names(self, lease: TokenLease, ids: list[str]) -> None:
+        """Still holding the token's slot: the next call starts only after the previous ended."""
+        if not self.campaign_names.wants_refresh(ids):
+            return
+        try:
+            await lease.count_call()
+            self.stats.upstream_calls += 1
+            names = await self.client.campaigns(lease.token, timeout=CAMPAIGN_NAMES_TIMEOUT)
+        except LookupFailure as error:
+            log.info("campaign names unavailable (%s); showing ids", error.kind)
+            self.campaign_names.failed()
+            return
+        self.campaign_names.update(names)
+
+    def _note_error(self, error: LookupFailure) -> None:
+        self.stats.last_upstream_error = error.kind
+        self.stats.last_upstream_error_at = self.clock()
+
+
+def build_service(settings: Settings, store: Store) -> LookupService:
+    """Wire the Wolkvox side from settings: client, token pool and breaker on `store`."""
+    settings.require_wolkvox()
+    client = WolkvoxClient(
+        settings.base_url,
+        server=settings.wolkvox_server,
+        timeout=settings.timeout,
+        max_response_bytes=settings.max_response_bytes,
+    )
+    pool = TokenPool(
+        settings.wolkvox_tokens,
+        store,
+        max_concurrency=settings.max_concurrency,
+        queue_timeout=settings.queue_timeout,
+        lease_seconds=settings.timeout + 5,
+        daily_quota=settings.daily_quota,
+        tz=settings.tz,
+    )
+    return LookupService(settings, store, client, pool)
+
+
+def make_store(settings: Settings) -> Store:
+    """In-process state unless `REDIS_URL` is set."""
+    if settings.redis_url is not None:
+        from bot.store.redis import RedisStore
+
+        return RedisStore(settings.redis_url.reveal())
+    from bot.store.memory import MemoryStore
+
+    return MemoryStore()
