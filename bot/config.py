@@ -249,9 +249,10 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     """Read and validate every setting; raise `ConfigError` on the first bad one."""
     if env is None:
         if dotenv:
-            from dotenv import load_dotenv
+            from dotenv import find_dotenv, load_dotenv
 
-            load_dotenv(override=False)
+            # From the working directory (where the operator runs the bot), not from this file's.
+            load_dotenv(find_dotenv(usecwd=True), override=False)
         env = os.environ
     r = _Reader(env)
 

@@ -231,7 +231,8 @@ def parse_command(text: str, region: str, default_campaign: str = "") -> Command
 
 
 _ID_IN_TEXT_RE = re.compile(
-    r"(?:\b(?:id|cc|c\.c\.|cedula|cédula|documento|doc)\b[:#\s]*)([A-Za-z0-9][A-Za-z0-9.\-]{3,39})",
+    r"(?:(?:\b(?:id|cc|cedula|cédula|documento|doc)\b|\bc\.c\.)[:#\s]*)"
+    r"([A-Za-z0-9][A-Za-z0-9.\-]{3,39})",
     re.IGNORECASE,
 )
 
@@ -246,9 +247,23 @@ def extract_queries(
     text = text[:MAX_SHORTCUT_TEXT]
     found: list[tuple[int, Query]] = []
     seen: set[str] = set()
+    id_spans: list[tuple[int, int]] = []
+    for m in _ID_IN_TEXT_RE.finditer(text):
+        value = m.group(1).rstrip(".-")
+        try:
+            cid = validate_customer_id(value)
+        except QueryError:
+            continue
+        id_spans.append((m.start(1), m.start(1) + len(value)))
+        q = Query(customer_id=cid, campaign_id=default_campaign)
+        if q.key not in seen:
+            seen.add(q.key)
+            found.append((m.start(), q))
     for match in phonenumbers.PhoneNumberMatcher(
         text, region, leniency=phonenumbers.Leniency.POSSIBLE
     ):
+        if any(match.start < end and start < match.end for start, end in id_spans):
+            continue  # "cc 1020304050" is a labelled id, not also a phone
         try:
             phone = normalise_phone(match.raw_string, region)
         except QueryError:
@@ -257,16 +272,6 @@ def extract_queries(
         if q.key not in seen:
             seen.add(q.key)
             found.append((match.start, q))
-    for m in _ID_IN_TEXT_RE.finditer(text):
-        value = m.group(1).rstrip(".-")
-        try:
-            cid = validate_customer_id(value)
-        except QueryError:
-            continue
-        q = Query(customer_id=cid, campaign_id=default_campaign)
-        if q.key not in seen:
-            seen.add(q.key)
-            found.append((m.start(), q))
     found.sort(key=lambda item: item[0])
     return [q for _, q in found[:limit]]
 
