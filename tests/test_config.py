@@ -271,8 +271,16 @@ def test_unknown_region_is_refused(bad: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "value"),
-    [("1", True), ("TRUE", True), ("yes", True), ("on", True)]
-    + [("0", False), ("false", False), ("No", False), ("off", False)],
+    [
+        ("1", True),
+        ("TRUE", True),
+        ("yes", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+    ],
 )
 def test_flags(raw: str, value: bool) -> None:
     assert load(WOLKVOX_COALESCE=raw).coalesce is value
