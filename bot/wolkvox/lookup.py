@@ -206,6 +206,8 @@ class LookupService:
     async def drain(self, grace: float) -> bool:
         """Stop taking lookups; wait up to `grace` s for those in flight. True when all ended."""
         self._closing = True
+        if self._idle.is_set():
+            return True  # nothing in flight: done, whatever the grace (wait_for(0) would time out)
         try:
             await asyncio.wait_for(self._idle.wait(), timeout=grace)
         except TimeoutError:
