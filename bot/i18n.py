@@ -339,6 +339,12 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "I found no phone number or customer id in that message. "
         "Customer ids need a label, like `id 1020304050` or `cc 1020304050`.",
     },
+    "stale_button": {
+        "es": "Este botón ya no sirve (caducó o el bot se reinició). Vuelve a buscar con "
+        "`/wolkvox buscar …`.",
+        "en": "This button no longer works (it expired or the bot restarted). Search again "
+        "with `/wolkvox find …`.",
+    },
     # ---- status
     "status_title": {"es": "Estado del bot de Wolkvox", "en": "Wolkvox bot status"},
     "status_queue": {"es": "Búsquedas en espera", "en": "Searches waiting"},

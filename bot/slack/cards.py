@@ -620,14 +620,17 @@ def render_error(error: LookupFailure, *, lang: str, error_id: str | None = None
 
 def render_usage(error: QueryError, lang: str) -> Card:
     """Bad or missing arguments: what was wrong, and how a search is written."""
-    key = f"usage_field_{error.field}"
-    reason = t(lang, key) if key in MESSAGES else t(lang, "usage_field_query")
     blocks = [
-        _section(f"⚠️ *{t(lang, 'usage_title')}*\n{reason}"),
+        _section(f"⚠️ *{t(lang, 'usage_title')}*\n{_field_reason(error, lang)}"),
         _context(t(lang, "usage_problem", detail=inert(error.detail, _CAP_DETAIL))),
         _section(t(lang, "usage_lines")),
     ]
     return Card(blocks=blocks, text=t(lang, "usage_title"))
+
+
+def _field_reason(error: QueryError, lang: str) -> str:
+    key = f"usage_field_{error.field}"
+    return t(lang, key) if key in MESSAGES else t(lang, "usage_field_query")
 
 
 def render_searching(
@@ -721,6 +724,19 @@ def render_nothing_found_in_message(lang: str) -> Card:
     """Message shortcut on a text with no phone number or labelled customer id."""
     text = t(lang, "nothing_in_message")
     return Card(blocks=[_section(f"🤷 {text}")], text=text)
+
+
+def render_stale_button(lang: str) -> Card:
+    """A button whose value can no longer be read (expired seal, restart, old message)."""
+    text = t(lang, "stale_button")
+    return Card(blocks=[_section(f"⌛ {text}")], text=text)
+
+
+def field_error(error: QueryError, lang: str) -> str:
+    """The inline error under a search-modal field (`response_action: errors`): plain text."""
+    reason = _field_reason(error, lang)
+    detail = plain(error.detail, _CAP_DETAIL)
+    return f"{reason} ({detail})" if detail else reason
 
 
 def render_multi(
@@ -869,13 +885,12 @@ def result_modal(card: Card, lang: str) -> dict[str, Any]:
     return _modal(t(lang, "modal_result_title"), blocks, close=t(lang, "modal_close"))
 
 
-def loading_modal(lang: str) -> dict[str, Any]:
-    """What the modal shows between submit and the answer."""
-    return _modal(
-        t(lang, "modal_search_title"),
-        [_section(t(lang, "modal_loading"))],
-        close=t(lang, "modal_close"),
-    )
+def loading_modal(lang: str, *, position: int | None = None) -> dict[str, Any]:
+    """What the modal shows between submit and the answer; `position`: 1-based place in line."""
+    blocks = [_section(t(lang, "modal_loading"))]
+    if position is not None and position > 0:
+        blocks.append(_context(t(lang, "queue_position", ord=ordinal(position, lang))))
+    return _modal(t(lang, "modal_search_title"), blocks, close=t(lang, "modal_close"))
 
 
 # ---------------------------------------------------------------- terminal

@@ -24,6 +24,7 @@ from bot.slack.cards import (
     action_pattern,
     base_action_id,
     card_to_text,
+    field_error,
     loading_modal,
     query_from_value,
     query_value,
@@ -35,6 +36,7 @@ from bot.slack.cards import (
     render_refusal,
     render_result,
     render_searching,
+    render_stale_button,
     render_status,
     render_usage,
     result_modal,
@@ -694,6 +696,27 @@ def test_refusal_rate_limit_and_nothing_found(lang: str) -> None:
     assert "id 1020304050" in nothing.text
 
 
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_stale_button_card(lang: str) -> None:
+    card = render_stale_button(lang)
+    assert_valid_message(card.blocks)
+    assert_inert(card)
+    assert ("/wolkvox find" if lang == "en" else "/wolkvox buscar") in card.text
+
+
+def test_field_errors_are_short_plain_text() -> None:
+    error = errors.QueryError("'abc' is not a phone number", field="phone")
+    assert field_error(error, "en") == (
+        "That phone number doesn't look right. ('abc' is not a phone number)"
+    )
+    assert field_error(error, "es").startswith("El teléfono no parece válido.")
+    long = field_error(errors.QueryError("x" * 5000, field="campaign_id"), "en")
+    assert long.startswith("The campaign must be a number.") and len(long) < 400
+    assert field_error(errors.QueryError("", field="other"), "en") == (
+        "Something to search for is missing."
+    )
+
+
 # ---------------------------------------------------------------- several answers
 
 
@@ -776,6 +799,11 @@ def test_result_and_loading_modals(lang: str) -> None:
     assert_valid_modal(result_modal(card, lang))
     assert_valid_modal(result_modal(render_error(errors.Busy(), lang=lang), lang))
     assert_valid_modal(loading_modal(lang))
+    waiting = loading_modal(lang, position=2)
+    assert_valid_modal(waiting)
+    assert ("2nd in line" if lang == "en" else "2.º en la fila") in json.dumps(
+        waiting, ensure_ascii=False
+    )
 
 
 # ---------------------------------------------------------------- terminal
