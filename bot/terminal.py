@@ -7,11 +7,13 @@ failure; always a one-line message, never a traceback.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import time
 from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.logs import setup_logging
 from bot.query import parse_find_args
 from bot.wolkvox.errors import LookupFailure, QueryError
 from bot.wolkvox.lookup import LookupResult, build_service, make_store
@@ -82,6 +84,9 @@ def main(argv: list[str], *, out: TextIO = sys.stdout, err: TextIO = sys.stderr)
         return EXIT_USAGE
     try:
         settings = load_settings()
+        # Warnings (a spent token, a retry) must not add lines to the one-line answer; errors
+        # still reach stderr, with secrets redacted.
+        setup_logging(settings.secrets(), level=logging.ERROR)
         settings.require_wolkvox()
         query_text = " ".join(argv)
         result = asyncio.run(run_find(query_text, settings))

@@ -266,10 +266,10 @@ class LookupService:
     def _retry_delay(self, error: WolkvoxError, attempt: int) -> float | None:
         if not error.retryable or attempt >= MAX_ATTEMPTS:
             return None
-        base = BACKOFF_BASE * (2 ** (attempt - 1))
+        base: float = BACKOFF_BASE * (2 ** (attempt - 1))
         if isinstance(error, SimultaneousLimit) and error.retry_after:
             base = max(base, error.retry_after)
-        return base * random.uniform(0.5, 1.5)
+        return float(base * random.uniform(0.5, 1.5))
 
     async def _fetch_once(
         self, query: Query, on_wait: PositionCallback | None, budget_end: float

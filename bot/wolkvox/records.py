@@ -11,6 +11,7 @@ plain `json.loads` takes ~450-800 ms and ~190 MB.
 from __future__ import annotations
 
 import heapq
+import json
 import math
 import re
 from datetime import datetime
@@ -248,7 +249,7 @@ def error_for(status: int | None, code: str, error: str, msg: str) -> WolkvoxErr
     if status is None and code_text.isascii() and code_text.isdigit() and len(code_text) == 3:
         status = int(code_text)
     shown = code_text or (str(status) if status is not None else "")
-    detail = " ".join(part for part in (shown, error_text, message) if part)
+    detail = " ".join(part for part in (shown, error_text, message) if part)[:_MAX_MESSAGE]
     if "VALIDATE TOKEN" in said:
         return TokenRejected(detail)
     if "TOKEN LIMIT" in said:
@@ -348,9 +349,23 @@ def _check_status(code: object, error: object, msg: object) -> tuple[str, str]:
     return code_text, msg_text
 
 
+def _any(data: bytes | bytearray | memoryview | msgspec.Raw) -> object:
+    """Generic decode that fails only as BrokenAnswer. Numbers beyond a float's range (which
+    msgspec refuses) fall back to the standard parser, which reads them as infinity."""
+    try:
+        return _ANY.decode(data)
+    except msgspec.ValidationError:
+        try:
+            return json.loads(bytes(memoryview(data)))
+        except (ValueError, RecursionError) as exc:
+            raise BrokenAnswer(f"unreadable value: {str(exc)[:_MAX_DETAIL]}") from None
+    except msgspec.DecodeError as exc:  # a type error was met before a syntax error
+        raise _broken_json(memoryview(data), exc) from None
+
+
 def _slim_slow(raw: msgspec.Raw, index: int) -> tuple[str, str]:
     """An item the slim struct refused: not an object, or a nested value in date/campaign."""
-    item = _ANY.decode(raw)
+    item = _any(raw)
     if not isinstance(item, dict):
         raise BrokenAnswer(f"record {index} is {_kind(item)}, not an object")
     return _text(item.get("date")), _text(item.get("campaign_id"))
@@ -358,7 +373,7 @@ def _slim_slow(raw: msgspec.Raw, index: int) -> tuple[str, str]:
 
 def _record(raw: msgspec.Raw) -> Record:
     """A full Record: documented fields as text, every other field kept as text in `extra`."""
-    item = _ANY.decode(raw)
+    item = _any(raw)
     if not isinstance(item, dict):  # pragma: no cover - the scan already refused these
         raise BrokenAnswer("a record is not an object")
     known: dict[str, str] = {}
@@ -401,28 +416,41 @@ def decode_find_record(body: bytes | bytearray | memoryview) -> FindAnswer:
     count; only the kept records are fully decoded.
     """
     try:
-        envelope = _ENVELOPE.decode(body)
-    except msgspec.ValidationError:
-        return _decode_loose(body)
-    except msgspec.DecodeError as exc:
+        try:
+            envelope = _ENVELOPE.decode(body)
+        except msgspec.ValidationError:
+            return _decode_loose(body)
+        code, msg = _check_status(envelope.code, envelope.error, envelope.msg)
+        items = envelope.data
+        del envelope
+        if not items:
+            return FindAnswer(total_records=0, campaigns=(), records=(), code=code, msg=msg)
+        return _summarise(items, code, msg)
+    except RecursionError:
+        raise BrokenAnswer("JSON nested too deeply") from None
+    except UnicodeDecodeError:  # msgspec checks UTF-8 only where it reads a string
+        raise BrokenAnswer("text that is not UTF-8") from None
+    except msgspec.DecodeError as exc:  # malformed (also past a point where the shape was wrong)
         raise _broken_json(body, exc) from None
-    code, msg = _check_status(envelope.code, envelope.error, envelope.msg)
-    items = envelope.data
-    del envelope
-    if not items:
-        return FindAnswer(total_records=0, campaigns=(), records=(), code=code, msg=msg)
-    return _summarise(items, code, msg)
 
 
 def _decode_loose(body: bytes | bytearray | memoryview) -> FindAnswer:
+    """The answer did not fit the fast shape: say why, or find the error code it carries."""
     try:
         envelope = _LOOSE_ENVELOPE.decode(body)
-    except msgspec.ValidationError as exc:  # only the top level can fail here
-        raise BrokenAnswer(f"the answer is not an object: {str(exc)[:_MAX_DETAIL]}") from None
-    code, msg = _check_status(envelope.code, envelope.error, envelope.msg)
-    data = _ANY.decode(envelope.data)
-    if data is None or data == [] or data == {} or data == "":
+        top: dict[str, object] = {"code": envelope.code, "error": envelope.error}
+        top.update(msg=envelope.msg, data=_any(envelope.data))
+    except msgspec.ValidationError:  # not an object, or a number out of range in the envelope
+        decoded = _any(body)
+        if not isinstance(decoded, dict):
+            raise BrokenAnswer(f"the answer is {_kind(decoded)}, not an object") from None
+        top = decoded
+    code, msg = _check_status(top.get("code", ""), top.get("error"), top.get("msg", ""))
+    data = top.get("data")
+    if data is None or (isinstance(data, list | dict | str) and not data):
         return FindAnswer(total_records=0, campaigns=(), records=(), code=code, msg=msg)
+    if isinstance(data, list):  # the list itself was fine: a number out of range elsewhere
+        raise BrokenAnswer("a value in the answer is out of range")
     raise BrokenAnswer(f"`data` is {_kind(data)}, not a list")
 
 

@@ -74,7 +74,7 @@ def register(app: Any, rt: SlackRuntime) -> None:
             return None
         return actor, lang, query
 
-    @app.action(SHARE)
+    @app.action(cards.action_pattern(SHARE))
     async def on_share(ack: Any, body: dict[str, Any], respond: Any) -> None:
         async with rt.tracked():
             gate = await start(ack, body, respond, "share", visible_answer=True)
@@ -82,23 +82,24 @@ def register(app: Any, rt: SlackRuntime) -> None:
                 return
             actor, lang, query = gate
             outcome = await rt.lookup(actor, query)
+            if outcome.result is None:  # an error is for the sharer's eyes only
+                card = outcome_card(rt, outcome, lang, mask_phones=False)
+                await respond_safely(respond, **message(card, replace_original=False))
+                return
             card = outcome_card(
                 rt,
                 outcome,
-                rt.settings.lang,  # the channel reads it, not only the sharer
+                rt.settings.lang,  # the whole channel reads it, not only the sharer
                 mask_phones=mask_for(rt, visible=True),
                 shared_by=actor.user_id,
             )
-            if outcome.result is None:  # an error is for the sharer's eyes only
-                await respond_safely(respond, **message(card, replace_original=False))
-                return
             if await respond_safely(
                 respond, **message(card, response_type="in_channel", replace_original=False)
             ):
                 return
             await call_web_safely(rt, "chat_postMessage", channel=actor.channel_id, **message(card))
 
-    @app.action(REFRESH)
+    @app.action(cards.action_pattern(REFRESH))
     async def on_refresh(ack: Any, body: dict[str, Any], respond: Any) -> None:
         async with rt.tracked():
             gate = await start(ack, body, respond, "refresh", visible_answer=False)
@@ -127,7 +128,7 @@ def register(app: Any, rt: SlackRuntime) -> None:
                 return
             await respond_safely(respond, **message(card, replace_original=True))
 
-    @app.action(SHOW_ALL)
+    @app.action(cards.action_pattern(SHOW_ALL))
     async def on_show_all(ack: Any, body: dict[str, Any], respond: Any) -> None:
         async with rt.tracked():
             trigger_id = body.get("trigger_id")

@@ -8,7 +8,6 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.query import Query
 from bot.slack import cards
 from bot.slack.access import Denial
 from bot.slack.runtime import Actor, Outcome, SlackRuntime
@@ -23,24 +22,6 @@ POSITION_UPDATE_EVERY = 2.0  # seconds between "you're Nth in line" updates
 
 def message(card: cards.Card, **extra: Any) -> dict[str, Any]:
     return {"blocks": card.blocks, "text": card.text, **extra}
-
-
-def seal_buttons(rt: SlackRuntime, card: cards.Card) -> cards.Card:
-    """Replace each button's readable query value with a sealed one (see bot.slack.sealed)."""
-    for block in card.blocks:
-        if block.get("type") != "actions":
-            continue
-        for element in block.get("elements", []):
-            value = element.get("value")
-            if element.get("type") == "button" and value:
-                query = cards.query_from_value(value)
-                if query is not None:
-                    element["value"] = rt.sealer.seal(query)
-    return card
-
-
-def query_from_action(rt: SlackRuntime, value: str) -> Query | None:
-    return rt.sealer.open(value)
 
 
 async def respond_safely(respond: Callable[..., Awaitable[Any]], **kwargs: Any) -> bool:
@@ -94,7 +75,7 @@ def outcome_card(
     max_blocks: int = 50,
 ) -> cards.Card:
     if outcome.result is not None:
-        card = cards.render_result(
+        return cards.render_result(
             outcome.result,
             lang=lang,
             tz=rt.settings.tz,
@@ -103,8 +84,9 @@ def outcome_card(
             max_blocks=max_blocks,
             shared_by=shared_by,
             actions=actions,
+            # Buttons carry the query sealed: a channel can read a button's value.
+            button_value=rt.sealer.seal(outcome.result.query),
         )
-        return seal_buttons(rt, card)
     error = outcome.error or LookupFailure("no result")
     return cards.render_error(error, lang=lang, error_id=outcome.error_id)
 

@@ -92,29 +92,26 @@ async def answer_mention(rt: SlackRuntime, actor: Actor, text: str, thread_ts: s
     if denial is not None:
         await private(denial_card(denial, lang))
         return
-    assert command.query is not None
+    query = command.query
+    assert query is not None
     mask = mask_for(rt, visible=True)
     posted = await call_web_safely(
         rt,
         "chat_postMessage",
         channel=actor.channel_id,
         thread_ts=thread_ts,
-        **message(
-            cards.render_searching(command.query, lang=lang, mask_phones=mask, position=None)
-        ),
+        **message(cards.render_searching(query, lang=lang, mask_phones=mask, position=None)),
     )
     searching_ts = str(posted.get("ts") or "") if posted else ""
 
     async def show_position(position: int) -> None:
         if searching_ts:
-            card = cards.render_searching(
-                command.query, lang=lang, mask_phones=mask, position=position
-            )
+            card = cards.render_searching(query, lang=lang, mask_phones=mask, position=position)
             await call_web_safely(
                 rt, "chat_update", channel=actor.channel_id, ts=searching_ts, **message(card)
             )
 
-    outcome = await rt.lookup(actor, command.query, on_wait=PositionReporter(show_position))
+    outcome = await rt.lookup(actor, query, on_wait=PositionReporter(show_position))
     card = outcome_card(rt, outcome, lang, mask_phones=mask)
     if searching_ts:
         updated = await call_web_safely(

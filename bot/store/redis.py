@@ -1,0 +1,778 @@
+"""`RedisStore`: the `Store` shared by several bot processes (`REDIS_URL`, Redis 6+).
+
+Every read-modify-write runs as one Lua script, so it is atomic across processes. Times that
+decide expiry (slot leases, waiter liveness, rate windows) come from the Redis server's own clock
+(`TIME`), so instances whose clocks disagree still agree on who holds what.
+
+Waiting (for a slot, for another instance's result) is woken by a pub/sub message on
+`<prefix>wake` and backed by polling every `poll_interval` seconds (0.2 s by default): a lost
+message or a crashed holder only costs that much. On loopback a release reaches the next waiter
+in about a millisecond this way, against up to 20-50 ms for polling alone.
+
+Keys (`<prefix>` is `wolkvox:` by default; `<key>` is the caller's key, e.g. `slot:<token
+fingerprint>`; no key or value ever holds a token):
+
+=====================================  ========  =============================================
+key                                    type      what and how long
+=====================================  ========  =============================================
+`<prefix>sem:<key>:holders`            zset      slot holders → lease expiry (ms, server
+                                                 clock); a live holder renews every lease/3
+`<prefix>sem:<key>:queue`              zset      waiters → arrival ticket (FIFO order)
+`<prefix>sem:<key>:alive`              zset      waiters → liveness expiry; a waiter that stops
+                                                 polling for `waiter_ttl` (2 s) leaves the queue
+`<prefix>sem:<key>:ticket`             string    ticket counter
+                                                 (all four vanish `max(lease, waiter_ttl)` +
+                                                 60 s after the key's last use)
+`<prefix>ctr:<key>`                    string    counter (quota, breaker); `ttl` from creation
+`<prefix>val:<key>`                    string    small value (breaker, event dedupe); `ttl`
+`<prefix>cache:<key>`                  string    msgpack `Fetched` (personal data); cache TTL
+`<prefix>once:<key>:lock`              string    producer's token while it runs; expires
+                                                 `once_lease` (5 s) after its last renewal
+`<prefix>once:<key>:result:<token>`    string    the produced answer or error for sharers
+                                                 (personal data); `result_ttl` (10 s)
+`<prefix>rate:<key>`                   zset      times of allowed hits; `window`
+=====================================  ========  =============================================
+
+Nothing personal outlives the cache TTL as long as that is at least `result_ttl` (10 s).
+Redis Cluster is not supported (the scripts touch several keys without hash tags).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import msgspec
+import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from bot.store.base import PositionCallback
+from bot.wolkvox.errors import Busy, LookupFailure, StoreUnavailable, Unavailable, UpstreamTimeout
+from bot.wolkvox.records import Fetched
+
+log = logging.getLogger(__name__)
+
+# One script for every semaphore operation, so purging, queueing and granting stay atomic.
+# Returns: join/poll/give_up → 0 granted, n > 0 waiting at position n, -1 no longer queued
+# (expired: join again), -2 gave up; release/leave/renew → 1 when the member was there, else 0;
+# usage → {holders, waiters}.
+_SEMAPHORE_LUA = """
+local H, Q, A, T = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local op, id = ARGV[1], ARGV[2]
+local limit = tonumber(ARGV[3])
+local lease_ms, waiter_ms, keep_ms = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if op == 'usage' then
+  return {redis.call('ZCOUNT', H, '(' .. now, '+inf'), redis.call('ZCOUNT', A, '(' .. now, '+inf')}
+end
+local changed = redis.call('ZREMRANGEBYSCORE', H, '-inf', now) > 0
+local dead = redis.call('ZRANGEBYSCORE', A, '-inf', now)
+for _, w in ipairs(dead) do redis.call('ZREM', Q, w) end
+if #dead > 0 then
+  redis.call('ZREMRANGEBYSCORE', A, '-inf', now)
+  changed = true
+end
+local result
+if op == 'release' or op == 'leave' then
+  result = redis.call('ZREM', H, id)
+  if op == 'leave' then
+    result = result + redis.call('ZREM', Q, id)
+    redis.call('ZREM', A, id)
+  end
+  if result > 0 then changed = true end
+elseif op == 'renew' then
+  result = redis.call('ZSCORE', H, id) and 1 or 0
+  redis.call('ZADD', H, now + lease_ms, id)
+else
+  if op == 'join' then
+    redis.call('ZADD', Q, redis.call('INCR', T), id)
+    redis.call('ZADD', A, now + waiter_ms, id)
+  end
+  if redis.call('ZSCORE', H, id) then
+    result = 0
+  elseif not redis.call('ZSCORE', Q, id) then
+    result = -1
+  else
+    local free = limit - redis.call('ZCARD', H)
+    local rank = redis.call('ZRANK', Q, id)
+    if rank < free then
+      redis.call('ZREM', Q, id)
+      redis.call('ZREM', A, id)
+      redis.call('ZADD', H, now + lease_ms, id)
+      result = 0
+    elseif op == 'give_up' then
+      redis.call('ZREM', Q, id)
+      redis.call('ZREM', A, id)
+      changed = true
+      result = -2
+    else
+      redis.call('ZADD', A, now + waiter_ms, id)
+      if free < 0 then free = 0 end
+      result = rank - free + 1
+    end
+  end
+end
+for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, keep_ms) end
+if changed then redis.call('PUBLISH', ARGV[7], ARGV[8]) end
+return result
+"""
+
+# KEYS: lock, result key of the run being waited for. ARGV: my token, lock ms.
+_ONCE_CLAIM_LUA = """
+local r = redis.call('GET', KEYS[2])
+if r then return {'done', r} end
+local cur = redis.call('GET', KEYS[1])
+if cur then return {'wait', cur} end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return {'run', ARGV[1]}
+"""
+
+# KEYS: lock, my result key. ARGV: token, payload ('' = abandon), result ms, channel, topic.
+_ONCE_FINISH_LUA = """
+if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('PUBLISH', ARGV[4], ARGV[5])
+return 1
+"""
+
+_ONCE_RENEW_LUA = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+
+_COUNTER_INCR_LUA = """
+local v = redis.call('INCRBY', KEYS[1], ARGV[1])
+if tonumber(ARGV[2]) > 0 and redis.call('PTTL', KEYS[1]) == -1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return v
+"""
+
+# Sliding window log; refused hits are not counted. Returns seconds to wait as text ('0': ok).
+_RATE_LUA = """
+local limit, win = tonumber(ARGV[1]), tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+local n = redis.call('ZCARD', KEYS[1])
+if n < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(win) + 1)
+  return '0'
+end
+local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
+local wait = (tonumber(oldest[2]) + win - now) / 1000
+if wait < 0 then wait = 0 end
+return tostring(wait)
+"""
+
+_RESULT = b"R"  # payload tag: an encoded Fetched follows
+_ERROR = b"E"  # payload tag: an encoded _SharedError follows
+
+
+class _SharedError(msgspec.Struct):
+    """A producer's failure as sharers in other processes rebuild it."""
+
+    kind: str
+    detail: str
+    retry_after: float | None = None
+    extra: dict[str, str] = {}  # other text attributes, e.g. UpstreamError.code
+
+
+_encode = msgspec.msgpack.Encoder().encode
+_decode_fetched = msgspec.msgpack.Decoder(Fetched).decode
+_decode_error = msgspec.msgpack.Decoder(_SharedError).decode
+
+
+def _failure_classes() -> dict[str, type[LookupFailure]]:
+    """kind → class over every LookupFailure subclass (the most general class wins a tie)."""
+    kinds: dict[str, type[LookupFailure]] = {}
+    pending: list[type[LookupFailure]] = [LookupFailure]
+    while pending:
+        cls = pending.pop(0)
+        kinds.setdefault(cls.kind, cls)
+        pending.extend(cls.__subclasses__())
+    return kinds
+
+
+def encode_failure(exc: BaseException) -> bytes:
+    """A failure as the payload sharers receive; non-lookup errors become kind `internal`."""
+    if isinstance(exc, LookupFailure):
+        extra = {
+            k: v
+            for k, v in vars(exc).items()
+            if k not in ("detail", "retry_after") and isinstance(v, str)
+        }
+        shared = _SharedError(exc.kind, exc.detail, exc.retry_after, extra)
+    else:
+        shared = _SharedError(LookupFailure.kind, f"shared lookup failed: {type(exc).__name__}")
+    return _ERROR + _encode(shared)
+
+
+def decode_failure(payload: bytes) -> LookupFailure:
+    """Rebuild the producer's failure as the same `LookupFailure` subclass (by `kind`)."""
+    shared = _decode_error(payload[len(_ERROR) :])
+    cls = _failure_classes().get(shared.kind, LookupFailure)
+    try:
+        exc = cls(shared.detail)
+    except TypeError:  # a subclass whose constructor wants more than the detail
+        exc = LookupFailure(shared.detail)
+    exc.retry_after = shared.retry_after
+    for name, value in shared.extra.items():
+        with contextlib.suppress(AttributeError):
+            setattr(exc, name, value)
+    return exc
+
+
+def _log_callback_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("position callback failed", exc_info=task.exception())
+
+
+def _raw(value: bytes | str) -> bytes:
+    return value.encode() if isinstance(value, str) else value
+
+
+def _text(value: bytes | str) -> str:
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+class _RedisLease:
+    """A held slot: renewed in the background until released (or the process dies)."""
+
+    __slots__ = ("_key", "_lease", "_member", "_released", "_renewer", "_store")
+
+    def __init__(self, store: RedisStore, key: str, member: str, lease: float) -> None:
+        self._store = store
+        self._key = key
+        self._member = member
+        self._released = False
+        self._lease = lease
+        self._renewer = store._background(store._renew_slot(key, member, lease))
+
+    async def release(self) -> None:
+        """Free the slot; if Redis cannot be reached the lease runs out by itself instead."""
+        if self._released:
+            return
+        self._released = True
+        self._renewer.cancel()
+        store = self._store
+        # Shielded and kept referenced: a second cancellation must not leave the slot held.
+        await asyncio.shield(
+            store._background(store._release_slot(self._key, self._member, self._lease))
+        )
+
+    def __repr__(self) -> str:
+        state = "released" if self._released else "held"
+        return f"<redis slot lease {self._key} {state}>"
+
+
+class RedisStore:
+    """Shared state in Redis so several bot processes share one token's limits.
+
+    Any Redis failure while running surfaces as `StoreUnavailable` (never as a granted slot);
+    the connection pool reconnects by itself once Redis is back. `clock` only stamps
+    `health()`: every expiry decision uses the Redis server's clock.
+    """
+
+    backend = "redis"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        prefix: str = "wolkvox:",
+        clock: Callable[[], float] = time.time,
+        poll_interval: float = 0.2,
+        waiter_ttl: float = 2.0,
+        once_lease: float = 5.0,
+        result_ttl: float = 10.0,
+        op_timeout: float = 5.0,
+    ) -> None:
+        parts = urlsplit(url)
+        self._password = unquote(parts.password) if parts.password else ""
+        host = parts.hostname or "localhost"
+        port = f":{parts.port}" if parts.port else ""
+        self._where = f"{parts.scheme}://{host}{port}{parts.path}"  # never the password
+        self._prefix = prefix
+        self._clock = clock
+        self._poll = poll_interval
+        self._waiter_ttl = waiter_ttl
+        self._once_lease = once_lease
+        self._result_ttl = result_ttl
+        self._channel = f"{prefix}wake"
+        self._redis: aioredis.Redis = aioredis.Redis.from_url(
+            url,
+            socket_connect_timeout=min(op_timeout, 2.0),
+            socket_timeout=op_timeout,
+            # One quick retry: the first command on a connection Redis dropped fails once.
+            retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
+        )
+        self._semaphore = self._redis.register_script(_SEMAPHORE_LUA)
+        self._once_claim = self._redis.register_script(_ONCE_CLAIM_LUA)
+        self._once_finish = self._redis.register_script(_ONCE_FINISH_LUA)
+        self._once_renew = self._redis.register_script(_ONCE_RENEW_LUA)
+        self._counter_incr = self._redis.register_script(_COUNTER_INCR_LUA)
+        self._rate = self._redis.register_script(_RATE_LUA)
+        self._wakers: dict[str, set[asyncio.Event]] = {}
+        self._listener: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._inflight: dict[str, asyncio.Task[tuple[Fetched, bool]]] = {}
+        self._sharers: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"<RedisStore {self._where} prefix={self._prefix!r}>"
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Check Redis answers, then listen for wake-ups; unreachable → `StoreUnavailable`."""
+        try:
+            await self._redis.ping()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(
+                f"cannot reach Redis at {self._where}: {self._scrub(exc)}"
+            ) from None
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.create_task(self._listen(), name="redis-store-wake")
+
+    async def close(self) -> None:
+        """Stop background work (renewals, shared lookups, the listener) and disconnect."""
+        tasks = [*self._tasks, *self._inflight.values()]
+        if self._listener is not None:
+            tasks.append(self._listener)
+            self._listener = None
+        self._inflight.clear()
+        self._sharers.clear()
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(RedisError, OSError):
+            await self._redis.aclose()
+
+    async def health(self) -> dict[str, Any]:
+        """Ping with a short bound; the URL shown never carries the password."""
+        started = time.perf_counter()
+        info: dict[str, Any] = {"backend": self.backend, "ok": False, "url": self._where}
+        try:
+            async with asyncio.timeout(2.0):
+                await self._redis.ping()
+            info["ok"] = True
+        except Exception as exc:
+            info["error"] = self._scrub(exc) or type(exc).__name__
+        info["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
+        info["checked_at"] = self._clock()
+        return info
+
+    # --- fair semaphore -----------------------------------------------------------------------
+
+    async def acquire_slot(
+        self,
+        key: str,
+        limit: int,
+        *,
+        timeout: float,
+        lease: float,
+        on_position: PositionCallback | None = None,
+    ) -> _RedisLease:
+        """Join the key's FIFO queue in Redis and wait until within the first free slots.
+
+        Grants happen only inside the atomic script, so the limit holds across processes. On
+        timeout one last attempt either takes a slot that just came free or leaves the queue
+        (→ `Busy`); on cancellation or a Redis failure the entry is withdrawn.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        member = uuid.uuid4().hex
+        topic = f"sem:{key}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        told = 0
+        wake = self._wake_on(topic)
+        try:
+            wake.clear()
+            position = await self._sem("join", key, member, limit, lease)
+            while position != 0:
+                if position == -1:  # dropped as a silent waiter (this loop stalled): rejoin
+                    wake.clear()
+                    position = await self._sem("join", key, member, limit, lease)
+                    continue
+                if position == -2:
+                    raise Busy(f"no slot free on {key} within {timeout:g} s")
+                if position != told and on_position is not None:
+                    told = position
+                    self._call_back(on_position, position)
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    position = await self._sem("give_up", key, member, limit, lease)
+                    continue
+                await self._sleep_until_woken(wake, min(self._poll, remaining))
+                wake.clear()
+                position = await self._sem("poll", key, member, limit, lease)
+        except BaseException as exc:
+            if not isinstance(exc, Busy):
+                await self._withdraw(key, member)
+            raise
+        finally:
+            self._wake_off(topic, wake)
+        return _RedisLease(self, key, member, lease)
+
+    async def slot_usage(self, key: str) -> tuple[int, int]:
+        result = await self._sem("usage", key, "", 0, 0)
+        holders, waiters = result
+        return int(holders), int(waiters)
+
+    async def _sem(self, op: str, key: str, member: str, limit: int, lease: float) -> Any:
+        base = f"{self._prefix}sem:{key}"
+        keep = max(lease, self._waiter_ttl) + 60.0
+        with self._errors(f"slot {op}"):
+            return await self._semaphore(
+                keys=[f"{base}:holders", f"{base}:queue", f"{base}:alive", f"{base}:ticket"],
+                args=[
+                    op,
+                    member,
+                    limit,
+                    _ms(lease),
+                    _ms(self._waiter_ttl),
+                    _ms(keep),
+                    self._channel,
+                    f"sem:{key}",
+                ],
+            )
+
+    async def _withdraw(self, key: str, member: str) -> None:
+        """Leave the queue (or give back a slot granted in a call we stopped waiting for)."""
+        try:
+            await asyncio.shield(self._background(self._sem("leave", key, member, 0, 0)))
+        except (StoreUnavailable, asyncio.CancelledError):
+            log.debug("could not withdraw from slot queue %s; it expires by itself", key)
+
+    async def _renew_slot(self, key: str, member: str, lease: float) -> None:
+        """Keep a live holder's lease fresh; if this process dies the lease simply runs out."""
+        while True:
+            await asyncio.sleep(max(lease / 3, 0.05))
+            try:
+                if not await self._sem("renew", key, member, 0, lease):
+                    log.warning("slot lease on %s had expired; renewed it (still in flight)", key)
+            except StoreUnavailable:
+                log.debug("could not renew slot lease on %s", key, exc_info=True)
+
+    async def _release_slot(self, key: str, member: str, lease: float) -> None:
+        try:
+            if not await self._sem("release", key, member, 0, lease):
+                log.warning("released a slot on %s whose lease had already expired", key)
+        except StoreUnavailable:
+            log.warning("could not release a slot on %s; its lease will expire", key)
+
+    def _call_back(self, callback: PositionCallback, position: int) -> None:
+        """Run a sync callback now or schedule an async one; its failures never reach the queue."""
+        try:
+            result = callback(position)
+        except Exception:
+            log.warning("position callback failed", exc_info=True)
+            return
+        if inspect.isawaitable(result):
+            self._background(result).add_done_callback(_log_callback_failure)
+
+    def _background(self, work: Awaitable[Any]) -> asyncio.Future[Any]:
+        """Run `work` as a task this store keeps a reference to (and cancels on close)."""
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    # --- counters and values ----------------------------------------------------------------
+
+    async def counter_incr(self, key: str, amount: int, ttl: float) -> int:
+        """Add `amount`; a new counter expires `ttl` s after creation (never when `ttl` <= 0)."""
+        with self._errors("counter"):
+            value = await self._counter_incr(
+                keys=[f"{self._prefix}ctr:{key}"], args=[amount, _ms(ttl) if ttl > 0 else 0]
+            )
+        return int(value)
+
+    async def counter_get(self, key: str) -> int:
+        with self._errors("counter"):
+            raw = await self._redis.get(f"{self._prefix}ctr:{key}")
+        try:
+            return int(raw) if raw is not None else 0
+        except ValueError:
+            return 0
+
+    async def counter_set(self, key: str, value: int, ttl: float) -> None:
+        with self._errors("counter"):
+            await self._redis.set(
+                f"{self._prefix}ctr:{key}", value, px=_ms(ttl) if ttl > 0 else None
+            )
+
+    async def value_get(self, key: str) -> str | None:
+        with self._errors("value"):
+            raw = await self._redis.get(f"{self._prefix}val:{key}")
+        return None if raw is None else _text(raw)
+
+    async def value_set(self, key: str, value: str, ttl: float | None) -> None:
+        px = _ms(ttl) if ttl is not None and ttl > 0 else None
+        with self._errors("value"):
+            await self._redis.set(f"{self._prefix}val:{key}", value, px=px)
+
+    async def value_set_if_absent(self, key: str, value: str, ttl: float) -> bool:
+        """SET NX: exactly one caller across every process gets True."""
+        with self._errors("value"):
+            done = await self._redis.set(
+                f"{self._prefix}val:{key}", value, px=_ms(ttl) if ttl > 0 else None, nx=True
+            )
+        return bool(done)
+
+    # --- result cache -----------------------------------------------------------------------
+
+    async def cache_get(self, key: str) -> Fetched | None:
+        """The cached answer, or None (also for an entry this version cannot decode)."""
+        with self._errors("cache"):
+            raw = await self._redis.get(f"{self._prefix}cache:{key}")
+        if raw is None:
+            return None
+        try:
+            return _decode_fetched(_raw(raw))
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            log.warning("undecodable cache entry for %s treated as a miss", key)
+            return None
+
+    async def cache_set(self, key: str, value: Fetched, ttl: float) -> None:
+        """Keep `value` for `ttl` s; `ttl` <= 0 means do not cache (and forget an older value)."""
+        name = f"{self._prefix}cache:{key}"
+        with self._errors("cache"):
+            if ttl <= 0:
+                await self._redis.delete(name)
+            else:
+                await self._redis.set(name, _encode(value), px=_ms(ttl))
+
+    # --- coalescing ---------------------------------------------------------------------------
+
+    async def run_once(
+        self, key: str, produce: Callable[[], Awaitable[Fetched]], *, timeout: float
+    ) -> tuple[Fetched, bool]:
+        """Share one run of `produce` among every caller of `key`, here and in other processes.
+
+        Callers in this process share one task (only it talks to Redis); across processes a
+        lock decides who produces and the others read its published outcome. The work is
+        shielded from each caller, and cancelled only when every local caller is gone; every
+        caller's wait is bounded by `timeout` (→ `UpstreamTimeout`).
+        """
+        task = self._inflight.get(key)
+        shared_here = task is not None
+        if task is None:
+            task = asyncio.create_task(self._once(key, produce, timeout), name=f"run_once:{key}")
+            self._inflight[key] = task
+            self._sharers[key] = 0
+            task.add_done_callback(lambda t: self._work_done(key, t))
+        self._sharers[key] += 1
+        try:
+            async with asyncio.timeout(timeout):
+                result, shared_there = await asyncio.shield(task)
+        except TimeoutError:
+            raise UpstreamTimeout(f"no answer within {timeout:g} s") from None
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and current is not None and not current.cancelling():
+                raise Unavailable("the shared lookup was stopped") from None
+            if self._inflight.get(key) is task and self._sharers.get(key) == 1:
+                self._inflight.pop(key, None)
+                self._sharers.pop(key, None)
+                task.cancel()
+            raise
+        finally:
+            if self._inflight.get(key) is task and key in self._sharers:
+                self._sharers[key] -= 1
+        return result, shared_here or shared_there
+
+    def _work_done(self, key: str, task: asyncio.Task[tuple[Fetched, bool]]) -> None:
+        if self._inflight.get(key) is task:
+            del self._inflight[key]
+            self._sharers.pop(key, None)
+        if not task.cancelled():
+            task.exception()  # mark retrieved: sharers that timed out may never look at it
+
+    async def _once(
+        self, key: str, produce: Callable[[], Awaitable[Fetched]], timeout: float
+    ) -> tuple[Fetched, bool]:
+        """Take the lock and produce, or wait for the lock holder's outcome (or its demise)."""
+        base = f"{self._prefix}once:{key}"
+        lock = f"{base}:lock"
+        token = uuid.uuid4().hex
+        topic = f"once:{key}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        waiting_for = ""
+        wake = self._wake_on(topic)
+        try:
+            while True:
+                wake.clear()
+                with self._errors("run_once"):
+                    status, value = await self._once_claim(
+                        keys=[lock, f"{base}:result:{waiting_for}"],
+                        args=[token, _ms(self._once_lease)],
+                    )
+                if status == b"done":
+                    return self._outcome(key, value), True
+                if status == b"run":
+                    break
+                waiting_for = bytes(value).decode()
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    raise UpstreamTimeout(f"no shared answer within {timeout:g} s")
+                await self._sleep_until_woken(wake, min(self._poll, remaining))
+        finally:
+            self._wake_off(topic, wake)
+        return await self._produce(key, base, token, produce), False
+
+    async def _produce(
+        self, key: str, base: str, token: str, produce: Callable[[], Awaitable[Fetched]]
+    ) -> Fetched:
+        renewer = asyncio.create_task(self._renew_once(base, token), name=f"once-renew:{key}")
+        payload = b""
+        try:
+            result = await produce()
+            payload = _RESULT + _encode(result)
+            return result
+        except asyncio.CancelledError:
+            raise  # abandon: release the lock without a result so a waiter takes over
+        except BaseException as exc:
+            payload = encode_failure(exc)
+            raise
+        finally:
+            renewer.cancel()
+            await asyncio.shield(self._background(self._finish_once(key, base, token, payload)))
+
+    async def _finish_once(self, key: str, base: str, token: str, payload: bytes) -> None:
+        try:
+            with self._errors("run_once"):
+                await self._once_finish(
+                    keys=[f"{base}:lock", f"{base}:result:{token}"],
+                    args=[token, payload, _ms(self._result_ttl), self._channel, f"once:{key}"],
+                )
+        except StoreUnavailable:
+            log.warning("could not publish the outcome for %s; sharers will take over", key)
+
+    async def _renew_once(self, base: str, token: str) -> None:
+        while True:
+            await asyncio.sleep(self._once_lease / 3)
+            try:
+                with self._errors("run_once"):
+                    held = await self._once_renew(
+                        keys=[f"{base}:lock"], args=[token, _ms(self._once_lease)]
+                    )
+                if not held:
+                    log.warning("lost the producer lock (stalled past its lease)")
+                    return
+            except StoreUnavailable:
+                log.debug("could not renew producer lock", exc_info=True)
+
+    def _outcome(self, key: str, payload: bytes) -> Fetched:
+        """Another process's published outcome: its answer, or its failure raised here."""
+        try:
+            if payload.startswith(_RESULT):
+                return _decode_fetched(payload[len(_RESULT) :])
+            failure = decode_failure(payload)
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            raise LookupFailure(f"undecodable shared answer for {key}") from None
+        raise failure
+
+    # --- rate limit ---------------------------------------------------------------------------
+
+    async def rate_hit(self, key: str, limit: int, window: float) -> float:
+        """Sliding window: at most `limit` hits in any `window` s; refused hits do not count."""
+        if limit <= 0:
+            return max(window, 0.0)
+        with self._errors("rate"):
+            wait = await self._rate(
+                keys=[f"{self._prefix}rate:{key}"],
+                args=[limit, window * 1000, uuid.uuid4().hex],
+            )
+        return max(float(wait), 0.0)
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """Every Redis failure becomes `StoreUnavailable`, its text free of the password."""
+        try:
+            yield
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            raise StoreUnavailable(
+                f"Redis unreachable at {self._where} ({what}): {self._scrub(exc)}"
+            ) from None
+        except RedisError as exc:
+            log.error("Redis error during %s: %s", what, self._scrub(exc))
+            raise StoreUnavailable(f"Redis error ({what}): {self._scrub(exc)}") from None
+
+    def _scrub(self, exc: BaseException) -> str:
+        text = str(exc)
+        if self._password:
+            text = text.replace(self._password, "***")
+        return text
+
+    def _wake_on(self, topic: str) -> asyncio.Event:
+        event = asyncio.Event()
+        self._wakers.setdefault(topic, set()).add(event)
+        return event
+
+    def _wake_off(self, topic: str, event: asyncio.Event) -> None:
+        events = self._wakers.get(topic)
+        if events is not None:
+            events.discard(event)
+            if not events:
+                del self._wakers[topic]
+
+    async def _sleep_until_woken(self, event: asyncio.Event, delay: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(delay):
+                await event.wait()
+
+    def _wake_all(self) -> None:
+        for events in self._wakers.values():
+            for event in events:
+                event.set()
+
+    async def _listen(self) -> None:
+        """Relay wake-up messages to local waiters; reconnect with backoff when Redis drops."""
+        backoff = 0.05
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.subscribe(self._channel)
+                self._wake_all()  # anything may have changed while we were not listening
+                backoff = 0.05
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
+                    if message is not None and message.get("type") == "message":
+                        topic = bytes(message["data"]).decode("utf-8", "replace")
+                        for event in self._wakers.get(topic, ()):
+                            event.set()
+            except (RedisError, OSError):
+                log.debug("wake-up listener lost Redis; retrying", exc_info=True)
+                self._wake_all()
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.reset()  # typed alias of aclose()
