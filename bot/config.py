@@ -275,6 +275,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     quota = (
         r.integer("WOLKVOX_DAILY_QUOTA", 0, minimum=1, maximum=10_000_000) if quota_raw else None
     )
+    base_url = r.url("WOLKVOX_BASE_URL")
+    if "?" in base_url or "#" in base_url:
+        raise ConfigError("WOLKVOX_BASE_URL", "must not have a query (?) or fragment (#)")
     redis_url = r.secret("REDIS_URL")
     if redis_url is not None and not re.match(r"^rediss?://", redis_url.reveal()):
         raise ConfigError("REDIS_URL", "must start with redis:// or rediss://")
@@ -282,7 +285,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     return Settings(
         wolkvox_server=server,
         wolkvox_tokens=_tokens(r),
-        wolkvox_base_url=r.url("WOLKVOX_BASE_URL"),
+        wolkvox_base_url=base_url,
         wolkvox_campaign_id=campaign,
         max_concurrency=r.integer(
             "WOLKVOX_MAX_CONCURRENCY", 1, minimum=1, maximum=MAX_CONCURRENCY_HARD_LIMIT

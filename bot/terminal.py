@@ -101,6 +101,9 @@ def main(argv: list[str], *, out: TextIO = sys.stdout, err: TextIO = sys.stderr)
         return EXIT_UPSTREAM
     except KeyboardInterrupt:
         return 130
+    except Exception as error:  # a bug must still end in one line, not a traceback
+        print(f"unexpected error ({type(error).__name__}); please report it", file=err)
+        return EXIT_UPSTREAM
     print(format_result(result, time.time()), file=out)
     return EXIT_OK
 

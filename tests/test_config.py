@@ -192,7 +192,14 @@ def test_campaign_id_must_be_a_number() -> None:
 
 
 def test_base_url_must_be_http() -> None:
-    for bad in ("ftp://x", "127.0.0.1:8089", "http://", "http:// space"):
+    for bad in (
+        "ftp://x",
+        "127.0.0.1:8089",
+        "http://",
+        "http:// space",
+        "http://127.0.0.1:8089/?x=1",  # the client appends /api/v2/…: a query cannot stay
+        "http://127.0.0.1:8089#frag",
+    ):
         refused("WOLKVOX_BASE_URL", WOLKVOX_BASE_URL=bad)
 
 
