@@ -62,11 +62,10 @@ def build_runtime(
 def build_app(rt: SlackRuntime) -> AsyncApp:
     settings = rt.settings
     app = AsyncApp(
-        token=settings.slack_bot_token.reveal() if settings.slack_bot_token else None,
         signing_secret=(
             settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None
         ),
-        client=rt.web,
+        client=rt.web,  # carries the bot token
         name="wolkvox",
         process_before_response=False,
     )

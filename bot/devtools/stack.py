@@ -1,0 +1,213 @@
+"""The whole product on loopback: Wolkvox simulator, Slack stand-in and the real bot over HTTP.
+
+The demo, the end-to-end tests and the benchmarks all drive the bot through this, as Slack
+does: signed HTTP requests to POST /slack/events, answers read back from the stand-in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.config import Settings, load_settings
+from bot.devtools import slack_requests as sr
+from bot.devtools.slack_standin import FakeSlack
+from bot.slack.server import Bot, create_bot, create_web_app
+from bot.wolkvox.simulator import STATS, SimulatorConfig, SimulatorStats, serve_simulator
+
+TEAM = "T0WOLKVOX"
+AGENT = "U0AGENT01"
+CHANNEL = "C0SOPORTE"
+
+
+@dataclass
+class Stack:
+    bot: Bot
+    slack: FakeSlack
+    simulator_url: str
+    simulator_stats: SimulatorStats | None
+    events_url: str
+    health_url: str
+    signing_secret: str
+    session: aiohttp.ClientSession
+    _ts: int = field(default=1_764_000_000)
+
+    @property
+    def settings(self) -> Settings:
+        return self.bot.settings
+
+    def next_ts(self) -> str:
+        self._ts += 1
+        return f"{self._ts}.000100"
+
+    async def post(
+        self, body: str, content_type: str, headers: Mapping[str, str] | None = None
+    ) -> tuple[int, str, float]:
+        return await sr.post_signed(
+            self.session, self.events_url, body, content_type, self.signing_secret, headers
+        )
+
+    async def command(
+        self, text: str, *, user: str = AGENT, channel: str = CHANNEL
+    ) -> tuple[int, str, float, str]:
+        """`/wolkvox <text>`; returns (status, ack body, seconds to ack, response_url)."""
+        response_url = self.slack.new_response_url(channel_id=channel, user_id=user)
+        body = sr.slash_command_body(
+            text,
+            user_id=user,
+            channel_id=channel,
+            team_id=TEAM,
+            response_url=response_url,
+            trigger_id=self.slack.new_trigger_id(user_id=user),
+        )
+        status, ack, elapsed = await self.post(body, sr.FORM)
+        return status, ack, elapsed, response_url
+
+    async def mention(
+        self,
+        text: str,
+        *,
+        user: str = AGENT,
+        channel: str = CHANNEL,
+        event_id: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> tuple[int, str, float, str]:
+        """An app_mention event; returns (status, body, seconds, the mention's ts)."""
+        ts = self.next_ts()
+        body = sr.app_mention_event_body(
+            f"<@{self.slack.bot_user_id}> {text}",
+            event_id=event_id or "Ev" + secrets.token_hex(5).upper(),
+            channel=channel,
+            user=user,
+            ts=ts,
+            team_id=TEAM,
+            bot_user_id=self.slack.bot_user_id,
+        )
+        status, text_, elapsed = await self.post(body, sr.JSON, headers)
+        return status, text_, elapsed, ts
+
+    async def message_shortcut(
+        self, message_text: str, *, user: str = AGENT, channel: str = CHANNEL
+    ) -> tuple[int, str, float, str]:
+        response_url = self.slack.new_response_url(channel_id=channel, user_id=user)
+        body = sr.message_shortcut_body(
+            message_text=message_text,
+            message_ts=self.next_ts(),
+            message_user="U0CUSTOMR",
+            user_id=user,
+            channel_id=channel,
+            team_id=TEAM,
+            response_url=response_url,
+            trigger_id=self.slack.new_trigger_id(user_id=user),
+        )
+        status, text, elapsed = await self.post(body, sr.FORM)
+        return status, text, elapsed, response_url
+
+    async def global_shortcut(self, *, user: str = AGENT) -> tuple[int, str, float]:
+        body = sr.global_shortcut_body(
+            user_id=user, team_id=TEAM, trigger_id=self.slack.new_trigger_id(user_id=user)
+        )
+        return await self.post(body, sr.FORM)
+
+    async def submit(
+        self, view: Mapping[str, Any], values: Mapping[str, str], *, user: str = AGENT
+    ) -> tuple[int, str, float]:
+        body = sr.view_submission_body(
+            view=view,
+            values={k: {k: v} for k, v in values.items()},
+            user_id=user,
+            team_id=TEAM,
+            trigger_id=self.slack.new_trigger_id(user_id=user),
+        )
+        return await self.post(body, sr.FORM)
+
+    async def press(
+        self,
+        action_id: str,
+        message: Mapping[str, Any],
+        *,
+        user: str = AGENT,
+        channel: str = CHANNEL,
+        is_ephemeral: bool = True,
+    ) -> tuple[int, str, float, str]:
+        """Press a button on a message (a dict with `blocks` and `ts`); returns the response_url
+        the press carried, where the answer arrives."""
+        response_url = self.slack.new_response_url(channel_id=channel, user_id=user)
+        body = sr.block_actions_body(
+            action_id=action_id,
+            user_id=user,
+            team_id=TEAM,
+            trigger_id=self.slack.new_trigger_id(user_id=user),
+            message={"ts": self.next_ts(), **dict(message)},
+            channel_id=channel,
+            response_url=response_url,
+            is_ephemeral=is_ephemeral,
+        )
+        status, text, elapsed = await self.post(body, sr.FORM)
+        return status, text, elapsed, response_url
+
+
+@contextlib.asynccontextmanager
+async def local_stack(
+    env: Mapping[str, str] | None = None,
+    *,
+    simulator: SimulatorConfig | None = None,
+    simulator_url: str | None = None,
+    validate_blocks: bool = True,
+    slack: FakeSlack | None = None,
+) -> AsyncIterator[Stack]:
+    """Start everything on free loopback ports; `env` adds or overrides settings.
+
+    `simulator_url` points at a simulator already running (e.g. in another process, so that its
+    memory does not count in the bot's); otherwise one runs in this process.
+    """
+    async with contextlib.AsyncExitStack() as stack:
+        stats: SimulatorStats | None = None
+        if simulator_url is None:
+            simulator_url, sim_app = await stack.enter_async_context(
+                serve_simulator(simulator or SimulatorConfig(latency=0.05))
+            )
+            stats = sim_app[STATS]
+        wolkvox_url: str = simulator_url
+        if slack is None:
+            slack = await stack.enter_async_context(FakeSlack(validate_blocks=validate_blocks))
+        slack.add_user(AGENT, name="ana.agente", locale="es-LA")
+        secret = secrets.token_hex(16)
+        settings = load_settings(
+            {
+                "WOLKVOX_BASE_URL": wolkvox_url,
+                "WOLKVOX_TOKEN": "demo-token-1",
+                "SLACK_BOT_TOKEN": slack.token,
+                "SLACK_SIGNING_SECRET": secret,
+                "SLACK_API_URL": slack.api_url,
+                **(env or {}),
+            },
+            dotenv=False,
+        )
+        bot = await create_bot(settings)
+        stack.push_async_callback(bot.close)
+        runner = web.AppRunner(create_web_app(bot), access_log=None, handle_signals=False)
+        await runner.setup()
+        stack.push_async_callback(runner.cleanup)
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = runner.addresses[0][:2]
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+        yield Stack(
+            bot=bot,
+            slack=slack,
+            simulator_url=wolkvox_url,
+            simulator_stats=stats,
+            events_url=f"http://{host}:{port}/slack/events",
+            health_url=f"http://{host}:{port}/healthz",
+            signing_secret=secret,
+            session=session,
+        )
+        # Let answers still in flight finish before the stand-ins go away.
+        await bot.runtime.drain(5.0)
