@@ -170,11 +170,12 @@ async def local_stack(
     async with contextlib.AsyncExitStack() as stack:
         stats: SimulatorStats | None = None
         if simulator_url is None:
-            simulator_url, sim_app = await stack.enter_async_context(
+            wolkvox_url, sim_app = await stack.enter_async_context(
                 serve_simulator(simulator or SimulatorConfig(latency=0.05))
             )
             stats = sim_app[STATS]
-        wolkvox_url: str = simulator_url
+        else:
+            wolkvox_url = simulator_url
         if slack is None:
             slack = await stack.enter_async_context(FakeSlack(validate_blocks=validate_blocks))
         slack.add_user(AGENT, name="ana.agente", locale="es-LA")

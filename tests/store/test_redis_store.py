@@ -94,7 +94,9 @@ async def kill(proc: asyncio.subprocess.Process) -> None:
 
 async def until(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
     async with asyncio.timeout(within):
-        while not await check():
+        while True:
+            if await check():
+                return
             await asyncio.sleep(0.02)
 
 
