@@ -1,0 +1,261 @@
+"""AccessControl: allowed users, user groups (resolved through a fake Slack web client, cached,
+failing closed), channels (DMs answered privately always fine), and the per-user rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import Iterable
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.slack import access as access_module
+from bot.slack.access import GROUP_MEMBERS_TTL, RATE_WINDOW, AccessControl, Denial
+from bot.store.memory import MemoryStore
+
+ALICE, BOB, CAROL = "U0ALICE01", "U0BOB0002", "U0CAROL03"
+AGENTS, LEADS = "S0AGENTS1", "S0LEADS02"
+SUPPORT, SALES, DM = "C0SUPPORT", "C0SALES00", "D0ALICEDM"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 5_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class FakeWeb:
+    """Just enough of slack_sdk's AsyncWebClient: usergroups.users.list."""
+
+    def __init__(self, groups: dict[str, Iterable[str]]) -> None:
+        self.groups = {g: list(users) for g, users in groups.items()}
+        self.calls: Counter[str] = Counter()
+        self.fail = False
+        self.delay = 0.0
+
+    async def usergroups_users_list(self, *, usergroup: str) -> dict[str, Any]:
+        self.calls[usergroup] += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.fail:
+            raise ConnectionError("slack is down")
+        if usergroup not in self.groups:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": self.groups[usergroup]}
+
+
+def settings(
+    users: Iterable[str] = (),
+    groups: Iterable[str] = (),
+    channels: Iterable[str] = (),
+    rate: int = 20,
+) -> Settings:
+    return Settings(
+        allowed_users=frozenset(users),
+        allowed_usergroups=frozenset(groups),
+        allowed_channels=frozenset(channels),
+        user_rate=rate,
+    )
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def web() -> FakeWeb:
+    return FakeWeb({AGENTS: [ALICE], LEADS: [BOB]})
+
+
+def control(
+    s: Settings, web: FakeWeb, clock: Clock, store: MemoryStore | None = None
+) -> AccessControl:
+    return AccessControl(s, web, store or MemoryStore(clock=clock), clock=clock)
+
+
+# --- users ---------------------------------------------------------------------------------
+
+
+async def test_unset_means_the_whole_workspace(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(), web, clock)
+    assert not ac.restricted
+    assert await ac.check(CAROL, SALES, visible=True) is None
+    assert await ac.user_allowed("U0ANYBODY")
+    assert web.calls.total() == 0
+
+
+async def test_allowed_users(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(users=[ALICE]), web, clock)
+    assert ac.restricted
+    assert await ac.check(ALICE, SUPPORT, visible=True) is None
+    assert await ac.check(BOB, SUPPORT, visible=True) == Denial("user")
+    assert await ac.check(BOB, DM, visible=False) == Denial("user")  # everywhere, DMs too
+    assert web.calls.total() == 0
+
+
+# --- user groups -----------------------------------------------------------------------------
+
+
+async def test_usergroup_members_are_allowed(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(groups=[AGENTS, LEADS]), web, clock)
+    assert await ac.user_allowed(ALICE)
+    assert await ac.user_allowed(BOB)
+    assert not await ac.user_allowed(CAROL)
+    assert await ac.check(CAROL, SUPPORT, visible=True) == Denial("user")
+
+
+async def test_a_listed_user_needs_no_group_lookup(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(users=[CAROL], groups=[AGENTS]), web, clock)
+    assert await ac.user_allowed(CAROL)
+    assert web.calls.total() == 0
+    assert await ac.user_allowed(ALICE)
+    assert web.calls[AGENTS] == 1
+
+
+async def test_members_are_cached_for_a_few_minutes(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(groups=[AGENTS]), web, clock)
+    for user in (ALICE, BOB, ALICE, CAROL):
+        await ac.user_allowed(user)
+    assert web.calls[AGENTS] == 1
+    web.groups[AGENTS].append(CAROL)
+    clock.advance(GROUP_MEMBERS_TTL - 1)
+    assert not await ac.user_allowed(CAROL)  # still the cached list
+    clock.advance(2)
+    assert await ac.user_allowed(CAROL)  # refreshed
+    assert web.calls[AGENTS] == 2
+
+
+async def test_concurrent_checks_share_one_group_call(web: FakeWeb, clock: Clock) -> None:
+    web.delay = 0.02
+    ac = control(settings(groups=[AGENTS]), web, clock)
+    allowed = await asyncio.gather(*(ac.user_allowed(u) for u in [ALICE, BOB, CAROL] * 5))
+    assert allowed == [True, False, False] * 5
+    assert web.calls[AGENTS] == 1
+
+
+async def test_group_lookup_failure_fails_closed(web: FakeWeb, clock: Clock) -> None:
+    web.fail = True
+    ac = control(settings(groups=[AGENTS]), web, clock)
+    assert not await ac.user_allowed(ALICE)
+    assert await ac.check(ALICE, SUPPORT, visible=True) == Denial("user")
+    web.fail = False
+    assert await ac.user_allowed(ALICE)  # a failure is not cached: the next check asks again
+
+
+async def test_group_lookup_failure_keeps_the_last_known_list(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(groups=[AGENTS]), web, clock)
+    assert await ac.user_allowed(ALICE)
+    web.fail = True
+    clock.advance(GROUP_MEMBERS_TTL + 1)
+    assert await ac.user_allowed(ALICE)
+    assert not await ac.user_allowed(CAROL)
+    assert web.calls[AGENTS] >= 2
+
+
+async def test_slow_group_lookup_times_out_closed(
+    web: FakeWeb, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(access_module, "GROUP_MEMBERS_TIMEOUT", 0.02)
+    web.delay = 5
+    ac = control(settings(groups=[AGENTS]), web, clock)
+    async with asyncio.timeout(3):
+        assert not await ac.user_allowed(ALICE)
+
+
+async def test_unknown_group_or_error_answer_allows_nobody(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(groups=["S0GONE000"]), web, clock)
+    assert not await ac.user_allowed(ALICE)
+
+
+# --- channels ---------------------------------------------------------------------------------
+
+
+async def test_allowed_channels(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(channels=[SUPPORT]), web, clock)
+    assert await ac.check(ALICE, SUPPORT, visible=True) is None
+    assert await ac.check(ALICE, SALES, visible=True) == Denial("channel")
+    assert await ac.check(ALICE, SALES, visible=False) == Denial("channel")  # still that channel
+
+
+async def test_dm_rule(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(channels=[SUPPORT]), web, clock)
+    assert ac.channel_allowed(DM, visible=False)  # the user's own conversation, answered privately
+    assert not ac.channel_allowed(DM, visible=True)  # something posted where others may see it
+    assert ac.channel_allowed("", visible=True)  # no channel (e.g. a global shortcut's modal)
+    assert control(settings(channels=[DM]), web, clock).channel_allowed(DM, visible=True)
+
+
+async def test_channels_unset_means_everywhere(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(), web, clock)
+    for channel in (SUPPORT, SALES, DM, "G0PRIVATE"):
+        assert ac.channel_allowed(channel, visible=True)
+
+
+async def test_user_rule_is_checked_before_the_channel(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(users=[ALICE], channels=[SUPPORT]), web, clock)
+    assert await ac.check(BOB, SALES, visible=True) == Denial("user")
+    assert await ac.check(ALICE, SALES, visible=True) == Denial("channel")
+
+
+# --- rate limit -------------------------------------------------------------------------------
+
+
+async def test_rate_limit_per_user(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(rate=3), web, clock)
+    for _ in range(3):
+        assert await ac.check(ALICE, SUPPORT, visible=True) is None
+    denial = await ac.check(ALICE, SUPPORT, visible=True)
+    assert denial is not None and denial.reason == "rate"
+    assert 0 < denial.retry_after <= RATE_WINDOW
+    assert await ac.check(BOB, SUPPORT, visible=True) is None  # someone else is not limited
+    clock.advance(RATE_WINDOW)
+    assert await ac.check(ALICE, SUPPORT, visible=True) is None
+
+
+async def test_rate_retry_after_counts_down(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(rate=2), web, clock)
+    await ac.check(ALICE, SUPPORT, visible=True)
+    clock.advance(10)
+    await ac.check(ALICE, SUPPORT, visible=True)
+    clock.advance(5)
+    denial = await ac.check(ALICE, SUPPORT, visible=True)
+    assert denial == Denial("rate", retry_after=pytest.approx(RATE_WINDOW - 15))
+
+
+async def test_checks_that_do_not_count(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(rate=1), web, clock)
+    for _ in range(5):
+        assert await ac.check(ALICE, SUPPORT, visible=True, count=False) is None
+    assert await ac.check(ALICE, SUPPORT, visible=True) is None
+    denial = await ac.check(ALICE, SUPPORT, visible=True)
+    assert denial is not None and denial.reason == "rate"
+    # Opening the modal is still allowed when over the rate; only lookups are counted.
+    assert await ac.check(ALICE, SUPPORT, visible=True, count=False) is None
+
+
+async def test_denied_attempts_do_not_use_up_the_rate(web: FakeWeb, clock: Clock) -> None:
+    store = MemoryStore(clock=clock)
+    ac = control(settings(users=[ALICE], channels=[SUPPORT], rate=2), web, clock, store)
+    for _ in range(5):
+        await ac.check(ALICE, SALES, visible=True)  # wrong channel
+    assert await ac.check(ALICE, SUPPORT, visible=True) is None
+    assert await ac.check(ALICE, SUPPORT, visible=True) is None
+
+
+async def test_rate_is_shared_through_the_store(web: FakeWeb, clock: Clock) -> None:
+    """Two instances (two processes on Redis) count the same user together."""
+    store = MemoryStore(clock=clock)
+    one = control(settings(rate=2), web, clock, store)
+    two = control(settings(rate=2), web, clock, store)
+    assert await one.check(ALICE, SUPPORT, visible=True) is None
+    assert await two.check(ALICE, SUPPORT, visible=True) is None
+    denial = await one.check(ALICE, SUPPORT, visible=True)
+    assert denial is not None and denial.reason == "rate"
