@@ -253,6 +253,10 @@ class LookupService:
                 delay = self._retry_delay(error, attempt)
                 if delay is None or time.monotonic() + delay >= budget_end:
                     raise
+                # This failure opened the breaker (or was a failed probe): Wolkvox is down,
+                # so retrying would only hammer it; everyone else is already failing fast.
+                if await self.breaker.state() == "open":
+                    raise
                 log.info(
                     "retrying lookup after %s (attempt %d) in %.2fs", error.kind, attempt, delay
                 )
