@@ -1,0 +1,215 @@
+"""Buttons on a card end to end: Share in channel, Refresh, Show all, and forged values."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from aiohttp import web
+
+from bot.devtools import slack_requests as sr
+from bot.devtools.stack import AGENT, CHANNEL, TEAM, Stack, local_stack
+from tests.blockkit import assert_valid_modal
+from tests.e2e.conftest import (
+    SHOWCASE_NAME,
+    SHOWCASE_PHONE,
+    TOKEN,
+    assert_everything_valid,
+    assert_no_full_phone,
+    button_values,
+    command_answer,
+    find_action_value,
+    find_calls,
+    settle,
+    text_of,
+    upstream_requests,
+    with_button_value,
+)
+
+OTHER = "U0COLLEAG1"
+
+
+async def share(stack: Stack, card: dict[str, Any]) -> dict[str, Any]:
+    """Press Share on a private card; return what the channel got via response_url."""
+    status, _, elapsed, url = await stack.press("share_card", card)
+    assert status == 200 and elapsed < 3
+    [post] = await stack.slack.wait_for_response(url)
+    assert isinstance(post.body, dict)
+    return post.body
+
+
+async def test_share_posts_in_channel_masked_and_says_who_shared(stack: Stack) -> None:
+    _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+    assert SHOWCASE_PHONE in text_of(card["blocks"])  # private: full number
+
+    shared = await share(stack, card)
+    assert shared["response_type"] == "in_channel"
+    assert shared.get("replace_original") is not True  # the private card stays for the sharer
+    text = text_of(shared["blocks"])
+    assert SHOWCASE_NAME in text and "Cobranza Q4" in text
+    assert "••••••4567" in text
+    assert f"<@{AGENT}>" in text and "Compartido por" in text
+    assert "share_card" not in json.dumps(shared)  # no re-sharing a shared card
+    # Not in the text, not in a button value (sealed), not anywhere in what went to the channel.
+    assert_no_full_phone(json.dumps(shared, ensure_ascii=False), SHOWCASE_PHONE)
+    values = button_values(shared)
+    assert values, "a shared card keeps its Refresh button"
+    for value in values:  # sealed: only the bot can read the query back
+        opened = stack.bot.runtime.sealer.open(value)
+        assert opened is not None and opened.phone == SHOWCASE_PHONE
+
+
+async def test_share_falls_back_to_chat_post_message_when_response_url_fails(
+    stack: Stack,
+) -> None:
+    _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+    url = stack.slack.new_response_url(channel_id=CHANNEL, user_id=AGENT)
+    stack.slack.hook_fail(url, times=5)  # Slack's side of the response_url is down
+    body = sr.block_actions_body(
+        action_id="share_card",
+        user_id=AGENT,
+        team_id=TEAM,
+        trigger_id=stack.slack.new_trigger_id(user_id=AGENT),
+        message={"ts": stack.next_ts(), **card},
+        channel_id=CHANNEL,
+        response_url=url,
+        is_ephemeral=True,
+    )
+    status, _, elapsed = await stack.post(body, sr.FORM)
+    assert status == 200 and elapsed < 3
+    [posted] = await stack.slack.wait_for("chat.postMessage", ok=True, timeout=10)
+    assert posted.args["channel"] == CHANNEL
+    assert "••••••4567" in text_of(posted.args["blocks"])
+    assert_no_full_phone(json.dumps(posted.args, ensure_ascii=False), SHOWCASE_PHONE)
+
+
+async def test_refresh_skips_the_cache_and_replaces_the_card(stack: Stack) -> None:
+    _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+    assert find_calls(stack) == 1
+    # A plain repeat is served from the cache …
+    await command_answer(stack, f"find {SHOWCASE_PHONE}")
+    assert find_calls(stack) == 1
+    # … Refresh asks Wolkvox again.
+    status, _, elapsed, url = await stack.press("refresh_card", card)
+    assert status == 200 and elapsed < 3
+    [post] = await stack.slack.wait_for_response(url)
+    assert isinstance(post.body, dict)
+    assert post.body.get("replace_original") is True
+    text = text_of(post.body["blocks"])
+    assert "En vivo" in text and SHOWCASE_NAME in text
+    assert find_calls(stack) == 2
+
+
+async def test_refresh_on_a_shared_card_keeps_it_masked(stack: Stack) -> None:
+    _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+    shared = await share(stack, card)
+    status, _, elapsed, url = await stack.press(
+        "refresh_card", shared, user=OTHER, is_ephemeral=False
+    )
+    assert status == 200 and elapsed < 3
+    [post] = await stack.slack.wait_for_response(url)
+    assert isinstance(post.body, dict)
+    assert "••••••4567" in text_of(post.body["blocks"])
+    assert_no_full_phone(json.dumps(post.body, ensure_ascii=False), SHOWCASE_PHONE)
+
+
+async def test_tampered_button_value_gets_a_polite_message_and_no_lookup(stack: Stack) -> None:
+    _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+    before = upstream_requests(stack)
+    sealed = find_action_value(card, "refresh_card")
+    flipped = sealed[:-6] + ("A" if sealed[-6] != "A" else "B") + sealed[-5:]
+    forged = [
+        flipped,
+        "garbage",
+        json.dumps({"phone": "3009999999", "customer_id": "", "campaign_id": ""}),
+    ]
+    for value in forged:
+        tampered = with_button_value(card, "refresh_card", value)
+        status, _, elapsed, url = await stack.press("refresh_card", tampered)
+        assert status == 200 and elapsed < 3
+        [post] = await stack.slack.wait_for_response(url)
+        assert isinstance(post.body, dict)
+        assert "Este botón ya no sirve" in text_of(post.body["blocks"])
+        assert post.body.get("replace_original") is not True  # the card itself stays
+    await settle(stack)
+    assert upstream_requests(stack) == before
+
+
+# ---------------------------------------------------------------- Show all
+
+CAMPAIGNS = 46  # more than a message's 50 blocks can show, fewer than a modal's 100
+CUT_PHONE = "3005550000"
+
+
+def _records(count: int) -> list[dict[str, str]]:
+    return [
+        {
+            "customer_name": "Ana",
+            "customer_last_name": "Ruiz",
+            "customer_id": "55",
+            "tel1": CUT_PHONE,
+            "date": f"2026-01-{1 + i % 28:02d} 10:{i % 60:02d}:00",
+            "calls": "1",
+            "conn_id": f"c{i}",
+            "result": "answer",
+            "campaign_id": str(100 + i),
+        }
+        for i in range(count)
+    ]
+
+
+@contextlib.asynccontextmanager
+async def many_campaigns_wolkvox() -> AsyncIterator[tuple[str, list[str]]]:
+    """A loopback Wolkvox whose one customer sits in CAMPAIGNS campaigns (the demo has 5)."""
+    seen: list[str] = []
+
+    async def campaign(request: web.Request) -> web.Response:
+        seen.append(request.query.get("api", ""))
+        data = _records(CAMPAIGNS)
+        return web.json_response(
+            {"code": "200", "error": None, "msg": f"{len(data)} records were found", "data": data}
+        )
+
+    async def information(request: web.Request) -> web.Response:
+        seen.append(request.query.get("api", ""))
+        return web.json_response({"code": "200", "error": None, "data": []})
+
+    app = web.Application()
+    app.router.add_get("/api/v2/campaign.php", campaign)
+    app.router.add_get("/api/v2/information.php", information)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}", seen
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_cut_card_offers_show_all_which_opens_a_modal_with_the_rest() -> None:
+    async with (
+        many_campaigns_wolkvox() as (url, seen),
+        local_stack(env={"WOLKVOX_TOKEN": TOKEN}, simulator_url=url) as stack,
+    ):
+        _, card, _ = await command_answer(stack, f"find {CUT_PHONE}")
+        text = text_of(card["blocks"])
+        assert f"{CAMPAIGNS} campañas" in text
+        assert "sin mostrar" in text and "Ver todo" in text  # says how much it left out
+        shown_in_card = sum(1 for b in card["blocks"] if b.get("fields"))
+        assert shown_in_card < CAMPAIGNS
+
+        status, _, elapsed, _ = await stack.press("show_all", card)
+        assert status == 200 and elapsed < 3
+        [opened] = await stack.slack.wait_for("views.open", ok=True)
+        view = opened.args["view"]
+        assert_valid_modal(view)
+        shown_in_modal = sum(1 for b in view["blocks"] if b.get("fields"))
+        assert shown_in_modal == CAMPAIGNS
+        assert "sin mostrar" not in text_of(view["blocks"])
+        assert seen.count("find_record") == 1  # Show all is served from the cache
+        await settle(stack)
+        assert_everything_valid(stack)
