@@ -346,14 +346,16 @@ class RedisStore:
 
     async def start(self) -> None:
         """Check Redis answers, then listen for wake-ups; unreachable → `StoreUnavailable`."""
+        if self._listener is not None and not self._listener.done():
+            return
         try:
             await self._redis.ping()
+            pubsub = await self._subscribe()
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(
                 f"cannot reach Redis at {self._where}: {self._scrub(exc)}"
             ) from None
-        if self._listener is None or self._listener.done():
-            self._listener = asyncio.create_task(self._listen(), name="redis-store-wake")
+        self._listener = asyncio.create_task(self._listen(pubsub), name="redis-store-wake")
 
     async def close(self) -> None:
         """Stop background work (renewals, shared lookups, the listener) and disconnect."""
@@ -753,26 +755,44 @@ class RedisStore:
             for event in events:
                 event.set()
 
-    async def _listen(self) -> None:
-        """Relay wake-up messages to local waiters; reconnect with backoff when Redis drops."""
+    async def _subscribe(self) -> Any:
+        pubsub = self._redis.pubsub()
+        try:
+            await pubsub.subscribe(self._channel)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            raise
+        return pubsub
+
+    async def _listen(self, pubsub: Any) -> None:
+        """Relay wake-up messages to local waiters; resubscribe with backoff when Redis drops.
+
+        redis-py can swallow a cancellation that lands while it (re)connects, so the loop also
+        checks `cancelling()` itself and reads in short slices: `close()` never hangs.
+        """
+        task = asyncio.current_task()
         backoff = 0.05
         while True:
-            pubsub = self._redis.pubsub()
             try:
-                await pubsub.subscribe(self._channel)
-                self._wake_all()  # anything may have changed while we were not listening
-                backoff = 0.05
-                while True:
-                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=5.0)
+                if pubsub is None:
+                    pubsub = await self._subscribe()
+                    self._wake_all()  # anything may have changed while we were not listening
+                    backoff = 0.05
+                while task is None or not task.cancelling():
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                     if message is not None and message.get("type") == "message":
-                        topic = bytes(message["data"]).decode("utf-8", "replace")
+                        topic = _text(message["data"])
                         for event in self._wakers.get(topic, ()):
                             event.set()
+                raise asyncio.CancelledError
             except (RedisError, OSError):
                 log.debug("wake-up listener lost Redis; retrying", exc_info=True)
                 self._wake_all()
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 1.0)
             finally:
-                with contextlib.suppress(Exception):
-                    await pubsub.reset()  # typed alias of aclose()
+                if pubsub is not None:
+                    with contextlib.suppress(Exception):
+                        await pubsub.aclose()
+                    pubsub = None
