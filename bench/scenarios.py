@@ -1,0 +1,599 @@
+"""The benchmark scenarios (issue 6). Each one starts its own processes and returns its rows.
+
+Unless a scenario says otherwise: simulator and bot are separate processes (see `bench.harness`),
+one Wolkvox token, upstream latency 250 ms, every command from a different agent (a team searching
+at once, which also keeps the per-user rate limit out of the way, as in real use), and the bot
+has answered one lookup before the measurement starts (campaign names fetched, connections open,
+as a bot that has been running a while).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench import Metric, summarize
+from bench.harness import (
+    BotProcess,
+    Driver,
+    Lookup,
+    RedisProcess,
+    SimulatorProcess,
+    bot_env,
+    driver,
+    lookup_numbers,
+    new_secret,
+)
+from bench.simproc import reset_stats, stats_json
+from bot.devtools.stack import local_stack
+from bot.wolkvox.simulator import BIG_PHONE, SHARED_PHONE, SHOWCASE_PHONE, SimulatorConfig
+
+LATENCY = 0.25
+BURST_DISTINCT = 24
+BURST_IDENTICAL = 16
+WARM_UP_NUMBER = SHARED_PHONE  # not part of any burst
+
+
+@dataclass
+class Context:
+    quick: bool
+    log_dir: Path
+    latency: float = LATENCY
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    title: str
+    setup: dict[str, Any]
+    metrics: list[Metric] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "setup": self.setup,
+            "metrics": [m.as_json() for m in self.metrics],
+            "notes": self.notes,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class Target:
+    """One bot the driver talks to."""
+
+    events_url: str
+    secret: str
+
+
+class InProcessSim:
+    """`SimStats` over the simulator running inside this process (the in-process stack)."""
+
+    def __init__(self, stats: Any) -> None:
+        self._stats = stats
+
+    async def stats(self) -> dict[str, Any]:
+        return stats_json(self._stats)
+
+    async def reset(self) -> None:
+        reset_stats(self._stats)
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+@contextlib.asynccontextmanager
+async def simulator(latency: float) -> AsyncIterator[SimulatorProcess]:
+    sim = SimulatorProcess(latency=latency)
+    try:
+        await sim.start()
+        yield sim
+    finally:
+        await sim.stop()
+
+
+@contextlib.asynccontextmanager
+async def bots(
+    drv: Driver, sim_url: str, log_dir: Path, env: dict[str, str], count: int = 1, tag: str = "bot"
+) -> AsyncIterator[list[tuple[BotProcess, Target]]]:
+    """`count` bot processes with the same settings (and signing secret), started and stopped."""
+    secret = new_secret()
+    started: list[BotProcess] = []
+    try:
+        for i in range(count):
+            proc = BotProcess(bot_env(drv.slack, sim_url, secret, env), log_dir, f"{tag}{i}")
+            started.append(proc)
+            await proc.start()
+        yield [(p, Target(p.events_url, secret)) for p in started]
+    finally:
+        for proc in started:
+            await proc.stop()
+
+
+async def warm_up(drv: Driver, targets: Sequence[Target]) -> None:
+    """One lookup per bot (not counted): campaign names cached, code paths and connections warm."""
+    [user] = drv.add_agents(1, prefix="U0WARM")
+    for target in targets:
+        lookup = await drv.command(target.events_url, target.secret, WARM_UP_NUMBER, user)
+        if not lookup.card_ok:
+            raise RuntimeError(f"warm-up lookup failed: {lookup.error or lookup.card_text!r}")
+
+
+def burst_texts(seed: int = 6) -> list[str]:
+    """40 commands: 24 different numbers once each and one number 16 times, shuffled."""
+    texts = lookup_numbers()[:BURST_DISTINCT] + [SHOWCASE_PHONE] * BURST_IDENTICAL
+    random.Random(seed).shuffle(texts)
+    return texts
+
+
+async def fire(
+    drv: Driver, targets: Sequence[Target], texts: Sequence[str], card_timeout: float = 60.0
+) -> tuple[float, list[Lookup]]:
+    """All commands at once (round-robin over `targets`); returns (start time, lookups)."""
+    users = drv.add_agents(len(texts))
+    started = time.monotonic()
+    lookups = await asyncio.gather(
+        *(
+            drv.command(
+                targets[i % len(targets)].events_url,
+                targets[i % len(targets)].secret,
+                text,
+                users[i],
+                card_timeout=card_timeout,
+            )
+            for i, text in enumerate(texts)
+        )
+    )
+    return started, list(lookups)
+
+
+def ms(seconds: float) -> float:
+    return seconds * 1000
+
+
+def burst_metrics(
+    scenario: str,
+    started: float,
+    lookups: Sequence[Lookup],
+    stats: dict[str, Any],
+    *,
+    latency: float,
+    concurrency: int,
+    with_targets: bool = True,
+) -> list[Metric]:
+    """The burst's rows; without targets (the no-guard run) the same numbers, for comparison."""
+    acks = [lk.ack_s for lk in lookups if lk.status == 200]
+    ack = summarize(acks)
+    cards = [lk for lk in lookups if lk.card_ok]
+    distinct = len({lk.text for lk in lookups})
+    limit = distinct * latency / concurrency
+    everything = max((lk.card_at or 0.0) for lk in lookups) - started if cards else float("nan")
+    all_cards = len(cards) == len(lookups)
+    calls = int(stats["find_record_calls"])
+    refusals = sum(stats["refusals"].values())
+    card_latency = summarize([(lk.card_at or 0.0) - lk.sent_at for lk in cards])
+
+    def target(text: str, ok: bool) -> tuple[str, bool | None]:
+        return (text, ok) if with_targets else ("", None)
+
+    rows = [
+        Metric(scenario, "ack p50", ms(ack["p50"]), "ms"),
+        Metric(scenario, "ack p99", ms(ack["p99"]), "ms", *target("< 100 ms", ack["p99"] < 0.1)),
+        Metric(scenario, "ack max", ms(ack["max"]), "ms", *target("< 3000 ms", ack["max"] < 3)),
+        Metric(scenario, "acks that were the card itself", sum(lk.ack_is_card for lk in lookups)),
+        Metric(
+            scenario,
+            "cards delivered",
+            f"{len(cards)}/{len(lookups)}",
+            "",
+            *target("all", all_cards),
+        ),
+        Metric(scenario, "card latency p50", card_latency["p50"], "s"),
+        Metric(scenario, "time until every card", everything, "s"),
+        Metric(
+            scenario,
+            "upstream calls / distinct queries",
+            f"{calls} / {distinct}",
+            "",
+            *target("calls = distinct", calls == distinct),
+        ),
+        Metric(
+            scenario,
+            "makespan / limit",
+            everything / limit if all_cards else float("nan"),
+            f"(limit {limit:.2f} s)",
+            *target("≤ 1.1", all_cards and everything / limit <= 1.1),
+        ),
+        Metric(scenario, "simulator refusals", refusals, "", *target("0", refusals == 0)),
+        Metric(
+            scenario,
+            "peak calls in flight on the token",
+            int(stats["max_concurrent"]),
+            "",
+            *target(f"≤ {concurrency}", int(stats["max_concurrent"]) <= concurrency),
+        ),
+    ]
+    return rows
+
+
+def problems(lookups: Sequence[Lookup]) -> list[str]:
+    """A few examples of what went wrong, for the notes (empty when all is well)."""
+    bad = [lk for lk in lookups if not lk.card_ok or lk.status != 200]
+    return [
+        f"{len(bad)} lookup(s) without a result card, e.g. "
+        + "; ".join(f"{lk.status} {lk.error or lk.card_text[:80]!r}" for lk in bad[:3])
+    ] if bad else []  # fmt: skip
+
+
+# --------------------------------------------------------------------------- 1, 2: bursts
+
+BURST_ENV = {"WOLKVOX_MAX_CONCURRENCY": "1"}
+NO_GUARD_ENV = {**BURST_ENV, "WOLKVOX_CACHE_TTL": "0", "WOLKVOX_COALESCE": "false"}
+
+
+async def _burst_in_processes(ctx: Context, name: str, title: str, env: dict[str, str]) -> Any:
+    result = ScenarioResult(
+        name,
+        title,
+        {
+            "commands": BURST_DISTINCT + BURST_IDENTICAL,
+            "distinct_numbers": BURST_DISTINCT + 1,
+            "identical": BURST_IDENTICAL,
+            "latency_s": ctx.latency,
+            "processes": "simulator, bot, driver+FakeSlack: one each",
+            **env,
+        },
+    )
+    async with (
+        simulator(ctx.latency) as sim,
+        driver() as drv,
+        bots(drv, sim.url, ctx.log_dir, env) as [(bot, target)],
+    ):
+        await warm_up(drv, [target])
+        await sim.reset()
+        started, lookups = await fire(drv, [target], burst_texts())
+        await asyncio.sleep(0.3)  # let the simulator's counters settle
+        stats = await sim.stats()
+        mem = bot.memory_mb()
+    result.metrics = burst_metrics(
+        name,
+        started,
+        lookups,
+        stats,
+        latency=ctx.latency,
+        concurrency=int(env["WOLKVOX_MAX_CONCURRENCY"]),
+        with_targets=name == "burst",
+    )
+    result.metrics.append(Metric(name, "bot peak RSS", mem["hwm"], "MB"))
+    result.notes += problems(lookups)
+    return result
+
+
+async def scenario_burst(ctx: Context) -> ScenarioResult:
+    """1. Burst: 40 commands at once, one token, concurrency 1, 250 ms upstream."""
+    result: ScenarioResult = await _burst_in_processes(
+        ctx, "burst", "40 commands at once, cache and coalescing on (defaults)", BURST_ENV
+    )
+    return result
+
+
+async def scenario_no_guard(ctx: Context) -> ScenarioResult:
+    """2. The same burst with WOLKVOX_CACHE_TTL=0 and WOLKVOX_COALESCE=false."""
+    result: ScenarioResult = await _burst_in_processes(
+        ctx, "no-guard", "the same burst, cache and coalescing off", NO_GUARD_ENV
+    )
+    return result
+
+
+async def scenario_burst_inproc(ctx: Context) -> ScenarioResult:
+    """The burst with bot, simulator and driver in one event loop (bot.devtools.stack), to show
+    why the other scenarios run the bot in its own process."""
+    name = "burst-1loop"
+    result = ScenarioResult(
+        name,
+        "the burst with bot, simulator and driver in one process (local_stack)",
+        {"latency_s": ctx.latency, "processes": "one event loop for everything", **BURST_ENV},
+    )
+    # The in-process bot writes its audit lines to this process's stdout: keep them off the table.
+    audit = (ctx.log_dir / "burst-1loop.out").open("w")
+    with contextlib.redirect_stdout(audit), contextlib.closing(audit):
+        lookups, started, stats = await _burst_one_loop(ctx)
+    result.metrics = burst_metrics(
+        name, started, lookups, stats, latency=ctx.latency, concurrency=1, with_targets=False
+    )
+    result.notes += problems(lookups)
+    return result
+
+
+async def _burst_one_loop(ctx: Context) -> tuple[list[Lookup], float, dict[str, Any]]:
+    async with (
+        driver() as drv,
+        local_stack(
+            BURST_ENV, simulator=SimulatorConfig(latency=ctx.latency), slack=drv.slack
+        ) as stack,
+    ):
+        target = Target(stack.events_url, stack.signing_secret)
+        assert stack.simulator_stats is not None
+        sim = InProcessSim(stack.simulator_stats)
+        await warm_up(drv, [target])
+        await sim.reset()
+        started, lookups = await fire(drv, [target], burst_texts())
+        stats = await sim.stats()
+    return lookups, started, stats
+
+
+# --------------------------------------------------------------------------- 3: big answer
+
+
+def _decode_render_in_process(body: bytes) -> tuple[float, float]:
+    """Seconds to decode the big body and to render its card, best of 3, in this process: the
+    same pure functions the bot runs between the last byte and the card."""
+    import zoneinfo
+
+    from bot.query import parse_command
+    from bot.slack import cards
+    from bot.wolkvox.lookup import LookupResult
+    from bot.wolkvox.records import decode_find_record
+
+    query = parse_command(BIG_PHONE, "CO").query
+    assert query is not None
+    decode_s, render_s = [], []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        answer = decode_find_record(body)
+        t1 = time.perf_counter()
+        result = LookupResult(query, answer, time.time(), False, False, 0.0)
+        cards.render_result(
+            result,
+            lang="es",
+            tz=zoneinfo.ZoneInfo("America/Bogota"),
+            now=time.time(),
+            mask_phones=False,
+            button_value="sealed",
+        )
+        render_s.append(time.perf_counter() - t1)
+        decode_s.append(t1 - t0)
+    return min(decode_s), min(render_s)
+
+
+async def _big_answers(
+    ctx: Context, sim: SimulatorProcess, drv: Driver, env: dict[str, str], n: int, tag: str
+) -> tuple[list[Lookup], list[dict[str, Any]], dict[str, float], dict[str, float]]:
+    """`n` commands for the big number at once against a fresh bot; (lookups, the simulator's
+    send times for them, bot memory before, bot memory after)."""
+    async with bots(drv, sim.url, ctx.log_dir, env, tag=tag) as [(bot, target)]:
+        await warm_up(drv, [target])
+        before = bot.memory_mb()
+        await sim.reset()
+        _, lookups = await fire(drv, [target], [BIG_PHONE] * n, card_timeout=120)
+        await asyncio.sleep(0.2)
+        after = bot.memory_mb()
+        stats = await sim.stats()
+    sends = [t for t in stats["timings"] if t["phone"] == BIG_PHONE]
+    return lookups, sends, before, after
+
+
+async def scenario_big(ctx: Context) -> ScenarioResult:
+    """3. One 60,000-record answer; then four at once (two tokens x concurrency 2)."""
+    name = "big"
+    result = ScenarioResult(
+        name,
+        "60,000-record answer (~38 MB): last byte → card, bot peak RSS",
+        {"records": 60_000, "latency_s": ctx.latency},
+    )
+    async with simulator(ctx.latency) as sim, driver() as drv:
+        body = await sim.fetch_raw(BIG_PHONE)  # the simulator builds it once, before we measure
+        result.setup["body_bytes"] = len(body)
+        decode_s, render_s = _decode_render_in_process(body)
+        del body
+
+        env1 = {"WOLKVOX_MAX_CONCURRENCY": "1"}
+        lookups, sends, before, after = await _big_answers(ctx, sim, drv, env1, 1, "big1-")
+        [lookup] = lookups
+        gap = (lookup.card_at or float("nan")) - sends[-1]["sent"] if sends else float("nan")
+        result.metrics += [
+            Metric(name, "last byte sent → card (1 answer)", ms(gap), "ms", "< 300 ms", gap < 0.3),
+            Metric(name, "decode in-process (best of 3)", ms(decode_s), "ms"),
+            Metric(name, "render in-process (best of 3)", ms(render_s), "ms"),
+            Metric(name, "card delivered", "yes" if lookup.card_ok else "no", "", "yes",
+                   lookup.card_ok),
+            Metric(name, "bot RSS before (warm)", before["rss"], "MB"),
+            Metric(name, "bot peak RSS (1 answer)", after["hwm"], "MB", "< 150 MB",
+                   after["hwm"] < 150),
+        ]  # fmt: skip
+        result.notes += problems(lookups)
+
+        env4 = {
+            "WOLKVOX_TOKENS": "demo-token-1,demo-token-2",
+            "WOLKVOX_TOKEN": "",
+            "WOLKVOX_MAX_CONCURRENCY": "2",
+            "WOLKVOX_CACHE_TTL": "0",
+            "WOLKVOX_COALESCE": "false",
+        }
+        result.setup["four_at_once"] = env4
+        lookups, sends, _, after4 = await _big_answers(ctx, sim, drv, env4, 4, "big4-")
+        cards = [lk for lk in lookups if lk.card_ok]
+        gap4 = max((lk.card_at or 0.0) for lk in cards) - max(s["sent"] for s in sends)
+        result.metrics += [
+            Metric(name, "cards delivered (4 at once)", f"{len(cards)}/4", "", "all",
+                   len(cards) == 4),
+            Metric(name, "upstream calls (4 at once)", len(sends), ""),
+            Metric(name, "last byte sent → last card (4)", ms(gap4), "ms"),
+            Metric(name, "bot peak RSS (4 at once)", after4["hwm"], "MB", "< 300 MB",
+                   after4["hwm"] < 300),
+        ]  # fmt: skip
+        result.notes += problems(lookups)
+    return result
+
+
+# --------------------------------------------------------------------------- 4: steady load
+
+STEADY_RATE = 20.0
+STEADY_REPEAT = 0.8
+STEADY_ENV = {"WOLKVOX_MAX_CONCURRENCY": "2"}
+
+
+def steady_texts(count: int, repeat: float = STEADY_REPEAT, seed: int = 4) -> list[str]:
+    """`count` numbers where each is, with probability `repeat`, one already asked for."""
+    rng = random.Random(seed)
+    fresh = iter(lookup_numbers())
+    seen: list[str] = []
+    out = []
+    for _ in range(count):
+        if seen and rng.random() < repeat:
+            out.append(rng.choice(seen))
+        else:
+            number = next(fresh)
+            seen.append(number)
+            out.append(number)
+    return out
+
+
+async def scenario_steady(ctx: Context) -> ScenarioResult:
+    """4. 20 lookups/s with 80% repeats (60 s; 10 s with --quick), open loop."""
+    name = "steady"
+    duration = 10.0 if ctx.quick else 60.0
+    count = int(STEADY_RATE * duration)
+    agents = 100  # 12 lookups per agent per minute: under the default per-user rate of 20
+    result = ScenarioResult(
+        name,
+        f"{STEADY_RATE:g} lookups/s for {duration:g} s, {STEADY_REPEAT:.0%} repeats",
+        {"duration_s": duration, "agents": agents, "latency_s": ctx.latency, **STEADY_ENV},
+    )
+    texts = steady_texts(count)
+    async with (
+        simulator(ctx.latency) as sim,
+        driver() as drv,
+        bots(drv, sim.url, ctx.log_dir, STEADY_ENV) as [(bot, target)],
+    ):
+        await warm_up(drv, [target])
+        await sim.reset()
+        users = drv.add_agents(agents)
+        rss: list[tuple[float, float]] = []
+        started = time.monotonic()
+
+        async def sample() -> None:
+            while True:
+                rss.append((time.monotonic() - started, bot.memory_mb()["rss"]))
+                await asyncio.sleep(1.0)
+
+        sampler = asyncio.create_task(sample())
+        tasks = []
+        for i, text in enumerate(texts):
+            delay = started + i / STEADY_RATE - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(
+                asyncio.create_task(
+                    drv.command(target.events_url, target.secret, text, users[i % agents])
+                )
+            )
+        sent_for = time.monotonic() - started
+        lookups: list[Lookup] = await asyncio.gather(*tasks)
+        sampler.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sampler
+        end_rss = bot.memory_mb()
+        stats = await sim.stats()
+        hit_rate = await drv.status_cache_hit_rate(target.events_url, target.secret, users[0])
+    ack = summarize([lk.ack_s for lk in lookups if lk.status == 200])
+    card = summarize([(lk.card_at or 0.0) - lk.sent_at for lk in lookups if lk.card_ok])
+    cards = sum(lk.card_ok for lk in lookups)
+    calls = int(stats["find_record_calls"])
+    start_rss = rss[0][1] if rss else end_rss["rss"]
+    mid_rss = min((r for t, r in rss if t >= duration / 2), default=end_rss["rss"])
+    growth = end_rss["rss"] - start_rss
+    late_growth = end_rss["rss"] - mid_rss
+    refusals = sum(stats["refusals"].values())
+    result.metrics = [
+        Metric(name, "lookups sent / achieved rate", f"{count} / {count / sent_for:.1f}/s"),
+        Metric(name, "ack p50", ms(ack["p50"]), "ms"),
+        Metric(name, "ack p99", ms(ack["p99"]), "ms", "< 100 ms", ack["p99"] < 0.1),
+        Metric(name, "ack max", ms(ack["max"]), "ms", "< 3000 ms", ack["max"] < 3),
+        Metric(name, "card latency p50", ms(card["p50"]), "ms"),
+        Metric(name, "card latency p99", ms(card["p99"]), "ms"),
+        Metric(name, "cards delivered", f"{cards}/{count}", "", "all", cards == count),
+        Metric(
+            name,
+            "cache hit rate (bot's /wolkvox status)",
+            f"{hit_rate:.0%}" if hit_rate is not None else "?",
+        ),
+        Metric(name, "lookups answered without an upstream call", f"{1 - calls / count:.0%}"),
+        Metric(name, "upstream calls per minute", calls / duration * 60, "/min"),
+        Metric(name, "distinct numbers asked", len(set(texts))),
+        Metric(name, "simulator refusals", refusals, "", "0", refusals == 0),
+        Metric(name, "bot RSS start → end", f"{start_rss:.1f} → {end_rss['rss']:.1f}", "MB"),
+        Metric(
+            name,
+            "bot RSS growth, second half",
+            late_growth,
+            "MB",
+            "< 5 MB (no trend)",
+            late_growth < 5,
+        ),
+        Metric(name, "bot RSS growth, whole run", growth, "MB", "< 25 MB", growth < 25),
+    ]
+    result.setup["rss_samples_mb"] = [(round(t, 1), round(r, 1)) for t, r in rss]
+    result.notes += problems(lookups)
+    return result
+
+
+# --------------------------------------------------------------------------- 5: Redis
+
+
+async def scenario_redis(ctx: Context) -> ScenarioResult:
+    """5. The burst split over two bot processes sharing one Redis."""
+    name = "redis"
+    env = {**BURST_ENV}
+    result = ScenarioResult(
+        name,
+        "the burst split over two bot processes sharing one Redis",
+        {"bots": 2, "latency_s": ctx.latency, **env},
+    )
+    redis = RedisProcess(ctx.log_dir)
+    try:
+        await redis.start()
+        env["REDIS_URL"] = redis.url
+        async with (
+            simulator(ctx.latency) as sim,
+            driver() as drv,
+            bots(drv, sim.url, ctx.log_dir, env, count=2, tag="redis-bot") as pair,
+        ):
+            targets = [t for _, t in pair]
+            await warm_up(drv, targets)
+            await sim.reset()
+            started, lookups = await fire(drv, targets, burst_texts())
+            await asyncio.sleep(0.3)
+            stats = await sim.stats()
+            mems = [p.memory_mb()["hwm"] for p, _ in pair]
+    finally:
+        await redis.stop()
+    result.setup["REDIS_URL"] = "redis://127.0.0.1:<free port>/0"
+    result.metrics = burst_metrics(
+        name, started, lookups, stats, latency=ctx.latency, concurrency=1
+    )
+    peaks = " / ".join(f"{m:.0f}" for m in mems)
+    result.metrics.append(Metric(name, "bots' peak RSS", peaks, "MB"))
+    result.notes += problems(lookups)
+    return result
+
+
+Scenario = Callable[[Context], Awaitable[ScenarioResult]]
+
+SCENARIOS: dict[str, Scenario] = {
+    "burst": scenario_burst,
+    "burst-1loop": scenario_burst_inproc,
+    "no-guard": scenario_no_guard,
+    "big": scenario_big,
+    "steady": scenario_steady,
+    "redis": scenario_redis,
+}
