@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -14,8 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.audit import AuditLog
 from bot.config import Settings
+from bot.slack import cards
 from bot.slack.access import AccessControl
-from bot.slack.listeners import actions, commands, mentions, shortcuts, views
+from bot.slack.listeners import actions, commands, common, mentions, shortcuts, views
 from bot.slack.runtime import SlackRuntime, new_error_id
 from bot.slack.sealed import Sealer
 from bot.store.base import Store
@@ -73,8 +76,11 @@ def build_app(rt: SlackRuntime) -> AsyncApp:
         module.register(app, rt)
 
     @app.error
-    async def on_error(error: Exception, body: dict[str, Any]) -> None:
-        """A bug in one listener is logged with an id; the process keeps serving."""
+    async def on_error(
+        error: Exception, body: dict[str, Any], response: BoltResponse | None, respond: Any
+    ) -> BoltResponse | None:
+        """A bug in one listener is logged with an id, the agent gets an apology quoting it,
+        and the process keeps serving."""
         error_id = new_error_id()
         log.error(
             "listener failed (error id %s): %s",
@@ -82,8 +88,58 @@ def build_app(rt: SlackRuntime) -> AsyncApp:
             type(error).__name__,
             exc_info=(type(error), error, error.__traceback__),
         )
+        return apologize(rt, body if isinstance(body, dict) else {}, response, respond, error_id)
 
     return app
+
+
+def apologize(
+    rt: SlackRuntime,
+    body: dict[str, Any],
+    response: BoltResponse | None,
+    respond: Any,
+    error_id: str,
+) -> BoltResponse | None:
+    """Tell the agent, wherever they are waiting: in the ack when it has not been sent (a slash
+    command, a modal submission), else through the response_url or as an ephemeral message."""
+    lang = rt.settings.lang  # nothing slow here: the ack may still be pending
+    card = common.apology_card(lang, error_id)
+    if response is not None:  # not acknowledged yet: the apology can be the ack itself
+        if body.get("type") == "view_submission":
+            view = cards.result_modal(card, lang)
+            return _json_response({"response_action": "update", "view": view})
+        if body.get("command"):
+            return _json_response(common.message(card, response_type="ephemeral"))
+    if respond is not None and (body.get("response_url") or body.get("response_urls")):
+        rt.spawn(
+            common.respond_safely(
+                respond, **common.message(card, response_type="ephemeral", replace_original=False)
+            ),
+            name=f"apology:{error_id}",
+        )
+    elif (
+        isinstance(event := body.get("event"), dict) and event.get("channel") and event.get("user")
+    ):
+        rt.spawn(
+            common.call_web_safely(
+                rt,
+                "chat_postEphemeral",
+                channel=str(event["channel"]),
+                user=str(event["user"]),
+                **common.message(card),
+            ),
+            name=f"apology:{error_id}",
+        )
+    # An empty 200 for the rest: Slack would show its own vaguer error for a 500.
+    return BoltResponse(status=200, body="") if response is not None else None
+
+
+def _json_response(payload: dict[str, Any]) -> BoltResponse:
+    return BoltResponse(
+        status=200,
+        body=json.dumps(payload),
+        headers={"content-type": "application/json;charset=utf-8"},
+    )
 
 
 REGISTERED = {

@@ -131,13 +131,29 @@ class SlackRuntime:
         return True
 
     @contextlib.asynccontextmanager
-    async def tracked(self) -> AsyncIterator[None]:
-        """Count a listener's own work (done inline, not via spawn) for shutdown."""
+    async def tracked(
+        self, apologize: Callable[[str], Awaitable[object]] | None = None
+    ) -> AsyncIterator[None]:
+        """Count a listener's own work (done inline, not via spawn) for shutdown.
+
+        With `apologize`, a bug in that work (after the ack) is logged with an error id and the
+        agent is told through `apologize(error_id)` instead of the exception reaching bolt, which
+        would also drop an ack it had not yet sent to Slack.
+        """
         task = asyncio.current_task()
         if task is not None:
             self._jobs.add(task)
         try:
             yield
+        except Exception:
+            if apologize is None:
+                raise
+            error_id = new_error_id()
+            log.exception("listener failed (error id %s)", error_id)
+            try:
+                await apologize(error_id)
+            except Exception as error:
+                log.warning("could not apologise for %s: %s", error_id, type(error).__name__)
         finally:
             if task is not None:
                 self._jobs.discard(task)

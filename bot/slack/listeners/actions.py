@@ -13,6 +13,7 @@ from bot.query import Query
 from bot.slack import cards
 from bot.slack.listeners.common import (
     actor_from_body,
+    apology_by_respond,
     call_web_safely,
     denial_card,
     mask_for,
@@ -76,7 +77,7 @@ def register(app: Any, rt: SlackRuntime) -> None:
 
     @app.action(cards.action_pattern(SHARE))
     async def on_share(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        async with rt.tracked():
+        async with rt.tracked(apologize=apology_by_respond(respond, rt.settings.lang)):
             gate = await start(ack, body, respond, "share", visible_answer=True)
             if gate is None:
                 return
@@ -101,7 +102,7 @@ def register(app: Any, rt: SlackRuntime) -> None:
 
     @app.action(cards.action_pattern(REFRESH))
     async def on_refresh(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        async with rt.tracked():
+        async with rt.tracked(apologize=apology_by_respond(respond, rt.settings.lang)):
             gate = await start(ack, body, respond, "refresh", visible_answer=False)
             if gate is None:
                 return
@@ -130,7 +131,7 @@ def register(app: Any, rt: SlackRuntime) -> None:
 
     @app.action(cards.action_pattern(SHOW_ALL))
     async def on_show_all(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        async with rt.tracked():
+        async with rt.tracked(apologize=apology_by_respond(respond, rt.settings.lang)):
             trigger_id = body.get("trigger_id")
             gate = await start(ack, body, respond, "show_all", visible_answer=False)
             if gate is None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.slack import cards
 from bot.slack.access import Denial
-from bot.slack.runtime import Actor, Outcome, SlackRuntime
+from bot.slack.runtime import Actor, Outcome, SlackRuntime, new_error_id
 from bot.wolkvox.errors import LookupFailure, ShuttingDown
 
 log = logging.getLogger(__name__)
@@ -74,21 +74,47 @@ def outcome_card(
     actions: bool = True,
     max_blocks: int = 50,
 ) -> cards.Card:
-    if outcome.result is not None:
-        return cards.render_result(
-            outcome.result,
-            lang=lang,
-            tz=rt.settings.tz,
-            now=rt.clock(),
-            mask_phones=mask_phones,
-            max_blocks=max_blocks,
-            shared_by=shared_by,
-            actions=actions,
-            # Buttons carry the query sealed: a channel can read a button's value.
-            button_value=rt.sealer.seal(outcome.result.query),
+    """The card for one lookup's outcome; a bug in rendering becomes an apology with an error
+    id (logged), never an exception that would leave the agent with "searching…" forever."""
+    try:
+        if outcome.result is not None:
+            return cards.render_result(
+                outcome.result,
+                lang=lang,
+                tz=rt.settings.tz,
+                now=rt.clock(),
+                mask_phones=mask_phones,
+                max_blocks=max_blocks,
+                shared_by=shared_by,
+                actions=actions,
+                # Buttons carry the query sealed: a channel can read a button's value.
+                button_value=rt.sealer.seal(outcome.result.query),
+            )
+        error = outcome.error or LookupFailure("no result")
+        return cards.render_error(error, lang=lang, error_id=outcome.error_id)
+    except Exception:
+        error_id = new_error_id()
+        log.exception("rendering the card failed (error id %s)", error_id)
+        return apology_card(lang, error_id)
+
+
+def apology_card(lang: str, error_id: str) -> cards.Card:
+    """Sorry, something went wrong on our side: with the id an admin finds in the logs."""
+    return cards.render_error(LookupFailure("unexpected error"), lang=lang, error_id=error_id)
+
+
+def apology_by_respond(
+    respond: Callable[..., Awaitable[Any]], lang: str
+) -> Callable[[str], Awaitable[bool]]:
+    """For `rt.tracked(apologize=…)`: the apology goes to the agent's response_url."""
+
+    async def send(error_id: str) -> bool:
+        card = apology_card(lang, error_id)
+        return await respond_safely(
+            respond, **message(card, response_type="ephemeral", replace_original=False)
         )
-    error = outcome.error or LookupFailure("no result")
-    return cards.render_error(error, lang=lang, error_id=outcome.error_id)
+
+    return send
 
 
 def mask_for(rt: SlackRuntime, *, visible: bool) -> bool:

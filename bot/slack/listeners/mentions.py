@@ -13,6 +13,7 @@ from bot.query import parse_command
 from bot.slack import cards
 from bot.slack.listeners.common import (
     PositionReporter,
+    apology_card,
     call_web_safely,
     denial_card,
     mask_for,
@@ -48,7 +49,17 @@ def register(app: Any, rt: SlackRuntime) -> None:
             channel_id=channel,
             surface="mention",
         )
-        async with rt.tracked():
+
+        async def apologize(error_id: str) -> None:
+            await call_web_safely(
+                rt,
+                "chat_postEphemeral",
+                channel=channel,
+                user=user,
+                **message(apology_card(rt.settings.lang, error_id)),
+            )
+
+        async with rt.tracked(apologize=apologize):
             await answer_mention(rt, actor, str(event.get("text") or ""), thread_ts)
 
 

@@ -9,6 +9,7 @@ from bot.query import extract_queries
 from bot.slack import cards
 from bot.slack.listeners.common import (
     actor_from_body,
+    apology_by_respond,
     call_web_safely,
     denial_card,
     mask_for,
@@ -52,7 +53,7 @@ def register(app: Any, rt: SlackRuntime) -> None:
     async def on_message_shortcut(ack: Any, body: dict[str, Any], respond: Any) -> None:
         await ack()
         actor = actor_from_body(body, "message_shortcut")
-        async with rt.tracked():
+        async with rt.tracked(apologize=apology_by_respond(respond, rt.settings.lang)):
             lang = await rt.lang_for(actor)
             if not rt.accepting:
                 await respond_safely(respond, **message(shutting_down_card(lang)))
