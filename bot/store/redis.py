@@ -368,7 +368,13 @@ class RedisStore:
         for task in tasks:
             task.cancel()
         if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Bounded: a task that swallowed its cancellation must not hang shutdown.
+            stopped, stuck = await asyncio.wait(tasks, timeout=5.0)
+            for task in stopped:
+                if not task.cancelled():
+                    task.exception()  # retrieved: nobody else will look at it now
+            if stuck:
+                log.warning("%d store task(s) did not stop within 5 s", len(stuck))
         with contextlib.suppress(RedisError, OSError):
             await self._redis.aclose()
 
