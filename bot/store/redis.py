@@ -24,6 +24,7 @@ key                                    type      what and how long
                                                  (all four vanish `max(lease, waiter_ttl)` +
                                                  60 s after the key's last use)
 `<prefix>ctr:<key>`                    string    counter (quota, breaker); `ttl` from creation
+                                                 (`ttl` <= 0: no expiry, as in MemoryStore)
 `<prefix>val:<key>`                    string    small value (breaker, event dedupe); `ttl`
 `<prefix>cache:<key>`                  string    msgpack `Fetched` (personal data); cache TTL
 `<prefix>once:<key>:lock`              string    producer's token while it runs; expires
@@ -34,6 +35,8 @@ key                                    type      what and how long
 =====================================  ========  =============================================
 
 Nothing personal outlives the cache TTL as long as that is at least `result_ttl` (10 s).
+If Redis restarts empty, live holders put themselves back at their next renewal (lease/3), so
+for that short moment a token may see more than its limit in flight.
 Redis Cluster is not supported (the scripts touch several keys without hash tags).
 """
 
