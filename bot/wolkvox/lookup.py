@@ -354,7 +354,11 @@ def make_store(settings: Settings) -> Store:
     if settings.redis_url is not None:
         from bot.store.redis import RedisStore
 
-        return RedisStore(settings.redis_url.reveal())
+        # A coalesced result waits in Redis only for the sharers to read it, and never longer
+        # than the cache may keep it: nothing personal outlives WOLKVOX_CACHE_TTL.
+        ttl = settings.cache_ttl
+        result_ttl = min(10.0, ttl) if ttl > 0 else 2.0
+        return RedisStore(settings.redis_url.reveal(), result_ttl=max(1.0, result_ttl))
     from bot.store.memory import MemoryStore
 
     return MemoryStore()
