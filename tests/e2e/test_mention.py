@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 
 from bot.devtools import slack_requests as sr
-from bot.devtools.stack import AGENT, CHANNEL, TEAM, Stack
+from bot.devtools.stack import AGENT, CHANNEL, TEAM, Stack, local_stack
+from bot.wolkvox.simulator import SimulatorConfig
 from tests.e2e.conftest import (
     SHARED_PHONE,
     SHOWCASE_NAME,
     SHOWCASE_PHONE,
+    TOKEN,
     assert_acked,
+    assert_everything_valid,
     assert_no_full_phone,
     find_calls,
     is_searching,
@@ -117,3 +120,25 @@ async def test_mention_with_bad_arguments_gets_private_usage_and_no_lookup(
     await settle(stack)
     assert stack.slack.calls("chat.postMessage") == []
     assert upstream_requests(stack) == 0
+
+
+async def test_retry_landing_on_another_instance_is_answered_once(redis_url: str) -> None:
+    """Two bot processes behind one URL (dynos) share Redis: a retry delivered to the other
+    one still causes no second lookup or reply."""
+    env = {"WOLKVOX_TOKEN": TOKEN, "REDIS_URL": redis_url}
+    async with (
+        local_stack(env=env, simulator=SimulatorConfig(latency=0.1)) as first,
+        local_stack(env=env, simulator_url=first.simulator_url, slack=first.slack) as second,
+    ):
+        event_id = "Ev0TWODYNOS1"
+        await first.mention(f"find {SHOWCASE_PHONE}", event_id=event_id)
+        status, _, elapsed, _ = await second.mention(
+            f"find {SHOWCASE_PHONE}", event_id=event_id, headers=sr.retry_headers(1)
+        )
+        assert_acked(status, elapsed)
+        await first.slack.wait_for("chat.update", ok=True)
+        await settle(first)
+        await settle(second)
+        assert find_calls(first) == 1
+        assert len(first.slack.calls("chat.postMessage")) == 1
+        assert_everything_valid(first)
