@@ -127,3 +127,34 @@ def test_contract_check_notices_an_extra_scope() -> None:
     m["oauth_config"]["scopes"]["bot"].append("channels:history")
     assert schema_errors(m) == []
     assert manifest_sets(m) != manifest_contract()
+
+
+def test_manifest_matches_the_listeners_the_app_registers() -> None:
+    """The ids in the manifest are the very constants the listeners are registered with."""
+    from bot.slack.app import REGISTERED
+
+    sets = manifest_sets(load_manifest())
+    assert sets["commands"] == REGISTERED["commands"]
+    assert sets["callback_ids"] == REGISTERED["shortcuts"]
+    assert sets["events"] == REGISTERED["events"]
+
+
+async def test_every_registered_listener_answers_a_signed_request() -> None:
+    """A request for each manifest id reaches a listener (bolt answers 404 when none matches)."""
+    from bot.devtools import slack_requests as sr
+    from bot.devtools.stack import AGENT, TEAM, local_stack
+
+    async with local_stack() as s:
+        status, _, _, _ = await s.command("help")
+        assert status == 200
+        status, _, _, _ = await s.mention("help")
+        assert status == 200
+        status, _, _, _ = await s.message_shortcut("nada aquí")
+        assert status == 200
+        status, _, _ = await s.global_shortcut()
+        assert status == 200
+        unknown = sr.global_shortcut_body(
+            user_id=AGENT, team_id=TEAM, trigger_id=s.slack.new_trigger_id(), callback_id="nope"
+        )
+        status, _, _ = await s.post(unknown, sr.FORM)
+        assert status == 404  # the control: an id the manifest does not promise is not handled
