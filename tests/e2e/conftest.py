@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 
-from bot.devtools.stack import AGENT, Stack, local_stack
+from bot.devtools import slack_requests as sr
+from bot.devtools.stack import AGENT, TEAM, Stack, local_stack
 from bot.wolkvox.simulator import SimulatorConfig
 from tests.blockkit import assert_valid_message, assert_valid_modal
 
@@ -223,9 +224,39 @@ def find_action_value(card: dict[str, Any], action_id: str) -> str:
 
 def with_button_value(card: dict[str, Any], action_id: str, value: str) -> dict[str, Any]:
     """A copy of `card` whose `action_id` button carries `value` (a forged or tampered one)."""
-    copy = json.loads(json.dumps(card))
+    copy: dict[str, Any] = json.loads(json.dumps(card))
     for block in copy.get("blocks", []):
         for element in block.get("elements", []):
             if isinstance(element, dict) and element.get("action_id") == action_id:
                 element["value"] = value
     return copy
+
+
+async def press_custom(
+    s: Stack,
+    action_id: str,
+    message: dict[str, Any],
+    *,
+    response_url: str | None = None,
+    trigger_id: str | None = None,
+    user: str = AGENT,
+    channel: str = "C0SOPORTE",
+    is_ephemeral: bool = True,
+) -> tuple[int, float, str, str]:
+    """Like Stack.press, with a response_url / trigger_id prepared beforehand (e.g. one set to
+    fail or expire), so a fault is in place before the bot can use it.
+    Returns (status, seconds, response_url, trigger_id)."""
+    url = response_url or s.slack.new_response_url(channel_id=channel, user_id=user)
+    trigger = trigger_id or s.slack.new_trigger_id(user_id=user)
+    body = sr.block_actions_body(
+        action_id=action_id,
+        user_id=user,
+        team_id=TEAM,
+        trigger_id=trigger,
+        message={"ts": s.next_ts(), **message},
+        channel_id=channel,
+        response_url=url,
+        is_ephemeral=is_ephemeral,
+    )
+    status, _, elapsed = await s.post(body, sr.FORM)
+    return status, elapsed, url, trigger

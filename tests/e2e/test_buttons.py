@@ -9,8 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.devtools import slack_requests as sr
-from bot.devtools.stack import AGENT, CHANNEL, TEAM, Stack, local_stack
+from bot.devtools.stack import AGENT, CHANNEL, Stack, local_stack
 from tests.blockkit import assert_valid_modal
 from tests.e2e.conftest import (
     SHOWCASE_NAME,
@@ -22,6 +21,7 @@ from tests.e2e.conftest import (
     command_answer,
     find_action_value,
     find_calls,
+    press_custom,
     settle,
     text_of,
     upstream_requests,
@@ -33,7 +33,11 @@ OTHER = "U0COLLEAG1"
 
 async def share(stack: Stack, card: dict[str, Any]) -> dict[str, Any]:
     """Press Share on a private card; return what the channel got via response_url."""
-    status, _, elapsed, url = await stack.press("share_card", card)
+    return await share_as(stack, "share_card", card)
+
+
+async def share_as(stack: Stack, action_id: str, card: dict[str, Any]) -> dict[str, Any]:
+    status, _, elapsed, url = await stack.press(action_id, card)
     assert status == 200 and elapsed < 3
     [post] = await stack.slack.wait_for_response(url)
     assert isinstance(post.body, dict)
@@ -67,17 +71,7 @@ async def test_share_falls_back_to_chat_post_message_when_response_url_fails(
     _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
     url = stack.slack.new_response_url(channel_id=CHANNEL, user_id=AGENT)
     stack.slack.hook_fail(url, times=5)  # Slack's side of the response_url is down
-    body = sr.block_actions_body(
-        action_id="share_card",
-        user_id=AGENT,
-        team_id=TEAM,
-        trigger_id=stack.slack.new_trigger_id(user_id=AGENT),
-        message={"ts": stack.next_ts(), **card},
-        channel_id=CHANNEL,
-        response_url=url,
-        is_ephemeral=True,
-    )
-    status, _, elapsed = await stack.post(body, sr.FORM)
+    status, elapsed, _, _ = await press_custom(stack, "share_card", card, response_url=url)
     assert status == 200 and elapsed < 3
     [posted] = await stack.slack.wait_for("chat.postMessage", ok=True, timeout=10)
     assert posted.args["channel"] == CHANNEL
@@ -161,13 +155,15 @@ def _records(count: int) -> list[dict[str, str]]:
 
 
 @contextlib.asynccontextmanager
-async def many_campaigns_wolkvox() -> AsyncIterator[tuple[str, list[str]]]:
-    """A loopback Wolkvox whose one customer sits in CAMPAIGNS campaigns (the demo has 5)."""
+async def many_campaigns_wolkvox(
+    campaigns: int = CAMPAIGNS,
+) -> AsyncIterator[tuple[str, list[str]]]:
+    """A loopback Wolkvox whose one customer sits in `campaigns` campaigns (the demo has 5)."""
     seen: list[str] = []
 
     async def campaign(request: web.Request) -> web.Response:
         seen.append(request.query.get("api", ""))
-        data = _records(CAMPAIGNS)
+        data = _records(campaigns)
         return web.json_response(
             {"code": "200", "error": None, "msg": f"{len(data)} records were found", "data": data}
         )
@@ -213,3 +209,39 @@ async def test_a_cut_card_offers_show_all_which_opens_a_modal_with_the_rest() ->
         assert seen.count("find_record") == 1  # Show all is served from the cache
         await settle(stack)
         assert_everything_valid(stack)
+
+
+async def test_show_all_with_an_expired_trigger_answers_privately_instead() -> None:
+    async with (
+        many_campaigns_wolkvox(60) as (url, _),
+        local_stack(env={"WOLKVOX_TOKEN": TOKEN}, simulator_url=url) as stack,
+    ):
+        _, card, _ = await command_answer(stack, f"find {CUT_PHONE}")
+        trigger = stack.slack.new_trigger_id(user_id=AGENT)
+        stack.slack.expire_trigger(trigger)  # as if the lookup had taken more than 3 s
+        status, elapsed, hook, _ = await press_custom(stack, "show_all", card, trigger_id=trigger)
+        assert status == 200 and elapsed < 3
+        [post] = await stack.slack.wait_for_response(hook)  # accepted by Slack: a valid message
+        assert isinstance(post.body, dict)
+        assert post.body.get("response_type") == "ephemeral"
+        assert "Ana Ruiz" in text_of(post.body["blocks"])
+        await settle(stack)
+        assert_everything_valid(stack)
+
+
+async def test_buttons_of_the_second_card_in_a_multi_answer(stack: Stack) -> None:
+    status, _, _, url = await stack.message_shortcut("Casos: 3009999999 y 300 123 4567")
+    assert status == 200
+    [post] = await stack.slack.wait_for_response(url)
+    assert isinstance(post.body, dict)
+    multi = post.body
+    shared = await share_as(stack, "share_card#2", multi)
+    text = text_of(shared["blocks"])
+    assert SHOWCASE_NAME in text and "Sin registros" not in text  # the second card's query
+    assert_no_full_phone(json.dumps(shared, ensure_ascii=False), SHOWCASE_PHONE)
+    before = find_calls(stack)
+    status, _, _, url = await stack.press("refresh_card#2", multi)
+    [post] = await stack.slack.wait_for_response(url)
+    assert isinstance(post.body, dict)
+    assert SHOWCASE_NAME in text_of(post.body["blocks"])
+    assert find_calls(stack) == before + 1

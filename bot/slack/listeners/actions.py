@@ -153,7 +153,11 @@ def register(app: Any, rt: SlackRuntime) -> None:
                 else "views_open"
             )
             if await call_web_safely(rt, method, trigger_id=trigger_id, view=view) is None:
-                # The trigger expired (slow lookup): answer privately instead.
+                # The trigger expired (slow lookup): answer privately instead, as a message,
+                # so within a message's 50 blocks (the modal's card may have up to 100).
+                card = outcome_card(
+                    rt, outcome, lang, mask_phones=mask_for(rt, visible=False), actions=False
+                )
                 await respond_safely(
                     respond, **message(card, response_type="ephemeral", replace_original=False)
                 )
