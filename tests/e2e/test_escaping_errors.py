@@ -74,3 +74,16 @@ async def test_errors_get_plain_word_cards(
     assert title in text_of(update.args["blocks"])
     assert_no_traceback(update.args)
     assert [m["channel"] for m in stack.slack.messages()] == [CHANNEL]
+
+
+async def test_markup_typed_by_the_user_is_echoed_inert(stack: Stack) -> None:
+    hostile = "find <!channel> <https://evil.example|x>"
+    status, ack, _, _ = await stack.command(hostile)
+    assert status == 200
+    body = json.loads(ack)
+    assert "No entendí esa búsqueda" in text_of(body["blocks"])
+    assert_no_injected_markup(body)
+
+    await stack.mention(hostile)
+    [call] = await stack.slack.wait_for("chat.postEphemeral", ok=True)
+    assert_no_injected_markup(call.args)
