@@ -20,7 +20,8 @@ from typing import Any
 from cachetools import TLRUCache
 
 from bot.store.base import PositionCallback
-from bot.wolkvox.errors import Busy, Unavailable, UpstreamTimeout
+from bot.store.sharing import SharedRuns
+from bot.wolkvox.errors import Busy
 from bot.wolkvox.records import Fetched
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,7 @@ class MemoryStore:
         self._counters: dict[str, _Entry] = {}
         self._values: dict[str, _Entry] = {}
         self._rates: dict[str, _Window] = {}
-        self._inflight: dict[str, asyncio.Task[Fetched]] = {}
-        self._sharers: dict[str, int] = {}
+        self._runs: SharedRuns[Fetched] = SharedRuns()
         self._callbacks: set[asyncio.Task[Any]] = set()
         self._last_sweep = clock()
         self._cache: TLRUCache[str, tuple[Fetched, float]] | None = (
@@ -108,9 +108,7 @@ class MemoryStore:
 
     async def close(self) -> None:
         """Stop shared work and pending position callbacks so nothing outlives the loop."""
-        tasks = [*self._inflight.values(), *self._callbacks]
-        self._inflight.clear()
-        self._sharers.clear()
+        tasks: list[asyncio.Task[Any]] = [*self._runs.clear(), *self._callbacks]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -308,48 +306,9 @@ class MemoryStore:
     async def run_once(
         self, key: str, produce: Callable[[], Awaitable[Fetched]], *, timeout: float
     ) -> tuple[Fetched, bool]:
-        """Share one run of `produce` among every caller of the same `key` while it is running.
-
-        The work runs in its own task, shielded from each caller: a caller that gives up (its
-        timeout, its cancellation) leaves the others' result intact. Only when every caller has
-        been cancelled is the work itself cancelled, so no one pays for an answer nobody wants.
-        Every caller's wait, the producer's too, is bounded by `timeout`.
-        """
-        task = self._inflight.get(key)
-        shared = task is not None
-        if task is None:
-            task = asyncio.create_task(_produce(produce), name=f"run_once:{key}")
-            self._inflight[key] = task
-            self._sharers[key] = 0
-            task.add_done_callback(lambda t: self._work_done(key, t))
-        self._sharers[key] += 1
-        try:
-            async with asyncio.timeout(timeout):
-                result = await asyncio.shield(task)
-        except TimeoutError:
-            raise UpstreamTimeout(f"no answer within {timeout:g} s") from None
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if task.cancelled() and current is not None and not current.cancelling():
-                # The shared work was stopped (shutdown), not this caller.
-                raise Unavailable("the shared lookup was stopped") from None
-            if self._inflight.get(key) is task and self._sharers.get(key) == 1:
-                # The last caller still interested is gone: stop the work.
-                self._inflight.pop(key, None)
-                self._sharers.pop(key, None)
-                task.cancel()
-            raise
-        finally:
-            if self._inflight.get(key) is task and key in self._sharers:
-                self._sharers[key] -= 1
-        return result, shared
-
-    def _work_done(self, key: str, task: asyncio.Task[Fetched]) -> None:
-        if self._inflight.get(key) is task:
-            del self._inflight[key]
-            self._sharers.pop(key, None)
-        if not task.cancelled():
-            task.exception()  # mark retrieved: sharers that timed out may never look at it
+        """Share one run of `produce` among every caller of the same `key` while it is running
+        (see bot.store.sharing); every caller's wait is bounded by `timeout`."""
+        return await self._runs.run(key, lambda: _produce(produce), timeout)
 
     # --- rate limit ---------------------------------------------------------------------------
 

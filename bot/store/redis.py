@@ -61,7 +61,8 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.store.base import PositionCallback
-from bot.wolkvox.errors import Busy, LookupFailure, StoreUnavailable, Unavailable, UpstreamTimeout
+from bot.store.sharing import SharedRuns
+from bot.wolkvox.errors import Busy, LookupFailure, StoreUnavailable, UpstreamTimeout
 from bot.wolkvox.records import Fetched
 
 log = logging.getLogger(__name__)
@@ -339,8 +340,7 @@ class RedisStore:
         self._wakers: dict[str, set[asyncio.Event]] = {}
         self._listener: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
-        self._inflight: dict[str, asyncio.Task[tuple[Fetched, bool]]] = {}
-        self._sharers: dict[str, int] = {}
+        self._runs: SharedRuns[tuple[Fetched, bool]] = SharedRuns()
 
     def __repr__(self) -> str:
         return f"<RedisStore {self._where} prefix={self._prefix!r}>"
@@ -362,12 +362,10 @@ class RedisStore:
 
     async def close(self) -> None:
         """Stop background work (renewals, shared lookups, the listener) and disconnect."""
-        tasks = [*self._tasks, *self._inflight.values()]
+        tasks: list[asyncio.Future[Any]] = [*self._tasks, *self._runs.clear()]
         if self._listener is not None:
             tasks.append(self._listener)
             self._listener = None
-        self._inflight.clear()
-        self._sharers.clear()
         for task in tasks:
             task.cancel()
         if tasks:
@@ -589,39 +587,10 @@ class RedisStore:
         shielded from each caller, and cancelled only when every local caller is gone; every
         caller's wait is bounded by `timeout` (→ `UpstreamTimeout`).
         """
-        task = self._inflight.get(key)
-        shared_here = task is not None
-        if task is None:
-            task = asyncio.create_task(self._once(key, produce, timeout), name=f"run_once:{key}")
-            self._inflight[key] = task
-            self._sharers[key] = 0
-            task.add_done_callback(lambda t: self._work_done(key, t))
-        self._sharers[key] += 1
-        try:
-            async with asyncio.timeout(timeout):
-                result, shared_there = await asyncio.shield(task)
-        except TimeoutError:
-            raise UpstreamTimeout(f"no answer within {timeout:g} s") from None
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if task.cancelled() and current is not None and not current.cancelling():
-                raise Unavailable("the shared lookup was stopped") from None
-            if self._inflight.get(key) is task and self._sharers.get(key) == 1:
-                self._inflight.pop(key, None)
-                self._sharers.pop(key, None)
-                task.cancel()
-            raise
-        finally:
-            if self._inflight.get(key) is task and key in self._sharers:
-                self._sharers[key] -= 1
+        (result, shared_there), shared_here = await self._runs.run(
+            key, lambda: self._once(key, produce, timeout), timeout
+        )
         return result, shared_here or shared_there
-
-    def _work_done(self, key: str, task: asyncio.Task[tuple[Fetched, bool]]) -> None:
-        if self._inflight.get(key) is task:
-            del self._inflight[key]
-            self._sharers.pop(key, None)
-        if not task.cancelled():
-            task.exception()  # mark retrieved: sharers that timed out may never look at it
 
     async def _once(
         self, key: str, produce: Callable[[], Awaitable[Fetched]], timeout: float

@@ -299,13 +299,13 @@ async def test_run_once_shares_one_run(store: MemoryStore) -> None:
         return fetched(calls)
 
     tasks = [asyncio.create_task(store.run_once("q", produce, timeout=10)) for _ in range(5)]
-    await until(lambda: calls == 1 and store._sharers.get("q") == 5)
+    await until(lambda: calls == 1 and store._runs.sharers("q") == 5)
     release.set()
     results = await asyncio.gather(*tasks)
     assert calls == 1
     assert [shared for _, shared in results] == [False, True, True, True, True]
     assert all(result == fetched(1) for result, _ in results)
-    assert store._inflight == {}
+    assert store._runs.tasks() == []
     # Done means forgotten: the next call runs again.
     result, shared = await store.run_once("q", produce, timeout=10)
     assert (result, shared, calls) == (fetched(2), False, 2)
@@ -319,12 +319,12 @@ async def test_run_once_failure_reaches_every_sharer(store: MemoryStore) -> None
         raise TokenRejected("token refused")
 
     tasks = [asyncio.create_task(store.run_once("q", produce, timeout=10)) for _ in range(3)]
-    await until(lambda: store._sharers.get("q") == 3)
+    await until(lambda: store._runs.sharers("q") == 3)
     gate.set()
     outcomes = await asyncio.gather(*tasks, return_exceptions=True)
     assert all(isinstance(o, TokenRejected) for o in outcomes)
     assert {o.kind for o in outcomes if isinstance(o, LookupFailure)} == {"token_rejected"}
-    assert store._inflight == {}
+    assert store._runs.tasks() == []
 
 
 async def test_cancelling_one_waiter_does_not_cancel_the_others(store: MemoryStore) -> None:
@@ -339,7 +339,7 @@ async def test_cancelling_one_waiter_does_not_cancel_the_others(store: MemorySto
 
     producer = asyncio.create_task(store.run_once("q", produce, timeout=10))
     sharers = [asyncio.create_task(store.run_once("q", produce, timeout=10)) for _ in range(2)]
-    await until(lambda: store._sharers.get("q") == 3)
+    await until(lambda: store._runs.sharers("q") == 3)
     producer.cancel()  # the one that started the work gives up
     sharers[0].cancel()
     await asyncio.gather(producer, sharers[0], return_exceptions=True)
@@ -360,12 +360,12 @@ async def test_work_is_cancelled_when_everyone_left(store: MemoryStore) -> None:
         raise AssertionError("unreachable")
 
     tasks = [asyncio.create_task(store.run_once("q", produce, timeout=10)) for _ in range(2)]
-    await until(lambda: store._sharers.get("q") == 2)
+    await until(lambda: store._runs.sharers("q") == 2)
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await asyncio.wait_for(cancelled.wait(), 5)
-    assert store._inflight == {}
+    assert store._runs.tasks() == []
 
 
 async def test_run_once_timeout_bounds_a_sharers_wait(store: MemoryStore) -> None:
@@ -376,7 +376,7 @@ async def test_run_once_timeout_bounds_a_sharers_wait(store: MemoryStore) -> Non
         return fetched(3)
 
     patient = asyncio.create_task(store.run_once("q", produce, timeout=30))
-    await until(lambda: store._sharers.get("q") == 1)
+    await until(lambda: store._runs.sharers("q") == 1)
     with pytest.raises(UpstreamTimeout):
         await store.run_once("q", produce, timeout=0.01)
     gate.set()
@@ -391,7 +391,7 @@ async def test_close_stops_shared_work(clock: FakeClock) -> None:
         raise AssertionError("unreachable")
 
     task = asyncio.create_task(s.run_once("q", produce, timeout=10))
-    await until(lambda: s._sharers.get("q") == 1)
+    await until(lambda: s._runs.sharers("q") == 1)
     await s.close()
     with pytest.raises(LookupFailure):
         await task
