@@ -42,7 +42,7 @@ from bot.wolkvox.errors import (
     UpstreamTimeout,
     WolkvoxError,
 )
-from bot.wolkvox.records import FindAnswer, decode_find_record, error_for
+from bot.wolkvox.records import FindAnswer, as_text, decode_find_record, error_for
 
 USER_AGENT = f"wolkvox-slack/{__version__}"
 CONNECT_TIMEOUT = 10.0  # a firewalled (not allow-listed) host drops SYNs: say so before 55 s
@@ -176,9 +176,9 @@ class WolkvoxClient:
             data = await self._information("campaigns", token, timeout, empty_on_404=True)
             result: dict[str, str] = {}
             for item in _items(data):
-                cid = _text(item.get("campaign_id"))
+                cid = as_text(item.get("campaign_id"))
                 if cid:
-                    result[cid] = _text(item.get("campaign_name")).strip()
+                    result[cid] = as_text(item.get("campaign_name")).strip()
         except LookupFailure as exc:
             self._failed(exc)
             raise
@@ -195,7 +195,7 @@ class WolkvoxClient:
             items = _items(data)
             if not items:
                 raise BrokenAnswer("token_info answer has no data")
-            info = {str(k): _text(v) for k, v in items[0].items()}
+            info = {str(k): as_text(v) for k, v in items[0].items()}
         except LookupFailure as exc:
             self._failed(exc)
             raise
@@ -230,10 +230,10 @@ class WolkvoxClient:
             raise BrokenAnswer(f"{api} answer is not JSON ({_kind_of(body)})") from None
         if not isinstance(doc, dict):
             raise BrokenAnswer(f"{api} answer is not a JSON object")
-        code = _text(doc.get("code")).strip()
-        error = _text(doc.get("error")).strip()
+        code = as_text(doc.get("code")).strip()
+        error = as_text(doc.get("error")).strip()
         if (code and code != "200") or error:
-            raise error_for(None, code, error, _text(doc.get("msg")))
+            raise error_for(None, code, error, as_text(doc.get("msg")))
         return doc.get("data")
 
     async def _get(
@@ -369,9 +369,9 @@ def _raise_for_status(status: int, headers: Mapping[str, str], body: bytearray) 
         if doc is not None:
             err = error_for(
                 status,
-                _text(doc.get("code")) or str(status),
-                _text(doc.get("error")),
-                _text(doc.get("msg")),
+                as_text(doc.get("code")) or str(status),
+                as_text(doc.get("error")),
+                as_text(doc.get("msg")),
             )
         else:
             # Not JSON: a plain-text Wolkvox message is still recognised by its words; any other
@@ -387,7 +387,7 @@ def _raise_for_status(status: int, headers: Mapping[str, str], body: bytearray) 
             f"HTTP {status}: Wolkvox redirected (not followed; check WOLKVOX_BASE_URL)",
             code=str(status),
         )
-    message = _text(doc.get("msg")) if doc is not None else ""
+    message = as_text(doc.get("msg")) if doc is not None else ""
     raise UpstreamError(
         f"HTTP {status} from Wolkvox" + (f": {message[:200]}" if message else ""),
         code=str(status),
@@ -407,7 +407,7 @@ def _json_object(body: bytearray) -> dict[str, Any] | None:
 
 def _msg_of(body: bytearray) -> str:
     doc = _json_object(body)
-    return _text(doc.get("msg"))[:200] if doc is not None else ""
+    return as_text(doc.get("msg"))[:200] if doc is not None else ""
 
 
 def _items(data: Any) -> list[dict[str, Any]]:
@@ -419,19 +419,6 @@ def _items(data: Any) -> list[dict[str, Any]]:
     if isinstance(data, list):
         return [item for item in data if isinstance(item, dict)]
     raise BrokenAnswer(f"unexpected `data` in Wolkvox's answer: {type(data).__name__}")
-
-
-def _text(value: Any) -> str:
-    """Any JSON value as text: Wolkvox mixes strings and numbers for the same field."""
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return str(value)
-    return msgspec.json.encode(value).decode()
 
 
 def _kind_of(body: bytearray) -> str:

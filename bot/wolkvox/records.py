@@ -206,7 +206,7 @@ def _parse_date_slow(raw: str) -> datetime | None:
 # Values and errors
 
 
-def _text(value: object) -> str:
+def as_text(value: object) -> str:
     """Any JSON value as the text Wolkvox meant: null → "", 3.0 → "3", nested → compact JSON."""
     if value is None:
         return ""
@@ -343,7 +343,7 @@ def _broken_json(body: bytes | bytearray | memoryview, exc: msgspec.DecodeError)
 
 def _check_status(code: object, error: object, msg: object) -> tuple[str, str]:
     """Raise the mapped error when the body says it failed; else give (code, msg) as text."""
-    code_text, error_text, msg_text = _text(code).strip(), _text(error).strip(), _text(msg)
+    code_text, error_text, msg_text = as_text(code).strip(), as_text(error).strip(), as_text(msg)
     if error_text or code_text not in ("", "200", "404"):
         raise error_for(None, code_text, error_text, msg_text)
     return code_text, msg_text
@@ -368,7 +368,7 @@ def _slim_slow(raw: msgspec.Raw, index: int) -> tuple[str, str]:
     item = _any(raw)
     if not isinstance(item, dict):
         raise BrokenAnswer(f"record {index} is {_kind(item)}, not an object")
-    return _text(item.get("date")), _text(item.get("campaign_id"))
+    return as_text(item.get("date")), as_text(item.get("campaign_id"))
 
 
 def _record(raw: msgspec.Raw) -> Record:
@@ -379,7 +379,7 @@ def _record(raw: msgspec.Raw) -> Record:
     known: dict[str, str] = {}
     extra: dict[str, str] = {}
     for key, value in item.items():
-        (known if key in _DOCUMENTED else extra)[key] = _text(value)
+        (known if key in _DOCUMENTED else extra)[key] = as_text(value)
     return Record(**known, extra=extra)
 
 
@@ -478,9 +478,9 @@ def _summarise(items: list[msgspec.Raw], code: str, msg: str) -> FindAnswer:
             item = slim(raw)
             date, campaign = item.date, item.campaign_id
             if type(date) is not str:
-                date = _text(date)
+                date = as_text(date)
             if type(campaign) is not str:
-                campaign = _text(campaign)
+                campaign = as_text(campaign)
         except msgspec.ValidationError:
             date, campaign = _slim_slow(raw, index)
         when = _NO_DATE
