@@ -22,7 +22,7 @@ from bot.slack.listeners.common import (
     shutting_down_card,
 )
 from bot.slack.runtime import Actor, SlackRuntime
-from bot.wolkvox.errors import QueryError
+from bot.wolkvox.errors import QueryError, StoreUnavailable
 
 EVENT_DEDUPE_TTL = 3600.0  # Slack retries within minutes; an hour is ample
 _MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
@@ -36,12 +36,20 @@ def register(app: Any, rt: SlackRuntime) -> None:
     @app.event("app_mention")
     async def on_mention(body: dict[str, Any], event: dict[str, Any]) -> None:
         event_id = str(body.get("event_id") or "")
-        if event_id and not await rt.store.value_set_if_absent(
-            f"event:{event_id}", "1", EVENT_DEDUPE_TTL
-        ):
-            return  # a retry of an event already being answered
         channel = str(event.get("channel") or "")
         user = str(event.get("user") or "")
+        try:
+            if event_id and not await rt.store.value_set_if_absent(
+                f"event:{event_id}", "1", EVENT_DEDUPE_TTL
+            ):
+                return  # a retry of an event already being answered
+        except StoreUnavailable as error:
+            # No lookup can run without the store either: say so privately, not as a bug.
+            card = cards.render_error(error, lang=rt.settings.lang)
+            await call_web_safely(
+                rt, "chat_postEphemeral", channel=channel, user=user, **message(card)
+            )
+            return
         thread_ts = str(event.get("thread_ts") or event.get("ts") or "")
         actor = Actor(
             team_id=str(body.get("team_id") or ""),
