@@ -78,9 +78,13 @@ def _compare_modes(results: list[ScenarioResult]) -> None:
     )
 
 
-def _machine() -> dict[str, Any]:
+def _machine(load_before: tuple[float, float, float]) -> dict[str, Any]:
+    """Cores, and the load average before and after: other work on a 2-core machine (a test run)
+    shows up in latencies, so the results say how busy the machine was."""
     return {
         "cpu_count": os.cpu_count(),
+        "loadavg_1m_before": round(load_before[0], 2),
+        "loadavg_1m_after": round(os.getloadavg()[0], 2),
         "python": platform.python_version(),
         "platform": platform.platform(),
     }
@@ -89,6 +93,7 @@ def _machine() -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen scenarios; exit 0 when they ran (missed targets are results, not errors)."""
     args = _parse(argv)
+    load_before = os.getloadavg()
     results = asyncio.run(_run(args.names, args.quick))
     _compare_modes(results)
     metrics = [m for r in results for m in r.metrics]
@@ -96,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     document = {
         "generated_at": when.isoformat(timespec="seconds"),
         "quick": args.quick,
-        "machine": _machine(),
+        "machine": _machine(load_before),
         "scenarios": [r.as_json() for r in results],
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -106,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     (RESULTS / "latest.json").write_text(text, encoding="utf-8")
 
     machine = document["machine"]
-    print(f"\nmachine: {machine['cpu_count']} cores, Python {machine['python']}")
+    print(
+        f"\nmachine: {machine['cpu_count']} cores, Python {machine['python']}, load average "
+        f"{machine['loadavg_1m_before']} before / {machine['loadavg_1m_after']} after"
+    )
     print(format_table(metrics))
     for r in results:
         for note in r.notes + ([r.error] if r.error else []):
