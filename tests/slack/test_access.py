@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.slack import access as access_module
 from bot.slack.access import GROUP_MEMBERS_TTL, RATE_WINDOW, AccessControl, Denial
 from bot.store.memory import MemoryStore
+from bot.wolkvox.errors import StoreUnavailable
 
 ALICE, BOB, CAROL = "U0ALICE01", "U0BOB0002", "U0CAROL03"
 AGENTS, LEADS = "S0AGENTS1", "S0LEADS02"
@@ -259,3 +260,15 @@ async def test_rate_is_shared_through_the_store(web: FakeWeb, clock: Clock) -> N
     assert await two.check(ALICE, SUPPORT, visible=True) is None
     denial = await one.check(ALICE, SUPPORT, visible=True)
     assert denial is not None and denial.reason == "rate"
+
+
+class LostStore(MemoryStore):
+    async def rate_hit(self, key: str, limit: int, window: float) -> float:
+        raise StoreUnavailable("redis is gone")
+
+
+async def test_rate_unchecked_when_the_store_is_lost(web: FakeWeb, clock: Clock) -> None:
+    """The lookup itself then fails with the clear "store unavailable" answer; not this check."""
+    ac = control(settings(users=[ALICE], rate=1), web, clock, LostStore(clock=clock))
+    assert await ac.check(ALICE, SUPPORT, visible=True) is None
+    assert await ac.check(BOB, SUPPORT, visible=True) == Denial("user")  # access still enforced

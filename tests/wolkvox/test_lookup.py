@@ -260,7 +260,7 @@ async def test_guard_under_load_never_exceeds_the_limit(rig: Rig, limit: int) ->
     assert len(results) == 40
     assert calls(rig) == 40
     peak = rig.stats.max_concurrent[TOKEN_1.reveal()]
-    assert peak == limit  # reached, never passed
+    assert 1 <= peak <= limit  # never passed (counted at the server, refused calls included)
     assert rig.stats.refusals.total() == 0
 
 
