@@ -6,6 +6,7 @@ import json
 import logging
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -30,7 +31,10 @@ WEB_API_TIMEOUT = 10
 
 
 def build_web_client(settings: Settings) -> AsyncWebClient:
-    """Slack's Web API (or SLACK_API_URL), retrying 429s by Retry-After and dropped connections."""
+    """Slack's Web API (or SLACK_API_URL), retrying 429s by Retry-After and dropped connections.
+
+    One shared session: without it every call opens a new connection (a TLS handshake each).
+    Call inside the running loop; `Bot.close()` closes the session."""
     assert settings.slack_bot_token is not None
     base_url = settings.slack_api_url
     if not base_url.endswith("/"):
@@ -39,6 +43,7 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
         token=settings.slack_bot_token.reveal(),
         base_url=base_url,
         timeout=WEB_API_TIMEOUT,
+        session=aiohttp.ClientSession(),
         retry_handlers=[
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import random
 import time
@@ -38,6 +39,9 @@ CAMPAIGN_NAMES_TTL = 3600.0
 CAMPAIGN_NAMES_RETRY = 300.0  # after a failed campaigns() call, wait before asking again
 CAMPAIGN_NAMES_TIMEOUT = 10.0
 MAX_ATTEMPTS = 3
+# Told to `on_wait` (instead of a 1-based queue position) once the lookup is being served:
+# it holds a token slot, or shares a call already under way. Lets an ack stop waiting.
+SERVING = 0
 BACKOFF_BASE = 0.5
 
 
@@ -140,6 +144,7 @@ class LookupService:
         self.stats = LookupStats()
         self.campaign_names = CampaignNames(clock)
         self._in_flight = 0
+        self._producing: set[str] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         self._closing = False
@@ -164,8 +169,14 @@ class LookupService:
             self.stats.cache_misses += 1
 
             async def produce() -> Fetched:
-                return await self._fetch(query, on_wait)
+                self._producing.add(query.key)
+                try:
+                    return await self._fetch(query, on_wait)
+                finally:
+                    self._producing.discard(query.key)
 
+            if self.settings.coalesce and query.key in self._producing:
+                await tell(on_wait, SERVING)  # joining a call already under way: no queue
             if self.settings.coalesce:
                 # A refresh may share an identical call in flight (it is live) but not a cached one.
                 budget = self.settings.queue_timeout + self.settings.timeout * MAX_ATTEMPTS + 5
@@ -280,6 +291,7 @@ class LookupService:
     ) -> Fetched:
         while True:
             lease = await self.pool.acquire(on_position=on_wait)
+            await tell(on_wait, SERVING)
             try:
                 return await self._call(lease, query, budget_end)
             except QuotaExceeded:
@@ -326,6 +338,18 @@ class LookupService:
     def _note_error(self, error: LookupFailure) -> None:
         self.stats.last_upstream_error = error.kind
         self.stats.last_upstream_error_at = self.clock()
+
+
+async def tell(on_wait: PositionCallback | None, position: int) -> None:
+    """Report progress to a caller's callback (sync or async); its errors never fail a lookup."""
+    if on_wait is None:
+        return
+    try:
+        outcome = on_wait(position)
+        if inspect.isawaitable(outcome):
+            await outcome
+    except Exception as error:
+        log.debug("on_wait callback failed: %s", type(error).__name__)
 
 
 def build_service(settings: Settings, store: Store) -> LookupService:

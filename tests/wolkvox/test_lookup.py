@@ -32,6 +32,7 @@ from bot.wolkvox.lookup import (
     CAMPAIGN_NAMES_RETRY,
     CAMPAIGN_NAMES_TTL,
     MAX_ATTEMPTS,
+    SERVING,
     CampaignNames,
     LookupService,
     build_service,
@@ -291,12 +292,25 @@ async def test_waiters_are_told_their_position(rig: Rig) -> None:
         tasks.append(asyncio.create_task(tracked(i)))
         await asyncio.sleep(0)  # arrival order = index order
     await asyncio.gather(*tasks)
-    assert positions[0] == []  # served at once, never queued
+    assert positions[0] == [SERVING]  # served at once, never queued
     for i in range(1, 5):
-        assert positions[i], f"lookup {i} waited without being told"
-        assert positions[i][0] == i  # joined behind the ones before it
-        assert positions[i] == sorted(positions[i], reverse=True)  # only ever moves up
-        assert positions[i][-1] == 1
+        queue, last = positions[i][:-1], positions[i][-1]
+        assert last == SERVING, f"lookup {i} was never told it is being served"
+        assert queue, f"lookup {i} waited without being told"
+        assert queue[0] == i  # joined behind the ones before it
+        assert queue == sorted(queue, reverse=True)  # only ever moves up
+        assert queue[-1] == 1
+
+
+async def test_a_query_sharing_a_call_under_way_is_told_it_is_served(rig: Rig) -> None:
+    rig.config.latency = 0.1
+    service = rig.service()
+    told: list[int] = []
+    first = asyncio.create_task(service.lookup(other_phone(0)))
+    await asyncio.sleep(0.02)  # the first call is under way upstream
+    await service.lookup(other_phone(0), on_wait=told.append)
+    await first
+    assert told == [SERVING]  # no queue position: it never queued for a token
 
 
 async def test_async_position_callbacks_work_too(rig: Rig) -> None:
@@ -311,7 +325,7 @@ async def test_async_position_callbacks_work_too(rig: Rig) -> None:
     await asyncio.sleep(0)
     await service.lookup(other_phone(2), on_wait=on_wait)
     await first
-    assert told and told[-1] == 1
+    assert told == [1, SERVING]
 
 
 # --- quota, retries, breaker ----------------------------------------------------------------------

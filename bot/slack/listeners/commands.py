@@ -21,8 +21,9 @@ from bot.slack.runtime import Actor, Outcome, SlackRuntime
 from bot.wolkvox.errors import QueryError
 
 COMMAND = "/wolkvox"
-# How long the ack may wait for a lookup that is about to finish (a cache hit, a shared call):
-# then the card itself is the ack and no "searching…" message is left behind.
+# How long the ack may wait for the lookup's first news: a cached card (then the card itself is
+# the ack and no "searching…" message is left behind), its place in the token's queue, or word
+# that it is being served. Usually that comes within a millisecond; this only bounds it.
 ACK_WAIT = 0.04
 
 
@@ -78,7 +79,7 @@ async def lookup_with_quick_ack(
             await ack(**message(outcome_card(rt, finished.result(), lang, mask_phones=mask)))
             acked_with_card.set_result(True)
             return
-        position = reporter.first.result() if reporter.first.done() else None
+        position = reporter.first.result() if reporter.first.done() else None  # 0: served
         await ack(
             **message(cards.render_searching(query, lang=lang, mask_phones=mask, position=position))
         )

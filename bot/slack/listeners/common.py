@@ -123,7 +123,10 @@ def mask_for(rt: SlackRuntime, *, visible: bool) -> bool:
 
 
 class PositionReporter:
-    """Turns the guard's queue positions into at most one update every few seconds."""
+    """Turns the guard's queue positions into at most one update every few seconds.
+
+    `first` resolves with the first report: a queue position, or SERVING (0) when the lookup
+    went straight to Wolkvox. Only positions are sent on."""
 
     def __init__(self, send: Callable[[int], Awaitable[None]] | None) -> None:
         self.send = send
@@ -134,7 +137,7 @@ class PositionReporter:
     async def __call__(self, position: int) -> None:
         if not self.first.done():
             self.first.set_result(position)
-        if self.send is None:
+        if self.send is None or position <= 0:
             return
         now = time.monotonic()
         if self.last is not None and now - self.last_at < POSITION_UPDATE_EVERY:
