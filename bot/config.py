@@ -7,6 +7,7 @@ Nothing else in the bot reads the environment. Every problem is reported as a on
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
 import zoneinfo
@@ -88,6 +89,7 @@ class Settings:
     slack_app_token: Secret | None = None
     slack_api_url: str = DEFAULT_SLACK_API_URL
     port: int = 3000
+    host: str = "0.0.0.0"
     lang: Lang = "es"
     # Trust
     allowed_users: frozenset[str] = field(default_factory=frozenset)
@@ -100,6 +102,7 @@ class Settings:
     shutdown_grace: float = 25.0
     # Scale-out
     redis_url: Secret | None = None
+    redis_tls_verify: bool = True
 
     @property
     def base_url(self) -> str:
@@ -245,6 +248,16 @@ def _tokens(r: _Reader) -> tuple[Secret, ...]:
     return tuple(tokens)
 
 
+def _host(r: _Reader) -> str:
+    host = r.text("HOST", "0.0.0.0") or "0.0.0.0"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not re.fullmatch(r"[A-Za-z0-9.-]{1,253}", host):
+            raise ConfigError("HOST", f"must be an address to listen on, got {host!r}") from None
+    return host
+
+
 def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) -> Settings:
     """Read and validate every setting; raise `ConfigError` on the first bad one."""
     if env is None:
@@ -305,6 +318,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         slack_app_token=r.secret("SLACK_APP_TOKEN", "xapp-"),
         slack_api_url=r.url("SLACK_API_URL", DEFAULT_SLACK_API_URL),
         port=r.integer("PORT", 3000, minimum=1, maximum=65535),
+        host=_host(r),
         lang=r.choice("WOLKVOX_LANG", "es", ("es", "en")),  # type: ignore[arg-type]
         allowed_users=r.ids("WOLKVOX_ALLOWED_USERS"),
         allowed_usergroups=r.ids("WOLKVOX_ALLOWED_USERGROUPS"),
@@ -317,4 +331,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         audit_pii=r.choice("WOLKVOX_AUDIT_PII", "masked", ("masked", "full")),  # type: ignore[arg-type]
         shutdown_grace=r.number("WOLKVOX_SHUTDOWN_GRACE", 25.0, minimum=0, maximum=600),
         redis_url=redis_url,
+        redis_tls_verify=r.flag("REDIS_TLS_VERIFY", True),
     )

@@ -8,6 +8,7 @@ strings; values are escaped by the caller (cards) before they are substituted, n
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Final
 
@@ -281,6 +282,77 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "Something to search for is missing.",
     },
     "usage_problem": {"es": "Problema: {detail}", "en": "Problem: {detail}"},
+    # QueryError reasons (bot/query.py): what was wrong and what to write instead. Params are
+    # the user's own text, escaped by the caller.
+    "query_error_empty_phone": {
+        "es": "Escribe un número de teléfono, p. ej. 300 123 4567.",
+        "en": "Type a phone number, e.g. 300 123 4567.",
+    },
+    "query_error_not_a_phone": {
+        "es": "«{text}» no es un teléfono. Escribe solo dígitos (valen espacios, +, guiones y "
+        "paréntesis), p. ej. 300 123 4567.",
+        "en": "“{text}” isn't a phone number. Use digits only (spaces, +, dashes and brackets "
+        "are fine), e.g. 300 123 4567.",
+    },
+    "query_error_phone_too_short": {
+        "es": "El teléfono es muy corto: escribe al menos {min} dígitos.",
+        "en": "That phone number is too short: give at least {min} digits.",
+    },
+    "query_error_phone_too_long": {
+        "es": "El teléfono es muy largo: escribe como máximo {max} dígitos.",
+        "en": "That phone number is too long: give at most {max} digits.",
+    },
+    "query_error_invalid_phone": {
+        "es": "«{text}» no es un teléfono válido. Revisa el código de país o escríbelo sin el +.",
+        "en": "“{text}” isn't a valid phone number. Check the country code, or write it "
+        "without the +.",
+    },
+    "query_error_empty_customer_id": {
+        "es": "Escribe la identificación del cliente, p. ej. 1020304050.",
+        "en": "Type the customer id, e.g. 1020304050.",
+    },
+    "query_error_bad_customer_id": {
+        "es": "«{text}» no es una identificación válida. Usa letras, dígitos, punto, guion o "
+        "guion bajo (hasta {max} caracteres).",
+        "en": "“{text}” isn't a valid customer id. Use letters, digits, dots, dashes or "
+        "underscores (up to {max} characters).",
+    },
+    "query_error_empty_campaign_id": {
+        "es": "Escribe el número de la campaña, p. ej. 42.",
+        "en": "Type the campaign number, e.g. 42.",
+    },
+    "query_error_bad_campaign_id": {
+        "es": "«{text}» no es una campaña. Escribe su número, p. ej. 42.",
+        "en": "“{text}” isn't a campaign. Give its number, e.g. 42.",
+    },
+    "query_error_nothing_to_search": {
+        "es": "Escribe un teléfono o una identificación del cliente.",
+        "en": "Give a phone number or a customer id.",
+    },
+    "query_error_too_long": {
+        "es": "La búsqueda es muy larga: escribe como máximo {max} caracteres.",
+        "en": "That search is too long: keep it to at most {max} characters.",
+    },
+    "query_error_missing_customer_id": {
+        "es": "Escribe la identificación después de «{word}», p. ej. «{word} 1020304050».",
+        "en": "Give the customer id after “{word}”, e.g. “{word} 1020304050”.",
+    },
+    "query_error_missing_campaign_id": {
+        "es": "Escribe el número de la campaña después de «{word}», p. ej. «{word} 42».",
+        "en": "Give the campaign number after “{word}”, e.g. “{word} 42”.",
+    },
+    "query_error_one_customer_id": {
+        "es": "Escribe una sola identificación por búsqueda.",
+        "en": "Give only one customer id per search.",
+    },
+    "query_error_one_campaign": {
+        "es": "Escribe una sola campaña por búsqueda.",
+        "en": "Give only one campaign per search.",
+    },
+    "query_error_unknown_command": {
+        "es": "No conozco el comando «{word}». Usa buscar, estado o ayuda.",
+        "en": "I don't know the command “{word}”. Use find, status or help.",
+    },
     "usage_lines": {
         "es": "`/wolkvox buscar 3001234567` · `/wolkvox buscar id 1020304050` · "
         "`/wolkvox buscar 3001234567 campaña 42` · `/wolkvox ayuda`",
@@ -400,6 +472,26 @@ def t(lang: str, key: str, **kwargs: object) -> str:
     """
     template = MESSAGES[key][_lang(lang)]
     return template.format(**kwargs) if kwargs else template
+
+
+def query_error_message(lang: str, reason: str, params: Mapping[str, object]) -> str | None:
+    """The message for a `QueryError.reason` in `lang`, or None when there is none.
+
+    `params` must already be escaped for where the text goes; whole numbers are formatted for
+    `lang` here. None also when `params` lack a value the message needs (an error rebuilt
+    without its params), so the caller falls back to its generic wording instead of failing.
+    """
+    forms = MESSAGES.get(f"query_error_{reason}") if reason else None
+    if forms is None:
+        return None
+    values = {
+        k: fmt_int(v, lang) if isinstance(v, int) and not isinstance(v, bool) else v
+        for k, v in params.items()
+    }
+    try:
+        return forms[_lang(lang)].format(**values)
+    except (KeyError, IndexError, ValueError):
+        return None
 
 
 def tn(lang: str, key: str, n: int, **kwargs: object) -> str:

@@ -18,9 +18,10 @@ MAX_QUERY_TEXT = 500  # a longer "query" is a paste accident, not a search
 MAX_SHORTCUT_TEXT = 40_000  # a Slack message's text is at most 40,000 characters
 MIN_PHONE_DIGITS = 4
 MAX_PHONE_DIGITS = 15  # E.164
+MAX_CUSTOMER_ID = 40
 
 _PHONE_CHARS_RE = re.compile(r"^\+?[0-9 ().\-/]+$")
-_CUSTOMER_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$")
+_CUSTOMER_ID_RE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._\-]{{0,{MAX_CUSTOMER_ID - 1}}}$")
 _CAMPAIGN_ID_RE = re.compile(r"^[0-9]{1,12}$")
 
 Verb = Literal["find", "help", "status"]
@@ -107,17 +108,28 @@ def normalise_phone(text: str, region: str) -> str:
     """
     raw = text.strip()
     if not raw:
-        raise QueryError("empty phone number", field="phone")
+        raise QueryError("empty phone number", field="phone", reason="empty_phone")
     if not _PHONE_CHARS_RE.match(raw) or raw.count("+") > 1:
-        raise QueryError(f"{_clip(raw)!r} is not a phone number", field="phone")
+        raise QueryError(
+            f"{_clip(raw)!r} is not a phone number",
+            field="phone",
+            reason="not_a_phone",
+            params={"text": _clip(raw)},
+        )
     digits = "".join(c for c in raw if c.isdigit())
     if len(digits) < MIN_PHONE_DIGITS:
         raise QueryError(
-            f"phone number too short (at least {MIN_PHONE_DIGITS} digits)", field="phone"
+            f"phone number too short (at least {MIN_PHONE_DIGITS} digits)",
+            field="phone",
+            reason="phone_too_short",
+            params={"text": _clip(raw), "min": MIN_PHONE_DIGITS},
         )
     if len(digits) > MAX_PHONE_DIGITS:
         raise QueryError(
-            f"phone number too long (at most {MAX_PHONE_DIGITS} digits)", field="phone"
+            f"phone number too long (at most {MAX_PHONE_DIGITS} digits)",
+            field="phone",
+            reason="phone_too_long",
+            params={"text": _clip(raw), "max": MAX_PHONE_DIGITS},
         )
     region_code = phonenumbers.country_code_for_region(region)
     international = raw.startswith("+")
@@ -127,11 +139,11 @@ def normalise_phone(text: str, region: str) -> str:
         number = phonenumbers.parse(("+" + digits) if international else digits, region)
     except phonenumbers.NumberParseException:
         if international:
-            raise QueryError(f"{_clip(raw)!r} is not a valid phone number", field="phone") from None
+            raise _invalid_phone(raw) from None
         return digits
     if not phonenumbers.is_possible_number(number):
         if international:
-            raise QueryError(f"{_clip(raw)!r} is not a valid phone number", field="phone")
+            raise _invalid_phone(raw)
         return digits
     national = phonenumbers.national_significant_number(number)
     if number.country_code == region_code:
@@ -142,19 +154,30 @@ def normalise_phone(text: str, region: str) -> str:
 def validate_customer_id(text: str) -> str:
     value = text.strip()
     if not value:
-        raise QueryError("empty customer id", field="customer_id")
+        raise QueryError("empty customer id", field="customer_id", reason="empty_customer_id")
     if not _CUSTOMER_ID_RE.match(value):
         raise QueryError(
             f"{_clip(value)!r} is not a customer id (letters, digits, . _ -; up to 40)",
             field="customer_id",
+            reason="bad_customer_id",
+            params={"text": _clip(value), "max": MAX_CUSTOMER_ID},
         )
     return value
 
 
 def validate_campaign_id(text: str) -> str:
     value = text.strip()
+    if not value:
+        raise QueryError(
+            "'' is not a campaign id (a number)", field="campaign_id", reason="empty_campaign_id"
+        )
     if not _CAMPAIGN_ID_RE.match(value):
-        raise QueryError(f"{_clip(value)!r} is not a campaign id (a number)", field="campaign_id")
+        raise QueryError(
+            f"{_clip(value)!r} is not a campaign id (a number)",
+            field="campaign_id",
+            reason="bad_campaign_id",
+            params={"text": _clip(value)},
+        )
     return value
 
 
@@ -166,7 +189,9 @@ def build_query(
     cid = validate_customer_id(customer_id) if customer_id.strip() else ""
     camp = validate_campaign_id(campaign_id) if campaign_id.strip() else ""
     if not phone_n and not cid:
-        raise QueryError("give a phone number or a customer id", field="phone")
+        raise QueryError(
+            "give a phone number or a customer id", field="phone", reason="nothing_to_search"
+        )
     return Query(phone=phone_n, customer_id=cid, campaign_id=camp)
 
 
@@ -176,7 +201,7 @@ def parse_find_args(text: str, region: str, default_campaign: str = "") -> Query
     A phone may be written with spaces; `id` takes the next word; `campaign`/`campaña` the next.
     """
     if len(text) > MAX_QUERY_TEXT:
-        raise QueryError(f"query too long (at most {MAX_QUERY_TEXT} characters)")
+        raise _too_long()
     words = text.replace("\u00a0", " ").split()
     phone_words: list[str] = []
     customer_id = ""
@@ -187,16 +212,28 @@ def parse_find_args(text: str, region: str, default_campaign: str = "") -> Query
         lower = word.lower().rstrip(":")
         if lower in _ID_WORDS or lower in _CAMPAIGN_WORDS:
             if i + 1 >= len(words):
-                what = "customer id" if lower in _ID_WORDS else "campaign id"
-                raise QueryError(f"missing {what} after {word!r}", field=_field(lower))
+                is_id = lower in _ID_WORDS
+                what = "customer id" if is_id else "campaign id"
+                raise QueryError(
+                    f"missing {what} after {word!r}",
+                    field=_field(lower),
+                    reason="missing_customer_id" if is_id else "missing_campaign_id",
+                    params={"word": _clip(word.rstrip(":") or word, 20)},
+                )
             value = words[i + 1]
             if lower in _ID_WORDS:
                 if customer_id:
-                    raise QueryError("only one customer id per search", field="customer_id")
+                    raise QueryError(
+                        "only one customer id per search",
+                        field="customer_id",
+                        reason="one_customer_id",
+                    )
                 customer_id = validate_customer_id(value)
             else:
                 if campaign:
-                    raise QueryError("only one campaign per search", field="campaign_id")
+                    raise QueryError(
+                        "only one campaign per search", field="campaign_id", reason="one_campaign"
+                    )
                 campaign = validate_campaign_id(value)
             i += 2
             continue
@@ -204,27 +241,34 @@ def parse_find_args(text: str, region: str, default_campaign: str = "") -> Query
         i += 1
     phone = normalise_phone(" ".join(phone_words), region) if phone_words else ""
     if not phone and not customer_id:
-        raise QueryError("give a phone number or a customer id")
+        raise QueryError("give a phone number or a customer id", reason="nothing_to_search")
     return Query(phone=phone, customer_id=customer_id, campaign_id=campaign or default_campaign)
 
 
 def parse_command(text: str, region: str, default_campaign: str = "") -> Command:
     """Slash-command / mention text → Command. Empty text means help.
 
-    A bare number (`/wolkvox 3001234567`) is taken as `find`.
+    A bare number (`/wolkvox 3001234567`), or a leading `id`/`campaign` word
+    (`/wolkvox campaña 42 3001234567`), is taken as `find`.
     """
     if len(text) > MAX_QUERY_TEXT:
-        raise QueryError(f"query too long (at most {MAX_QUERY_TEXT} characters)")
+        raise _too_long()
     stripped = text.strip()
     if not stripped:
         return Command("help")
     head, _, rest = stripped.partition(" ")
     verb = _VERBS.get(head.lower())
     if verb is None:
-        if head.lower().rstrip(":") in _ID_WORDS or head[:1] in "+(0123456789":
+        word = head.lower().rstrip(":")
+        if word in _ID_WORDS or word in _CAMPAIGN_WORDS or head[:1] in "+(0123456789":
             verb, rest = "find", stripped
         else:
-            raise QueryError(f"unknown command {_clip(head)!r}", field="command")
+            raise QueryError(
+                f"unknown command {_clip(head)!r}",
+                field="command",
+                reason="unknown_command",
+                params={"word": _clip(head, 20)},
+            )
     if verb != "find":
         return Command(verb)
     return Command("find", parse_find_args(rest, region, default_campaign))
@@ -274,6 +318,23 @@ def extract_queries(
             found.append((match.start, q))
     found.sort(key=lambda item: item[0])
     return [q for _, q in found[:limit]]
+
+
+def _invalid_phone(raw: str) -> QueryError:
+    return QueryError(
+        f"{_clip(raw)!r} is not a valid phone number",
+        field="phone",
+        reason="invalid_phone",
+        params={"text": _clip(raw)},
+    )
+
+
+def _too_long() -> QueryError:
+    return QueryError(
+        f"query too long (at most {MAX_QUERY_TEXT} characters)",
+        reason="too_long",
+        params={"max": MAX_QUERY_TEXT},
+    )
 
 
 def _field(word: str) -> str:

@@ -451,3 +451,12 @@ def test_dotenv_false_reads_only_the_environment(clean_env: Path) -> None:
 def test_explicit_mapping_ignores_dotenv(clean_env: Path) -> None:
     (clean_env / ".env").write_text("WOLKVOX_SERVER=0042\n")
     assert load_settings({"WOLKVOX_SERVER": "77"}).wolkvox_server == "77"
+
+
+def test_host_and_redis_tls_settings() -> None:
+    assert load_settings({}, dotenv=False).host == "0.0.0.0"
+    assert load_settings({"HOST": "127.0.0.1"}, dotenv=False).host == "127.0.0.1"
+    with pytest.raises(ConfigError, match=r"^HOST: "):
+        load_settings({"HOST": "not a host!"}, dotenv=False)
+    assert load_settings({}, dotenv=False).redis_tls_verify is True
+    assert load_settings({"REDIS_TLS_VERIFY": "false"}, dotenv=False).redis_tls_verify is False

@@ -31,6 +31,7 @@ from bot.i18n import (
     fmt_seconds,
     fmt_when,
     ordinal,
+    query_error_message,
     result_label,
     t,
     tn,
@@ -619,18 +620,38 @@ def render_error(error: LookupFailure, *, lang: str, error_id: str | None = None
 
 
 def render_usage(error: QueryError, lang: str) -> Card:
-    """Bad or missing arguments: what was wrong, and how a search is written."""
-    blocks = [
-        _section(f"⚠️ *{t(lang, 'usage_title')}*\n{_field_reason(error, lang)}"),
-        _context(t(lang, "usage_problem", detail=inert(error.detail, _CAP_DETAIL))),
-        _section(t(lang, "usage_lines")),
-    ]
+    """Bad or missing arguments: what was wrong, and how a search is written.
+
+    All in `lang`: the error's `reason` says what to write instead; only an error without a
+    known reason shows its (English) detail, as "Problem: …", under a generic line.
+    """
+    reason, localized = _field_reason(error, lang, mrkdwn=True)
+    blocks = [_section(f"⚠️ *{t(lang, 'usage_title')}*\n{reason}")]
+    if not localized:
+        blocks.append(_context(t(lang, "usage_problem", detail=inert(error.detail, _CAP_DETAIL))))
+    blocks.append(_section(t(lang, "usage_lines")))
     return Card(blocks=blocks, text=t(lang, "usage_title"))
 
 
-def _field_reason(error: QueryError, lang: str) -> str:
+def _field_reason(error: QueryError, lang: str, *, mrkdwn: bool) -> tuple[str, bool]:
+    """(what is wrong, in `lang`; True when it is the reason's own message).
+
+    The reason's params are the user's text: escaped for mrkdwn or cleaned for plain text.
+    Without a message for the reason, the generic line for the error's field.
+    """
+
+    def escape(value: str | int) -> str | int:
+        if isinstance(value, int):
+            return value
+        text = inert(str(value), _CAP_ID) if mrkdwn else plain(str(value), _CAP_ID)
+        return text or _PLACEHOLDER
+
+    params = {name: escape(value) for name, value in error.params.items()}
+    message = query_error_message(lang, error.reason, params)
+    if message is not None:
+        return message, True
     key = f"usage_field_{error.field}"
-    return t(lang, key) if key in MESSAGES else t(lang, "usage_field_query")
+    return (t(lang, key) if key in MESSAGES else t(lang, "usage_field_query")), False
 
 
 def render_searching(
@@ -733,8 +754,11 @@ def render_stale_button(lang: str) -> Card:
 
 
 def field_error(error: QueryError, lang: str) -> str:
-    """The inline error under a search-modal field (`response_action: errors`): plain text."""
-    reason = _field_reason(error, lang)
+    """The inline error under a search-modal field (`response_action: errors`): plain text,
+    all in `lang`; only an error without a known reason adds its (English) detail."""
+    reason, localized = _field_reason(error, lang, mrkdwn=False)
+    if localized:
+        return plain(reason, _CAP_DETAIL)
     detail = plain(error.detail, _CAP_DETAIL)
     return f"{reason} ({detail})" if detail else reason
 

@@ -110,9 +110,10 @@ async def drain(bot: Bot) -> bool:
     return finished
 
 
-async def serve_http(bot: Bot, host: str = "0.0.0.0") -> None:
+async def serve_http(bot: Bot) -> None:
     runner = web.AppRunner(create_web_app(bot), access_log=None)
     await runner.setup()
+    host = bot.settings.host
     site = web.TCPSite(runner, host, bot.settings.port)
     await site.start()
     log.info("serving Slack on %s:%d%s (HTTP mode)", host, bot.settings.port, EVENTS_PATH)

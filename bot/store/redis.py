@@ -311,6 +311,7 @@ class RedisStore:
         once_lease: float = 5.0,
         result_ttl: float = 10.0,
         op_timeout: float = 5.0,
+        tls_verify: bool = True,
     ) -> None:
         parts = urlsplit(url)
         self._password = unquote(parts.password) if parts.password else ""
@@ -324,12 +325,17 @@ class RedisStore:
         self._once_lease = once_lease
         self._result_ttl = result_ttl
         self._channel = f"{prefix}wake"
+        tls: dict[str, Any] = {}
+        if not tls_verify and parts.scheme == "rediss":
+            # Heroku Redis's TLS endpoint has a self-signed certificate (REDIS_TLS_VERIFY=false).
+            tls["ssl_cert_reqs"] = "none"
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
             url,
             socket_connect_timeout=min(op_timeout, 2.0),
             socket_timeout=op_timeout,
             # One quick retry: the first command on a connection Redis dropped fails once.
             retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
+            **tls,
         )
         self._semaphore = self._redis.register_script(_SEMAPHORE_LUA)
         self._once_claim = self._redis.register_script(_ONCE_CLAIM_LUA)

@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 from bot.store.base import Store
 from bot.wolkvox.errors import (
-    BrokenAnswer,
     CircuitOpen,
     LookupFailure,
     Unavailable,
@@ -23,8 +22,9 @@ _FAILURES = "breaker:failures"
 _OPEN_UNTIL = "breaker:open_until"
 _PROBE = "breaker:probe"
 
-# Failures that say "Wolkvox (or the way to it) is down", not "this request was wrong".
-TRIPPING_ERRORS: tuple[type[LookupFailure], ...] = (Unavailable, UpstreamTimeout, BrokenAnswer)
+# Failures that say "Wolkvox (or the way to it) is down", not "this request was wrong". A broken
+# answer is usually about one record set (truncated, oversized), so it does not stop everyone.
+TRIPPING_ERRORS: tuple[type[LookupFailure], ...] = (Unavailable, UpstreamTimeout)
 
 
 class CircuitBreaker:

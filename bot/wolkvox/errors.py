@@ -6,6 +6,7 @@ whether trying again soon can help; `detail` is for logs and never contains a to
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar
 
 
@@ -22,13 +23,28 @@ class LookupFailure(Exception):
 
 
 class QueryError(LookupFailure):
-    """The user's query cannot be searched (bad phone, bad id, nothing to search by)."""
+    """The user's query cannot be searched (bad phone, bad id, nothing to search by).
+
+    `detail` is English, for logs and the terminal. `reason` is a stable machine name (e.g.
+    "not_a_phone", "nothing_to_search") and `params` the values its message needs (the
+    offending text, clipped; digit limits; the word typed), so cards can say it in the
+    reader's language. An error without a `reason` falls back to a generic per-field message.
+    """
 
     kind = "bad_query"
 
-    def __init__(self, detail: str, *, field: str = "query") -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str = "query",
+        reason: str = "",
+        params: Mapping[str, str | int] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.field = field
+        self.reason = reason
+        self.params: dict[str, str | int] = dict(params or {})
 
 
 class WolkvoxError(LookupFailure):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import inspect
 import logging
 import random
@@ -162,7 +163,7 @@ class LookupService:
         async with self._tracked():
             use_cache = self.settings.cache_ttl > 0
             if use_cache and not refresh:
-                cached = await self.store.cache_get(query.key)
+                cached = await self.store.cache_get(store_key(query))
                 if cached is not None:
                     self.stats.cache_hits += 1
                     return self._result(query, cached, from_cache=True, shared=False)
@@ -181,7 +182,7 @@ class LookupService:
                 # A refresh may share an identical call in flight (it is live) but not a cached one.
                 budget = self.settings.queue_timeout + self.settings.timeout * MAX_ATTEMPTS + 5
                 fetched, shared = await self.store.run_once(
-                    "q:" + query.key, produce, timeout=budget
+                    "q:" + store_key(query), produce, timeout=budget
                 )
             else:
                 fetched, shared = await produce(), False
@@ -275,7 +276,7 @@ class LookupService:
                 continue
             await self.breaker.record_success()
             if self.settings.cache_ttl > 0:
-                await self.store.cache_set(query.key, fetched, self.settings.cache_ttl)
+                await self.store.cache_set(store_key(query), fetched, self.settings.cache_ttl)
             return fetched
 
     def _retry_delay(self, error: WolkvoxError, attempt: int) -> float | None:
@@ -340,6 +341,12 @@ class LookupService:
         self.stats.last_upstream_error_at = self.clock()
 
 
+def store_key(query: Query) -> str:
+    """A query's name in the shared store: a digest, so no phone or id shows in key names
+    (Redis monitoring, key listings); the values themselves expire with the cache TTL."""
+    return hashlib.sha256(query.key.encode()).hexdigest()[:32]
+
+
 async def tell(on_wait: PositionCallback | None, position: int) -> None:
     """Report progress to a caller's callback (sync or async); its errors never fail a lookup."""
     if on_wait is None:
@@ -382,7 +389,11 @@ def make_store(settings: Settings) -> Store:
         # than the cache may keep it: nothing personal outlives WOLKVOX_CACHE_TTL.
         ttl = settings.cache_ttl
         result_ttl = min(10.0, ttl) if ttl > 0 else 2.0
-        return RedisStore(settings.redis_url.reveal(), result_ttl=max(1.0, result_ttl))
+        return RedisStore(
+            settings.redis_url.reveal(),
+            result_ttl=max(1.0, result_ttl),
+            tls_verify=settings.redis_tls_verify,
+        )
     from bot.store.memory import MemoryStore
 
     return MemoryStore()

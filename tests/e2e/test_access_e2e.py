@@ -276,3 +276,13 @@ async def test_default_mask_shows_full_numbers_only_privately(stack: Stack) -> N
     await stack.slack.wait_for("chat.update", ok=True)
     [message] = stack.slack.messages(CHANNEL)
     assert_no_full_phone(json.dumps(message, ensure_ascii=False), SHOWCASE_PHONE)
+
+
+@pytest.mark.stack_env(WOLKVOX_ALLOWED_USERS=AGENT)
+async def test_status_is_for_allowed_users_only(stack: Stack) -> None:
+    """Status shows token usage and the last upstream error: not for everyone."""
+    status, body, _, _ = await stack.command("status", user=OTHER)
+    assert status == 200
+    assert REFUSAL in text_of(json.loads(body)["blocks"])
+    status, body, _, _ = await stack.command("status", user=AGENT)
+    assert REFUSAL not in text_of(json.loads(body)["blocks"])

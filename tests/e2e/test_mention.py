@@ -142,3 +142,20 @@ async def test_retry_landing_on_another_instance_is_answered_once(redis_url: str
         assert find_calls(first) == 1
         assert len(first.slack.calls("chat.postMessage")) == 1
         assert_everything_valid(first)
+
+
+async def test_mention_in_the_middle_of_a_sentence_still_finds(stack: Stack) -> None:
+    body = sr.app_mention_event_body(
+        f"hola equipo, <@{stack.slack.bot_user_id}> buscar {SHOWCASE_PHONE} por favor",
+        event_id="EvMIDDLE01",
+        channel=CHANNEL,
+        user=AGENT,
+        ts=stack.next_ts(),
+        team_id=TEAM,
+        bot_user_id=stack.slack.bot_user_id,
+    )
+    status, _, elapsed = await stack.post(body, sr.JSON)
+    assert_acked(status, elapsed)
+    [update] = await stack.slack.wait_for("chat.update", ok=True)
+    assert SHOWCASE_NAME in text_of(update.args)
+    assert find_calls(stack) == 1

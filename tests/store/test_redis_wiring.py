@@ -96,3 +96,34 @@ async def test_rate_limit_is_shared_by_two_instances(redis_url: str) -> None:
         denials = [await s.bot.runtime.access.check("U9", "C1", visible=False) for s in checks]
         assert denials[:3] == [None, None, None]
         assert denials[3] is not None and denials[3].reason == "rate"
+
+
+async def test_no_phone_or_id_appears_in_redis_key_names(redis_url: str) -> None:
+    """Keys are named by a digest of the query; only the values (with their TTL) hold data."""
+    import redis.asyncio as aioredis
+
+    from bot.devtools.stack import local_stack
+
+    async with local_stack({"REDIS_URL": redis_url}) as s:
+        status, _, _, url = await s.command("find 3001234567")
+        assert status == 200
+        await s.slack.wait_for_response(url)
+        status, _, _, url = await s.command("find id 1020304050")
+        await s.slack.wait_for_response(url)
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            keys = [k.decode() for k in await client.keys("*")]
+        finally:
+            await client.aclose()
+    assert any(":cache:" in k for k in keys), keys
+    assert not [k for k in keys if "3001234567" in k or "1020304050" in k]
+
+
+def test_tls_verification_can_be_turned_off_for_heroku_redis() -> None:
+    from bot.store.redis import RedisStore
+
+    verified = RedisStore("rediss://:pw@example.invalid:6380/0")
+    relaxed = RedisStore("rediss://:pw@example.invalid:6380/0", tls_verify=False)
+    kwargs = relaxed._redis.connection_pool.connection_kwargs
+    assert kwargs.get("ssl_cert_reqs") == "none"
+    assert verified._redis.connection_pool.connection_kwargs.get("ssl_cert_reqs") != "none"

@@ -78,9 +78,7 @@ async def test_opens_at_the_threshold_and_fails_fast(breaker: CircuitBreaker, cl
     assert info.value.retry_after == 1.0  # never "retrying in 0 s"
 
 
-@pytest.mark.parametrize(
-    "error", [Unavailable("x"), UpstreamTimeout("x"), BrokenAnswer("x")], ids=lambda e: e.kind
-)
+@pytest.mark.parametrize("error", [Unavailable("x"), UpstreamTimeout("x")], ids=lambda e: e.kind)
 async def test_upstream_down_errors_trip_it(breaker: CircuitBreaker, error: LookupFailure) -> None:
     await fail(breaker, 3, error)
     assert await breaker.state() == "open"
@@ -93,6 +91,7 @@ async def test_upstream_down_errors_trip_it(breaker: CircuitBreaker, error: Look
         QuotaExceeded("x"),
         SimultaneousLimit("x"),
         UpstreamError("x"),
+        BrokenAnswer("x"),  # about one answer (truncated, oversized), not Wolkvox being down
         QueryError("x"),
         Busy("x"),
         CircuitOpen("x"),

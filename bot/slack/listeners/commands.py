@@ -105,8 +105,11 @@ def register(app: Any, rt: SlackRuntime) -> None:
         if command.verb == "help":
             await ack(**message(cards.render_help(lang)))
             return
-        if command.verb == "status":
-            await ack(**message(await status_card(rt, lang)))
+        if command.verb == "status":  # token usage and errors: for allowed users only
+            allowed = await rt.access.user_allowed(actor.user_id)
+            await ack(
+                **message(await status_card(rt, lang) if allowed else cards.render_refusal(lang))
+            )
             return
         if not rt.accepting:
             await ack(**message(shutting_down_card(lang)))

@@ -33,7 +33,7 @@ async def respond_safely(respond: Callable[..., Awaitable[Any]], **kwargs: Any) 
             status = getattr(resp, "status_code", 200)
             if status < 400:
                 return True
-            if status in (404, 410):  # expired / used up: retrying cannot help
+            if status in (400, 404, 410):  # refused, expired, used up: retrying cannot help
                 log.warning("response_url refused the answer (HTTP %s)", status)
                 return False
             log.info("response_url answered HTTP %s (attempt %d)", status, attempt)

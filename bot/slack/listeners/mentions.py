@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.query import parse_command
+from bot.query import Command, extract_queries, parse_command
 from bot.slack import cards
 from bot.slack.listeners.common import (
     PositionReporter,
@@ -30,6 +30,32 @@ _MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 def strip_mentions(text: str) -> str:
     return _MENTION_RE.sub(" ", text).strip()
+
+
+def command_texts(text: str) -> list[str]:
+    """What to read as the command: the words after the first mention (so "hola @Wolkvox find
+    300…" works), then the whole text without mentions; duplicates dropped."""
+    match = _MENTION_RE.search(text)
+    after = strip_mentions(text[match.end() :]) if match else ""
+    return list(dict.fromkeys([after, strip_mentions(text)]))
+
+
+def parse_mention(text: str, region: str, default_campaign: str) -> Command:
+    """A command after the mention, else the first phone or labelled id in the sentence
+    ("@Wolkvox ¿me ayudas con el 300 123 4567?"), else the command's own error."""
+    first_error: QueryError | None = None
+    for candidate in command_texts(text):
+        try:
+            return parse_command(candidate, region, default_campaign)
+        except QueryError as error:
+            first_error = first_error or error
+    found = extract_queries(
+        strip_mentions(text), region, limit=1, default_campaign=default_campaign
+    )
+    if found:
+        return Command("find", found[0])
+    assert first_error is not None
+    raise first_error
 
 
 def register(app: Any, rt: SlackRuntime) -> None:
@@ -90,9 +116,7 @@ async def answer_mention(rt: SlackRuntime, actor: Actor, text: str, thread_ts: s
         )
 
     try:
-        command = parse_command(
-            strip_mentions(text), rt.settings.phone_region, rt.settings.wolkvox_campaign_id
-        )
+        command = parse_mention(text, rt.settings.phone_region, rt.settings.wolkvox_campaign_id)
     except QueryError as error:
         await private(cards.render_usage(error, lang))
         return
@@ -102,7 +126,8 @@ async def answer_mention(rt: SlackRuntime, actor: Actor, text: str, thread_ts: s
     if command.verb == "status":
         from bot.slack.listeners.commands import status_card
 
-        await private(await status_card(rt, lang))
+        allowed = await rt.access.user_allowed(actor.user_id)
+        await private(await status_card(rt, lang) if allowed else cards.render_refusal(lang))
         return
     if not rt.accepting:
         await private(shutting_down_card(lang))
