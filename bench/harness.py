@@ -163,7 +163,8 @@ class SimulatorProcess:
 
 @dataclass
 class BotProcess:
-    """The real bot (`python -m bench.botproc`) as a child process with `env` as its settings."""
+    """The real bot (`python -m bot serve`) as a child process with `env` as its settings,
+    listening on loopback only (HOST), started outside the repo so no `.env` is read."""
 
     env: dict[str, str]
     log_dir: Path
@@ -189,9 +190,17 @@ class BotProcess:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bench.botproc",
-                cwd=REPO,
-                env=child_env({**self.env, "PORT": str(self.port)}),
+                "bot",
+                "serve",
+                cwd=self.log_dir,
+                env=child_env(
+                    {
+                        **self.env,
+                        "PORT": str(self.port),
+                        "HOST": "127.0.0.1",
+                        "PYTHONPATH": str(REPO),
+                    }
+                ),
                 stdout=out,
                 stderr=err,
             )

@@ -9,13 +9,12 @@ from bench import Metric, format_table, markdown_table, percentile, summarize
 
 def test_modules_import_and_scenarios_are_registered() -> None:
     import bench.__main__ as runner
-    import bench.botproc
     import bench.harness
     import bench.simproc
     from bench.scenarios import SCENARIOS
 
     assert set(SCENARIOS) == {"burst", "burst-1loop", "no-guard", "big", "steady", "redis"}
-    assert callable(runner.main) and callable(bench.botproc.main) and callable(bench.simproc.main)
+    assert callable(runner.main) and callable(bench.simproc.main)
     assert bench.harness.REPO.joinpath("bench", "__init__.py").is_file()
 
 

@@ -84,6 +84,7 @@ def bot_env(extra: Mapping[str, str]) -> dict[str, str]:
         if not k.startswith(("WOLKVOX_", "SLACK_", "REDIS_")) and k != "PORT"
     }
     env["PYTHONPATH"] = str(ROOT)
+    env["HOST"] = "127.0.0.1"  # loopback only
     env.update(extra)
     return env
 

@@ -81,6 +81,7 @@ def bot_env(wolkvox_url: str, fs: FakeSlack, port: int) -> dict[str, str]:
     env.update(
         PYTHONPATH=str(ROOT),
         PORT=str(port),
+        HOST="127.0.0.1",  # loopback only
         WOLKVOX_BASE_URL=wolkvox_url,
         WOLKVOX_TOKEN=WOLKVOX_TOKEN,
         WOLKVOX_SHUTDOWN_GRACE=str(GRACE),
