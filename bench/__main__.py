@@ -107,8 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     stamp = when.strftime("%Y%m%dT%H%M%SZ") + ("-quick" if args.quick else "")
-    (RESULTS / f"{stamp}.json").write_text(text, encoding="utf-8")
-    (RESULTS / "latest.json").write_text(text, encoding="utf-8")
+    saved = RESULTS / f"{stamp}.json"
+    saved.write_text(text, encoding="utf-8")
+X
+        (RESULTS / "latest.json").write_text(text, encoding="utf-8")
+        saved = RESULTS / "latest.json"
 
     machine = document["machine"]
     print(
@@ -122,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     missed = [m for m in metrics if m.met is False]
     print(f"\n{len(missed)} target(s) missed" + (": " if missed else "") +
           ", ".join(f"{m.scenario} {m.name}" for m in missed))  # fmt: skip
-    print(f"results: {RESULTS / 'latest.json'}")
+    print(f"results: {saved}")
     if args.markdown:
         print("\n" + markdown_table(metrics))
     return 1 if any(r.error for r in results) else 0
