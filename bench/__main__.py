@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     stamp = when.strftime("%Y%m%dT%H%M%SZ") + ("-quick" if args.quick else "")
     saved = RESULTS / f"{stamp}.json"
     saved.write_text(text, encoding="utf-8")
-X
+    if not args.quick and not args.only:  # latest.json is always a full run (the README's)
         (RESULTS / "latest.json").write_text(text, encoding="utf-8")
         saved = RESULTS / "latest.json"
 
