@@ -51,7 +51,7 @@ def register(app: Any, rt: SlackRuntime) -> None:
         """Common gate: ack, decode the query, check access. None when already answered."""
         await ack()
         actor = actor_from_body(body, surface)
-        lang = await rt.lang_for(actor)
+        lang = rt.lang_now(actor)  # no users.info wait: Show all's trigger id dies in 3 s
         if not rt.accepting:
             await respond_safely(
                 respond, **message(shutting_down_card(lang), replace_original=False)
