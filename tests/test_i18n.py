@@ -20,6 +20,7 @@ from bot.i18n import (
     lang_for_locale,
     normalise_result,
     ordinal,
+    query_error_message,
     result_label,
     t,
     tn,
@@ -202,3 +203,42 @@ def test_ordinals(n: int, en: str) -> None:
 def test_queue_position_reads_naturally() -> None:
     assert t("en", "queue_position", ord=ordinal(3, "en")).startswith("You're 3rd in line")
     assert t("es", "queue_position", ord=ordinal(3, "es")).startswith("Eres el 3.º en la fila")
+
+
+def test_query_error_messages_fill_params_and_format_numbers_per_language() -> None:
+    assert query_error_message("es", "too_long", {"max": 40_000}) == (
+        "La búsqueda es muy larga: escribe como máximo 40.000 caracteres."
+    )
+    assert query_error_message("en", "too_long", {"max": 40_000}) == (
+        "That search is too long: keep it to at most 40,000 characters."
+    )
+    assert query_error_message("en", "unknown_command", {"word": "hola"}) == (
+        "I don't know the command “hola”. Use find, status or help."
+    )
+    assert query_error_message("pt", "nothing_to_search", {}) == (
+        "Escribe un teléfono o una identificación del cliente."
+    )
+
+
+@pytest.mark.parametrize(
+    ("reason", "params"),
+    [
+        ("", {}),  # an error without a reason
+        ("no_such_reason", {}),
+        ("not_a_phone", {}),  # its params lost (a failure rebuilt from Redis)
+        ("phone_too_short", {"text": "12"}),
+    ],
+)
+def test_query_error_message_is_none_when_it_cannot_be_said(
+    reason: str, params: dict[str, object]
+) -> None:
+    for lang in LANGS:
+        assert query_error_message(lang, reason, params) is None
+
+
+def test_query_error_params_are_not_reformatted() -> None:
+    # A param that looks like a template stays text: format() does not recurse into values.
+    assert query_error_message("es", "not_a_phone", {"text": "{0}{x}"}) == (
+        "«{0}{x}» no es un teléfono. Escribe solo dígitos (valen espacios, +, guiones y "
+        "paréntesis), p. ej. 300 123 4567."
+    )

@@ -10,8 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.i18n import LANGS, query_error_message
 from bot.query import (
+    MAX_CUSTOMER_ID,
+    MAX_PHONE_DIGITS,
     MAX_QUERY_TEXT,
+    MIN_PHONE_DIGITS,
     Command,
     Query,
     build_query,
@@ -20,6 +24,8 @@ from bot.query import (
     normalise_phone,
     parse_command,
     parse_find_args,
+    validate_campaign_id,
+    validate_customer_id,
 )
 from bot.wolkvox.errors import QueryError
 
@@ -59,27 +65,41 @@ def test_region_decides_what_is_national() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "why"),
+    ("text", "why", "reason", "params"),
     [
-        ("", "empty"),
-        ("   ", "empty"),
-        ("300abc4567", "not a phone"),
-        ("300_123_4567", "not a phone"),
-        ("+57+300 123 4567", "not a phone"),
-        ("300;1234567", "not a phone"),
-        ("３００１２３４５６７", "not a phone"),  # fullwidth digits are not sent as-is
-        ("123", "too short"),
-        ("+5", "too short"),
-        ("1234567890123456", "too long"),
-        ("+57 300 123 4567 8901 23", "too long"),
-        ("+999 1234567", "not a valid"),  # no such country code
+        ("", "empty", "empty_phone", {}),
+        ("   ", "empty", "empty_phone", {}),
+        ("300abc4567", "not a phone", "not_a_phone", {"text": "300abc4567"}),
+        ("300_123_4567", "not a phone", "not_a_phone", {"text": "300_123_4567"}),
+        ("+57+300 123 4567", "not a phone", "not_a_phone", {"text": "+57+300 123 4567"}),
+        ("300;1234567", "not a phone", "not_a_phone", {"text": "300;1234567"}),
+        # fullwidth digits are not sent as-is
+        ("３００１２３４５６７", "not a phone", "not_a_phone", {"text": "３００１２３４５６７"}),
+        ("123", "too short", "phone_too_short", {"text": "123", "min": MIN_PHONE_DIGITS}),
+        ("+5", "too short", "phone_too_short", {"text": "+5", "min": MIN_PHONE_DIGITS}),
+        (
+            "1234567890123456",
+            "too long",
+            "phone_too_long",
+            {"text": "1234567890123456", "max": MAX_PHONE_DIGITS},
+        ),
+        (
+            "+57 300 123 4567 8901 23",
+            "too long",
+            "phone_too_long",
+            {"text": "+57 300 123 4567 8901 23", "max": MAX_PHONE_DIGITS},
+        ),
+        # no such country code
+        ("+999 1234567", "not a valid", "invalid_phone", {"text": "+999 1234567"}),
     ],
 )
-def test_bad_phones(text: str, why: str) -> None:
+def test_bad_phones(text: str, why: str, reason: str, params: dict[str, object]) -> None:
     with pytest.raises(QueryError) as info:
         normalise_phone(text, CO)
     assert why in info.value.detail
     assert info.value.field == "phone"
+    assert info.value.reason == reason
+    assert info.value.params == params
     assert "\n" not in str(info.value)
 
 
@@ -87,6 +107,23 @@ def test_a_long_bad_phone_is_clipped_in_the_message() -> None:
     with pytest.raises(QueryError) as info:
         normalise_phone("9" * 5 + "x" * 300, CO)
     assert len(info.value.detail) < 80
+    text = info.value.params["text"]
+    assert isinstance(text, str) and len(text) <= 40 and text.endswith("…")
+
+
+def test_query_error_stays_backwards_compatible() -> None:
+    error = QueryError("something odd")
+    assert (error.detail, error.field, error.reason, error.params) == (
+        "something odd",
+        "query",
+        "",
+        {},
+    )
+    assert str(error) == "something odd"
+    params = {"word": "x"}
+    error = QueryError("d", field="command", reason="unknown_command", params=params)
+    params["word"] = "changed"
+    assert error.params == {"word": "x"}  # a copy: the caller's dict cannot change the error
 
 
 def test_mask_phone_keeps_last_four() -> None:
@@ -130,26 +167,67 @@ def test_default_campaign_applies_unless_one_is_given() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "field", "why"),
+    ("text", "field", "why", "reason", "params"),
     [
-        ("", "query", "phone number or a customer id"),
-        ("campaign 42", "query", "phone number or a customer id"),
-        ("id", "customer_id", "missing customer id"),
-        ("3001234567 campaign", "campaign_id", "missing campaign id"),
-        ("3001234567 campaign abc", "campaign_id", "not a campaign id"),
-        ("3001234567 campaign 1 campaign 2", "campaign_id", "only one campaign"),
-        ("id 1 id 2", "customer_id", "only one customer id"),
-        ("id <script>", "customer_id", "not a customer id"),
-        ("id " + "9" * 41, "customer_id", "not a customer id"),
-        ("3001234567 please", "phone", "not a phone number"),
-        ("x" * (MAX_QUERY_TEXT + 1), "query", "too long"),
+        ("", "query", "phone number or a customer id", "nothing_to_search", {}),
+        ("campaign 42", "query", "phone number or a customer id", "nothing_to_search", {}),
+        ("id", "customer_id", "missing customer id", "missing_customer_id", {"word": "id"}),
+        ("ID:", "customer_id", "missing customer id", "missing_customer_id", {"word": "ID"}),
+        (
+            "3001234567 campaña",
+            "campaign_id",
+            "missing campaign id",
+            "missing_campaign_id",
+            {"word": "campaña"},
+        ),
+        (
+            "3001234567 campaign abc",
+            "campaign_id",
+            "not a campaign id",
+            "bad_campaign_id",
+            {"text": "abc"},
+        ),
+        (
+            "3001234567 campaign 1 campaign 2",
+            "campaign_id",
+            "only one campaign",
+            "one_campaign",
+            {},
+        ),
+        ("id 1 id 2", "customer_id", "only one customer id", "one_customer_id", {}),
+        (
+            "id <script>",
+            "customer_id",
+            "not a customer id",
+            "bad_customer_id",
+            {"text": "<script>", "max": MAX_CUSTOMER_ID},
+        ),
+        (
+            "id " + "9" * 41,
+            "customer_id",
+            "not a customer id",
+            "bad_customer_id",
+            {"text": "9" * 39 + "…", "max": MAX_CUSTOMER_ID},
+        ),
+        (
+            "3001234567 please",
+            "phone",
+            "not a phone number",
+            "not_a_phone",
+            {"text": "3001234567 please"},
+        ),
+        ("x" * (MAX_QUERY_TEXT + 1), "query", "too long", "too_long", {"max": MAX_QUERY_TEXT}),
     ],
 )
-def test_parse_find_args_errors(text: str, field: str, why: str) -> None:
+def test_parse_find_args_errors(
+    text: str, field: str, why: str, reason: str, params: dict[str, object]
+) -> None:
     with pytest.raises(QueryError) as info:
         parse_find_args(text, CO)
     assert info.value.field == field
     assert why in info.value.detail
+    assert info.value.reason == reason
+    assert info.value.params == params
 
 
 # --- commands -------------------------------------------------------------------------------
@@ -177,6 +255,16 @@ def test_parse_find_args_errors(text: str, field: str, why: str) -> None:
         ("+57 300 123 4567", Command("find", Query(phone="3001234567"))),
         ("(300) 123 4567", Command("find", Query(phone="3001234567"))),
         ("id 1020304050", Command("find", Query(customer_id="1020304050"))),
+        # a leading campaign word implies find, as a leading id word does
+        (
+            "campaña 42 3001234567",
+            Command("find", Query(phone="3001234567", campaign_id="42")),
+        ),
+        (
+            "Campaign: 42 id 1020304050",
+            Command("find", Query(customer_id="1020304050", campaign_id="42")),
+        ),
+        ("camp 7 3001234567", Command("find", Query(phone="3001234567", campaign_id="7"))),
     ],
 )
 def test_parse_command(text: str, command: Command) -> None:
@@ -189,6 +277,23 @@ def test_unknown_verb(text: str) -> None:
         parse_command(text, CO)
     assert info.value.field == "command"
     assert "unknown command" in info.value.detail
+    assert info.value.reason == "unknown_command"
+    assert info.value.params == {"word": text.split()[0]}
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("campaña", "missing_campaign_id"),
+        ("campaña 42", "nothing_to_search"),
+        ("campaign x 3001234567", "bad_campaign_id"),
+        ("x" * (MAX_QUERY_TEXT + 1), "too_long"),
+    ],
+)
+def test_a_leading_campaign_word_gives_find_errors(text: str, reason: str) -> None:
+    with pytest.raises(QueryError) as info:
+        parse_command(text, CO)
+    assert info.value.reason == reason
 
 
 def test_find_errors_come_through_parse_command() -> None:
@@ -209,10 +314,21 @@ def test_build_query() -> None:
     assert build_query(customer_id=" 1020304050 ", region=CO) == Query(customer_id="1020304050")
     with pytest.raises(QueryError) as info:
         build_query(phone=" ", customer_id="", region=CO)
-    assert info.value.field == "phone"
+    assert info.value.field == "phone"  # the modal shows it on its first field
+    assert info.value.reason == "nothing_to_search"
     with pytest.raises(QueryError) as info:
         build_query(phone="3001234567", campaign_id="x", region=CO)
     assert info.value.field == "campaign_id"
+    assert info.value.reason == "bad_campaign_id"
+
+
+def test_validators_called_directly_with_nothing() -> None:
+    with pytest.raises(QueryError) as info:
+        validate_customer_id("  ")
+    assert (info.value.field, info.value.reason) == ("customer_id", "empty_customer_id")
+    with pytest.raises(QueryError) as info:
+        validate_campaign_id("")
+    assert (info.value.field, info.value.reason) == ("campaign_id", "empty_campaign_id")
 
 
 def test_query_key_tells_queries_apart() -> None:
@@ -299,6 +415,9 @@ def _only_query_errors(call: Callable[[], object]) -> object:
         return call()
     except QueryError as error:
         assert error.detail and "\n" not in error.detail
+        # Every error a parser raises can be told to the agent in either language.
+        for lang in LANGS:
+            assert query_error_message(lang, error.reason, error.params), error.reason
         return None
 
 

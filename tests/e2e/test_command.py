@@ -130,13 +130,13 @@ async def test_status_shows_usage_with_tokens_masked(stack: Stack) -> None:
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("find", "Falta algo por buscar"),
-        ("buscar", "Falta algo por buscar"),
-        ("find abc", "El teléfono no parece válido"),
-        ("find 12", "El teléfono no parece válido"),
-        ("find id", "La identificación del cliente no parece válida"),
-        (f"find {SHOWCASE_PHONE} campaign x", "La campaña debe ser un número"),
-        ("frobnicate 3001234567", "No conozco ese comando"),
+        ("find", "Escribe un teléfono o una identificación del cliente."),
+        ("buscar", "Escribe un teléfono o una identificación del cliente."),
+        ("find abc", "«abc» no es un teléfono."),
+        ("find 12", "El teléfono es muy corto: escribe al menos 4 dígitos."),
+        ("find id", "Escribe la identificación después de «id»"),
+        (f"find {SHOWCASE_PHONE} campaign x", "«x» no es una campaña."),
+        ("frobnicate 3001234567", "No conozco el comando «frobnicate»."),
     ],
 )
 async def test_bad_or_missing_arguments_get_usage_and_no_upstream_call(
@@ -149,6 +149,7 @@ async def test_bad_or_missing_arguments_get_usage_and_no_upstream_call(
     shown = text_of(body["blocks"])
     assert "No entendí esa búsqueda" in shown
     assert reason in shown
+    assert "Problema" not in shown  # no English detail in the Spanish card
     assert "/wolkvox buscar 3001234567" in shown  # how to write it
     assert button_values(body) == []
     await settle(stack)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +14,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.query import Query
+from bot.i18n import MESSAGES
+from bot.query import (
+    Query,
+    build_query,
+    normalise_phone,
+    parse_command,
+    validate_campaign_id,
+    validate_customer_id,
+)
 from bot.slack import cards
 from bot.slack.cards import (
     ACTION_REFRESH,
@@ -715,6 +724,157 @@ def test_field_errors_are_short_plain_text() -> None:
     assert field_error(errors.QueryError("", field="other"), "en") == (
         "Something to search for is missing."
     )
+
+
+def _raised(call: Callable[[], object]) -> errors.QueryError:
+    with pytest.raises(errors.QueryError) as info:
+        call()
+    return info.value
+
+
+# Every QueryError reason, raised by the real parsers from what an agent could type (markup
+# included where the reason quotes the agent's text), with a phrase each language must show.
+_REASONS: dict[str, tuple[Callable[[], object], str, str]] = {
+    "empty_phone": (
+        lambda: normalise_phone(" ", "CO"),
+        "Escribe un número de teléfono",
+        "Type a phone number",
+    ),
+    "not_a_phone": (
+        lambda: parse_command("find 300abc *hi*", "CO"),
+        "no es un teléfono",
+        "isn't a phone number",
+    ),
+    "phone_too_short": (
+        lambda: parse_command("find 12", "CO"),
+        "al menos 4 dígitos",
+        "at least 4 digits",
+    ),
+    "phone_too_long": (
+        lambda: parse_command("find 1234567890123456", "CO"),
+        "como máximo 15 dígitos",
+        "at most 15 digits",
+    ),
+    "invalid_phone": (
+        lambda: parse_command("find +999 1234567", "CO"),
+        "«+999 1234567» no es un teléfono válido",
+        "“+999 1234567” isn't a valid phone number",
+    ),
+    "empty_customer_id": (
+        lambda: validate_customer_id(""),
+        "Escribe la identificación del cliente",
+        "Type the customer id",
+    ),
+    "bad_customer_id": (
+        lambda: parse_command("find id <@U1>&x", "CO"),
+        "no es una identificación válida",
+        "isn't a valid customer id",
+    ),
+    "empty_campaign_id": (
+        lambda: validate_campaign_id(""),
+        "Escribe el número de la campaña",
+        "Type the campaign number",
+    ),
+    "bad_campaign_id": (
+        lambda: parse_command("find 3001234567 campaign <!channel>", "CO"),
+        "no es una campaña",
+        "isn't a campaign",
+    ),
+    "nothing_to_search": (
+        lambda: parse_command("buscar", "CO"),
+        "Escribe un teléfono o una identificación del cliente.",
+        "Give a phone number or a customer id.",
+    ),
+    "too_long": (
+        lambda: parse_command("find " + "1" * 600, "CO"),
+        "como máximo 500 caracteres",
+        "at most 500 characters",
+    ),
+    "missing_customer_id": (
+        lambda: parse_command("find cédula", "CO"),
+        "Escribe la identificación después de «cédula»",
+        "Give the customer id after “cédula”",
+    ),
+    "missing_campaign_id": (
+        lambda: parse_command("find 3001234567 campaign", "CO"),
+        "Escribe el número de la campaña después de «campaign»",
+        "Give the campaign number after “campaign”",
+    ),
+    "one_customer_id": (
+        lambda: parse_command("find id 1 id 2", "CO"),
+        "una sola identificación",
+        "only one customer id",
+    ),
+    "one_campaign": (
+        lambda: parse_command("find 3001234567 campaña 1 campaña 2", "CO"),
+        "una sola campaña",
+        "only one campaign",
+    ),
+    "unknown_command": (
+        lambda: parse_command("<!here> 3001234567", "CO"),
+        "No conozco el comando",
+        "I don't know the command",
+    ),
+}
+
+
+def test_every_reason_with_a_message_is_covered() -> None:
+    keys = {k.removeprefix("query_error_") for k in MESSAGES if k.startswith("query_error_")}
+    assert set(_REASONS) == keys
+
+
+@pytest.mark.parametrize("reason", sorted(_REASONS))
+def test_query_errors_speak_the_readers_language(reason: str) -> None:
+    call, spanish, english = _REASONS[reason]
+    error = _raised(call)
+    assert error.reason == reason
+    for lang, says, other in (("es", spanish, english), ("en", english, spanish)):
+        card = render_usage(error, lang)
+        assert_valid_message(card.blocks)
+        assert_inert(card)
+        shown = card_to_text(card)
+        assert says in shown
+        assert other not in shown
+        if lang == "es":
+            assert error.detail not in dump(card)  # no English detail in a Spanish card
+        assert "Problem" not in shown and "Problema" not in shown
+        assert ("/wolkvox buscar" if lang == "es" else "/wolkvox find") in shown
+        inline = field_error(error, lang)
+        assert says in inline and other not in inline
+        assert "(" + error.detail not in inline
+        if lang == "es":
+            assert error.detail not in inline
+        assert "&lt;" not in inline and ZWJ not in inline  # plain text: no mrkdwn escapes
+        assert len(inline) < 300
+
+
+def test_quoted_text_in_a_reason_is_escaped_in_the_card_and_plain_inline() -> None:
+    error = _raised(_REASONS["bad_campaign_id"][0])
+    card = render_usage(error, "es")
+    assert "«&lt;!channel&gt;» no es una campaña" in dump(card)
+    assert field_error(error, "es").startswith("«<!channel>» no es una campaña")
+    error = _raised(_REASONS["not_a_phone"][0])
+    assert f"«300abc {ZWJ}*{ZWJ}hi{ZWJ}*{ZWJ}»" in dump(render_usage(error, "en")).replace(
+        "“", "«"
+    ).replace("”", "»")
+
+
+def test_an_empty_search_modal_asks_for_a_phone_or_an_id_on_the_phone_field() -> None:
+    error = _raised(lambda: build_query(phone=" ", customer_id="", campaign_id="", region="CO"))
+    assert error.field == "phone"
+    assert field_error(error, "es") == "Escribe un teléfono o una identificación del cliente."
+    assert field_error(error, "en") == "Give a phone number or a customer id."
+
+
+def test_a_reason_without_a_message_or_its_params_falls_back_to_the_field() -> None:
+    unknown = errors.QueryError("'abc' is odd", field="phone", reason="no_such_reason")
+    assert field_error(unknown, "en") == "That phone number doesn't look right. ('abc' is odd)"
+    # As rebuilt from a shared (Redis) failure: the reason survives, its params do not.
+    bare = errors.QueryError("'abc' is not a phone number", field="phone", reason="not_a_phone")
+    assert field_error(bare, "es") == "El teléfono no parece válido. ('abc' is not a phone number)"
+    blob = dump(render_usage(bare, "en"))
+    assert "That phone number doesn't look right." in blob
+    assert "Problem: 'abc' is not a phone number" in blob
 
 
 # ---------------------------------------------------------------- several answers
