@@ -62,6 +62,7 @@ class SlackRuntime:
     _locales: TTLCache[str, str] = field(
         default_factory=lambda: TTLCache(maxsize=5000, ttl=LOCALE_TTL)
     )
+    _locale_fetches: dict[str, asyncio.Future[str]] = field(default_factory=dict)
     _jobs: set[asyncio.Task[Any]] = field(default_factory=set)
     _accepting: bool = True
 
@@ -72,17 +73,25 @@ class SlackRuntime:
             return lang_for_locale(actor.locale, self.settings.lang)
         cached = self._locales.get(actor.user_id)
         if cached is None:
-            cached = ""
-            try:
-                resp = await asyncio.wait_for(
-                    self.web.users_info(user=actor.user_id, include_locale=True),
-                    timeout=LOCALE_TIMEOUT,
-                )
-                cached = str((resp.get("user") or {}).get("locale") or "")
-            except Exception as error:  # locale is a nicety: never fail a lookup over it
-                log.debug("users.info failed for locale: %s", type(error).__name__)
-            self._locales[actor.user_id] = cached
+            pending = self._locale_fetches.get(actor.user_id)
+            if pending is None:  # one users.info per user, however many ask at once
+                pending = asyncio.ensure_future(self._fetch_locale(actor.user_id))
+                self._locale_fetches[actor.user_id] = pending
+                pending.add_done_callback(lambda _: self._locale_fetches.pop(actor.user_id, None))
+            cached = await asyncio.shield(pending)
         return lang_for_locale(cached or None, self.settings.lang)
+
+    async def _fetch_locale(self, user_id: str) -> str:
+        locale = ""
+        try:
+            resp = await asyncio.wait_for(
+                self.web.users_info(user=user_id, include_locale=True), timeout=LOCALE_TIMEOUT
+            )
+            locale = str((resp.get("user") or {}).get("locale") or "")
+        except Exception as error:  # locale is a nicety: never fail a lookup over it
+            log.debug("users.info failed for locale: %s", type(error).__name__)
+        self._locales[user_id] = locale
+        return locale
 
     def lang_now(self, actor: Actor) -> str:
         """For the ack, which cannot wait on users.info: known locale or the default, and the
