@@ -22,6 +22,9 @@ from bot.wolkvox.errors import Busy, QuotaExceeded, TokenMissing
 log = logging.getLogger(__name__)
 
 QUOTA_TTL = 2 * 86_400.0  # a day's counter outlives the day, whatever the time zone
+# A token of a pool that Wolkvox rejected rests this long while the others serve: long enough not
+# to spend every lookup on a revoked token first, short enough that a wrongly-rejected one returns.
+REJECTED_REST = 300.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,10 @@ class TokenLease:
     async def mark_quota_spent(self) -> None:
         """Wolkvox said TOKEN LIMIT EXCEEDED: rest this token until the day rolls over."""
         await self._pool._mark_spent(self.token)
+
+    async def mark_rejected(self) -> None:
+        """Wolkvox said PLEASE VALIDATE TOKEN: in a pool, let the other tokens serve a while."""
+        await self._pool._mark_rejected(self.token)
 
     async def release(self) -> None:
         """Free the slot for the next waiter; later calls do nothing."""
@@ -126,6 +133,19 @@ class TokenPool:
     def _slot_key(token: Secret) -> str:
         return f"slot:{token.fingerprint}"
 
+    @staticmethod
+    def _rejected_key(token: Secret) -> str:
+        return f"token-rejected:{token.fingerprint}"
+
+    async def _mark_rejected(self, token: Secret) -> None:
+        await self._store.value_set(self._rejected_key(token), "1", REJECTED_REST)
+        log.error(
+            "Wolkvox rejected token %s (revoked or invalid?); the pool's other tokens serve for "
+            "the next %.0f s",
+            token.fingerprint,
+            REJECTED_REST,
+        )
+
     # --- quota ---------------------------------------------------------------------------------
 
     async def _used_and_spent(self, token: Secret, day: date) -> tuple[int, bool]:
@@ -165,18 +185,22 @@ class TokenPool:
     # --- the guard -----------------------------------------------------------------------------
 
     async def _pick(self) -> Secret | None:
-        """The usable token that will serve soonest (least busy for its limit; ties by order)."""
+        """The usable token that will serve soonest (least busy for its limit; ties by order).
+
+        None when every token is spent today. Tokens Wolkvox recently rejected are used only
+        when no other token is left, so a lookup still gets Wolkvox's own answer."""
         day = self.today()
-        best: tuple[float, int, Secret] | None = None
+        best: tuple[int, float, int, Secret] | None = None
         for index, token in enumerate(self.tokens):
             _, spent = await self._used_and_spent(token, day)
             if spent:
                 continue
+            resting = await self._store.value_get(self._rejected_key(token)) is not None
             in_flight, waiting = await self._store.slot_usage(self._slot_key(token))
-            candidate = ((in_flight + waiting) / self._limit, index, token)
-            if best is None or candidate[:2] < best[:2]:
+            candidate = (int(resting), (in_flight + waiting) / self._limit, index, token)
+            if best is None or candidate[:3] < best[:3]:
                 best = candidate
-        return None if best is None else best[2]
+        return None if best is None else best[3]
 
     async def acquire(self, *, on_position: PositionCallback | None = None) -> TokenLease:
         """Wait for a slot on the token that will serve soonest.

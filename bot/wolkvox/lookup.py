@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import msgspec
 
-from bot.config import Settings
+from bot.config import Secret, Settings
 from bot.query import Query
 from bot.store.base import PositionCallback, Store
 from bot.wolkvox.breaker import CircuitBreaker
@@ -29,6 +29,7 @@ from bot.wolkvox.errors import (
     QuotaExceeded,
     ShuttingDown,
     SimultaneousLimit,
+    TokenRejected,
     WolkvoxError,
 )
 from bot.wolkvox.guard import TokenLease, TokenPool, TokenStatus
@@ -290,6 +291,7 @@ class LookupService:
     async def _fetch_once(
         self, query: Query, on_wait: PositionCallback | None, budget_end: float
     ) -> Fetched:
+        rejected: set[Secret] = set()
         while True:
             lease = await self.pool.acquire(on_position=on_wait)
             await tell(on_wait, SERVING)
@@ -300,6 +302,15 @@ class LookupService:
                 await lease.mark_quota_spent()
                 log.warning("token %s: daily quota spent (told by Wolkvox)", lease.token.masked())
                 continue  # acquire() raises QuotaExceeded itself once every token is spent
+            except TokenRejected:
+                if len(self.pool.tokens) < 2 or lease.token in rejected:
+                    raise
+                # A revoked token in a pool: rest it and let another token answer.
+                rejected.add(lease.token)
+                await lease.mark_rejected()
+                if len(rejected) >= len(self.pool.tokens):
+                    raise
+                continue
             finally:
                 await lease.release()
 

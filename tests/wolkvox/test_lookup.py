@@ -644,3 +644,33 @@ def test_make_store_picks_redis_when_configured() -> None:
     settings = load_settings({"REDIS_URL": "redis://127.0.0.1:1/0"})
     store = make_store(settings)
     assert store.backend == "redis"
+
+
+REVOKED = Secret("revoked")  # the simulator answers 403 PLEASE VALIDATE TOKEN for this token
+
+
+async def test_a_revoked_token_in_a_pool_rests_while_the_other_serves(rig: Rig) -> None:
+    service = rig.service(tokens=(REVOKED, TOKEN_2))
+    first = await service.lookup(other_phone(1))  # tried the revoked token, then the other
+    assert first.answer.total_records == 0
+    per_token = rig.stats.requests_per_token
+    assert per_token[REVOKED.reveal()] == 1 and per_token[TOKEN_2.reveal()] == 1
+    for i in range(2, 5):
+        await service.lookup(other_phone(i))
+    assert rig.stats.requests_per_token[REVOKED.reveal()] == 1  # resting: not asked again
+    assert rig.stats.requests_per_token[TOKEN_2.reveal()] == 4
+
+
+async def test_every_token_of_a_pool_rejected_says_so(rig: Rig) -> None:
+    service = rig.service(tokens=(REVOKED, Secret("invalid")))
+    with pytest.raises(TokenRejected):
+        await service.lookup(other_phone(1))
+    assert rig.stats.total_requests == 2  # each tried once, no loop
+
+
+async def test_a_single_rejected_token_is_reported_not_rested(rig: Rig) -> None:
+    service = rig.service(tokens=(REVOKED,))
+    for _ in range(2):
+        with pytest.raises(TokenRejected):
+            await service.lookup(other_phone(1))
+    assert rig.stats.total_requests == 2  # nothing else to try: Wolkvox's own answer each time
