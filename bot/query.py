@@ -1,7 +1,8 @@
 """Query text → Query: pure parsing shared by the terminal, slash command, mentions and modal.
 
-Every failure is a `QueryError` with a message a person can act on and the field it concerns;
-nothing else ever escapes these functions, whatever the text.
+Every failure is a `QueryError` with an English detail (logs, terminal), the field it concerns
+and a `reason` + `params` that cards turn into a message in the reader's language; nothing else
+ever escapes these functions, whatever the text.
 """
 
 from __future__ import annotations
