@@ -7,6 +7,12 @@ talks to something that answers the way Slack documents it: the same envelopes (
 exchanged once, response URLs good for 5 uses in 30 minutes, Block Kit validated against the shared
 schema (``invalid_blocks`` / ``invalid_arguments`` like Slack), and 429 + ``Retry-After`` on demand.
 
+Socket Mode too (docs.slack.dev/apis/events-api/using-socket-mode): ``apps.connections.open`` takes
+only the app-level token (``xapp-``, in the Authorization header) and hands out a single-use
+``ws://`` URL; the websocket says ``hello`` first, carries the envelopes a test pushes with
+``socket_send`` and records the app's acks (``socket_ack``), answers pings, and can tell the app to
+reconnect (``socket_disconnect``), as Slack does every few hours.
+
 Every request is recorded (method, parsed arguments, arrival time, outcome) for assertions; the bot
 token is never recorded. Usage::
 
@@ -15,6 +21,10 @@ token is never recorded. Usage::
         url = fs.new_response_url()
         ...  # drive the bot
         [post] = await fs.wait_for_response(url)
+
+        # Socket Mode: the app connects with SLACK_APP_TOKEN=fs.app_token, then
+        eid = await fs.socket_send("slash_commands", {...})
+        ack = await fs.socket_ack(eid)  # {"envelope_id": eid, "payload": {...}}
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import json
 import re
 import secrets
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +47,7 @@ from types import TracebackType
 from typing import Any, Literal, Self
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 SHARED_SLACK = Path(__file__).resolve().parents[2].parent / "shared" / "slack"
 BLOCK_KIT_SCHEMA = SHARED_SLACK / "block-kit.schema.json"
@@ -47,10 +58,17 @@ HOOK_MAX_USES = 5
 MESSAGE_MAX_BLOCKS = 50
 VIEW_MAX_BLOCKS = 100
 VIEW_TITLE_MAX = 24
+SOCKET_TICKET_TTL = 30.0  # how long an apps.connections.open URL may wait to be connected to
+SOCKET_PATH = "/socket"
+SOCKET_TYPES = ("events_api", "slash_commands", "interactive")
+DISCONNECT_REASONS = ("warning", "refresh_requested", "link_disabled", "too_many_websockets")
+# Methods that take the app-level token (xapp-) and nothing else.
+_APP_TOKEN_METHODS = frozenset({"apps.connections.open"})
 
 # Arguments Slack takes as JSON-encoded strings in form bodies; decoded so records look the same
 # whichever content type the client used.
 _JSON_ARGS = ("blocks", "attachments", "view", "metadata")
+_SOCKET_HOST = "applink-fakeslack"
 _ID = re.compile(r"[A-Z][A-Z0-9]{2,}")
 _TRIGGER = re.compile(r"\d+\.\d+\.[0-9a-f]+")
 
@@ -108,6 +126,42 @@ class HookPost:
 
 
 @dataclass
+class SocketEnvelope:
+    """One envelope FakeSlack pushed over Socket Mode, and the app's ack when it came."""
+
+    envelope_id: str
+    type: str
+    payload: dict[str, Any]
+    accepts_response_payload: bool
+    connection_id: int
+    sent_at: float  # FakeSlack's clock
+    ack: dict[str, Any] | None = None
+    acked_at: float | None = None
+
+    @property
+    def ack_seconds(self) -> float | None:
+        """How long the app took to ack (Slack allows 3 s), or None while unacked."""
+        return None if self.acked_at is None else self.acked_at - self.sent_at
+
+
+@dataclass
+class SocketConnection:
+    """One websocket the app opened with a URL from ``apps.connections.open``."""
+
+    id: int
+    opened_at: float
+    closed_at: float | None = None
+    closed_by: Literal["app", "slack"] | None = None
+    pings: int = 0  # ping frames the app sent (each answered with a pong)
+    frames: list[Any] = field(default_factory=list)  # every text frame the app sent, parsed
+    _ws: web.WebSocketResponse | None = field(default=None, repr=False)
+
+    @property
+    def open(self) -> bool:
+        return self.closed_at is None
+
+
+@dataclass
 class _Fault:
     kind: Literal["ratelimit", "status", "hang", "error"]
     retry_after: int = 1
@@ -145,6 +199,10 @@ def _block_validator(path: Path) -> Any:
     return jsonschema.Draft202012Validator(schema)
 
 
+def _uuid() -> str:
+    return str(uuid.uuid4())
+
+
 def _truthy(value: Any) -> bool:
     return (
         value is True or value == 1 or (isinstance(value, str) and value.lower() in {"1", "true"})
@@ -163,6 +221,7 @@ class FakeSlack:
         self,
         *,
         token: str = "xoxb-fake-slack-0000",
+        app_token: str = "xapp-1-A0WOLKVOX-0000-fakeslackapptoken",
         team_id: str = "T0WOLKVOX",
         team_name: str = "Wolkvox Test",
         team_domain: str = "wolkvox-test",
@@ -177,7 +236,10 @@ class FakeSlack:
         hook_ttl: float = HOOK_TTL,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if not app_token.startswith("xapp-"):
+            raise ValueError("an app-level token starts with xapp-")
         self.token = token
+        self.app_token = app_token
         self.team_id = team_id
         self.team_name = team_name
         self.team_domain = team_domain
@@ -209,9 +271,15 @@ class FakeSlack:
         self._port = 0
         self._changed: asyncio.Condition | None = None
         self._closing: asyncio.Event | None = None
+        self._tickets: dict[str, float] = {}
+        self._sockets: list[SocketConnection] = []
+        self._envelopes: dict[str, SocketEnvelope] = {}
+        self._stray_acks: list[dict[str, Any]] = []
+        self._socket_tasks: set[asyncio.Task[None]] = set()
 
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
+            "apps.connections.open": self._apps_connections_open,
             "chat.postMessage": self._chat_post_message,
             "chat.update": self._chat_update,
             "chat.postEphemeral": self._chat_post_ephemeral,
@@ -230,6 +298,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/hooks/{hook_id}", self._handle_hook)
+        app.router.add_get(SOCKET_PATH, self._handle_socket)
         self._changed = asyncio.Condition()
         self._closing = asyncio.Event()
         self._runner = web.AppRunner(app, shutdown_timeout=2.0, access_log=None)
@@ -243,6 +312,12 @@ class FakeSlack:
         """Release hung requests and stop the server."""
         if self._closing is not None:
             self._closing.set()
+        for task in list(self._socket_tasks):
+            task.cancel()
+        for conn in self._sockets:
+            if conn.open and conn._ws is not None:  # else the server waits for the app to hang up
+                with contextlib.suppress(Exception):
+                    await conn._ws.close(code=1001, message=b"server shutting down")
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -484,6 +559,177 @@ class FakeSlack:
         """All views ever opened, current content, in opening order."""
         return [dict(v) for v in self._views.values()]
 
+    # ------------------------------------------------------------------ Socket Mode
+
+    def socket_connections(self, *, open_only: bool = False) -> list[SocketConnection]:
+        """Websockets the app opened, in opening order (only the open ones if ``open_only``)."""
+        return [c for c in self._sockets if c.open or not open_only]
+
+    async def wait_for_socket(self, count: int = 1, timeout: float = 10.0) -> SocketConnection:
+        """Wait until the app has opened ``count`` websockets in all and one is open; return the
+        newest open one (the app has had its ``hello``)."""
+        await self._wait(
+            lambda: len(self._sockets) >= count and bool(self.socket_connections(open_only=True)),
+            timeout,
+            lambda: (
+                f"expected {count} Socket Mode connection(s) within {timeout}s; "
+                f"saw {len(self._sockets)}; apps.connections.open answered "
+                f"{[c.response.get('error', 'ok') for c in self.calls('apps.connections.open')]}"
+            ),
+        )
+        return self.socket_connections(open_only=True)[-1]
+
+    async def socket_send(
+        self,
+        type: str,
+        payload: Mapping[str, Any],
+        *,
+        accepts_response_payload: bool | None = None,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+        envelope_id: str | None = None,
+        timeout: float = 10.0,
+    ) -> str:
+        """Push an envelope to the app over its newest open websocket; return its envelope id.
+
+        ``type`` is ``events_api`` (``payload``: the Events API ``event_callback``),
+        ``slash_commands`` (the command's fields) or ``interactive`` (the interaction payload).
+        ``accepts_response_payload`` defaults as Slack sets it: true where an ack may carry an
+        answer (commands, view submissions, block actions and suggestions), false for events and
+        shortcuts. Events carry ``retry_attempt``/``retry_reason`` (0 and "" when first sent).
+        Waits up to ``timeout`` for the app to be connected.
+        """
+        if type not in SOCKET_TYPES:
+            raise ValueError(f"unknown Socket Mode envelope type {type!r}")
+        conn = await self.wait_for_socket(timeout=timeout)
+        if accepts_response_payload is None:
+            accepts_response_payload = type == "slash_commands" or (
+                type == "interactive" and payload.get("type") not in ("shortcut", "message_action")
+            )
+        envelope_id = envelope_id or _uuid()
+        envelope: dict[str, Any] = {
+            "envelope_id": envelope_id,
+            "payload": dict(payload),
+            "type": type,
+            "accepts_response_payload": accepts_response_payload,
+        }
+        if type == "events_api":
+            envelope.update(retry_attempt=retry_attempt, retry_reason=retry_reason)
+        self._envelopes[envelope_id] = SocketEnvelope(
+            envelope_id,
+            type,
+            envelope["payload"],
+            accepts_response_payload,
+            conn.id,
+            self._clock(),
+        )
+        assert conn._ws is not None
+        await conn._ws.send_json(envelope)
+        return envelope_id
+
+    def socket_envelope(self, envelope_id: str) -> SocketEnvelope:
+        """What was sent with this envelope id and how (and when) the app acked it."""
+        return self._envelopes[envelope_id]
+
+    def socket_envelopes(self) -> list[SocketEnvelope]:
+        """Every envelope sent, in sending order."""
+        return list(self._envelopes.values())
+
+    def stray_acks(self) -> list[dict[str, Any]]:
+        """Frames the app sent that ack no envelope of ours, or ack one a second time."""
+        return list(self._stray_acks)
+
+    async def socket_ack(self, envelope_id: str, timeout: float = 5.0) -> dict[str, Any]:
+        """Wait for the app's ack of this envelope; return it (``{"envelope_id", "payload"?}``)."""
+        envelope = self._envelopes[envelope_id]
+        await self._wait(
+            lambda: envelope.ack is not None,
+            timeout,
+            lambda: f"envelope {envelope_id} ({envelope.type}) not acked within {timeout}s",
+        )
+        assert envelope.ack is not None
+        return envelope.ack
+
+    async def socket_disconnect(
+        self, reason: str = "refresh_requested", *, close_after: float | None = 1.0
+    ) -> int:
+        """Send Slack's ``disconnect`` message on every open websocket; return how many.
+
+        Slack warns (``warning``) about 10 s before it drops a connection, then asks for a new one
+        (``refresh_requested``); ``link_disabled`` means Socket Mode was turned off. After any
+        reason but ``warning``, the websocket is closed from this side ``close_after`` seconds
+        later if the app has not hung up by then (None: leave it open).
+        """
+        if reason not in DISCONNECT_REASONS:
+            raise ValueError(f"unknown disconnect reason {reason!r}")
+        message = {"type": "disconnect", "reason": reason, "debug_info": {"host": _SOCKET_HOST}}
+        told = 0
+        for conn in self.socket_connections(open_only=True):
+            assert conn._ws is not None
+            await conn._ws.send_json(message)
+            told += 1
+            if reason != "warning" and close_after is not None:
+                task = asyncio.create_task(self._close_socket_later(conn, close_after))
+                self._socket_tasks.add(task)
+                task.add_done_callback(self._socket_tasks.discard)
+        return told
+
+    async def _close_socket_later(self, conn: SocketConnection, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if conn.open and conn._ws is not None:
+            conn.closed_by = "slack"
+            await conn._ws.close(code=1000, message=b"disconnect")
+
+    async def _handle_socket(self, request: web.Request) -> web.StreamResponse:
+        issued = self._tickets.pop(request.query.get("ticket", ""), None)
+        if issued is None or self._clock() - issued > SOCKET_TICKET_TTL:
+            return web.Response(status=401, text="invalid or used ticket")
+        # Pings are answered by hand (autoping off) so they can be counted.
+        ws = web.WebSocketResponse(autoping=False)
+        await ws.prepare(request)
+        conn = SocketConnection(id=len(self._sockets) + 1, opened_at=self._clock(), _ws=ws)
+        self._sockets.append(conn)
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": len(self.socket_connections(open_only=True)),
+                "debug_info": {
+                    "host": _SOCKET_HOST,
+                    "build_number": 1,
+                    "approximate_connection_time": 18060,
+                },
+                "connection_info": {"app_id": self.app_id},
+            }
+        )
+        await self._notify()
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.PING:
+                    conn.pings += 1
+                    await ws.pong(msg.data)
+                elif msg.type == WSMsgType.TEXT:
+                    await self._receive_frame(conn, msg.data)
+        finally:
+            conn.closed_at = self._clock()
+            conn.closed_by = conn.closed_by or "app"
+            conn._ws = None
+            await self._notify()
+        return ws
+
+    async def _receive_frame(self, conn: SocketConnection, data: str) -> None:
+        try:
+            frame: Any = json.loads(data)
+        except ValueError:
+            frame = data
+        conn.frames.append(frame)
+        envelope_id = frame.get("envelope_id") if isinstance(frame, dict) else None
+        envelope = self._envelopes.get(envelope_id) if isinstance(envelope_id, str) else None
+        if envelope is None or envelope.ack is not None or not isinstance(frame, dict):
+            self._stray_acks.append(frame if isinstance(frame, dict) else {"raw": frame})
+        else:
+            envelope.ack, envelope.acked_at = frame, self._clock()
+        await self._notify()
+
     async def _wait(self, done: Callable[[], bool], timeout: float, why: Callable[[], str]) -> None:
         if self._changed is None:
             raise RuntimeError("FakeSlack is not started")
@@ -505,7 +751,8 @@ class FakeSlack:
         args, parse_error = await self._read_args(request)
         token = args.pop("token", None)
         auth = request.headers.get("Authorization", "")
-        if auth.startswith("Bearer "):
+        from_header = auth.startswith("Bearer ")
+        if from_header:
             token = auth.removeprefix("Bearer ").strip()
         call = ApiCall(
             method=method,
@@ -515,12 +762,8 @@ class FakeSlack:
             content_type=request.content_type,
         )
         headers: dict[str, str] = {}
-        if not token:
-            call.response = {"ok": False, "error": "not_authed"}
-        elif not (
-            isinstance(token, str) and hmac.compare_digest(token.encode(), self.token.encode())
-        ):
-            call.response = {"ok": False, "error": "invalid_auth"}
+        if (auth_error := self._auth_error(method, token, from_header=from_header)) is not None:
+            call.response = {"ok": False, "error": auth_error}
         elif (fault := self._next_fault(f"api:{method}")) is not None:
             call.fault = fault.kind
             if fault.kind == "ratelimit":
@@ -551,6 +794,28 @@ class FakeSlack:
         if call.fault == "status":
             return web.Response(status=call.status, text="internal server error")
         return web.json_response(call.response, status=call.status, headers=headers)
+
+    def _auth_error(self, method: str, token: Any, *, from_header: bool) -> str | None:
+        """Slack's answer to a call with this token, or None when the token may call ``method``.
+
+        The app-level token (xapp-) opens Socket Mode connections and nothing else; it must come
+        in the Authorization header. Bot methods refuse it with ``not_allowed_token_type``.
+        """
+        if not token or not isinstance(token, str):
+            return "not_authed"
+        if method in _APP_TOKEN_METHODS:
+            if not from_header:
+                return "not_authed"
+            if not token.startswith("xapp-"):
+                return "not_allowed_token_type"
+            expected = self.app_token
+        else:
+            if token.startswith("xapp-"):
+                return "not_allowed_token_type"
+            expected = self.token
+        if not hmac.compare_digest(token.encode(), expected.encode()):
+            return "invalid_auth"
+        return None
 
     async def _read_args(self, request: web.Request) -> tuple[dict[str, Any], str | None]:
         args: dict[str, Any] = dict(request.query)
@@ -820,6 +1085,12 @@ class FakeSlack:
             "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        ticket = secrets.token_hex(16)
+        self._tickets[ticket] = self._clock()
+        url = f"ws://127.0.0.1:{self._port}{SOCKET_PATH}?ticket={ticket}&app_id={self.app_id}"
+        return {"ok": True, "url": url}
 
     def _message(self, args: Mapping[str, Any], ts: str) -> dict[str, Any]:
         message: dict[str, Any] = {
