@@ -110,7 +110,7 @@ async def drain(bot: Bot) -> bool:
     return finished
 
 
-async def serve_http(bot: Bot) -> None:
+async def serve_http(bot: Bot, stop: asyncio.Event) -> None:
     runner = web.AppRunner(create_web_app(bot), access_log=None)
     await runner.setup()
     host = bot.settings.host
@@ -118,44 +118,66 @@ async def serve_http(bot: Bot) -> None:
     await site.start()
     log.info("serving Slack on %s:%d%s (HTTP mode)", host, bot.settings.port, EVENTS_PATH)
     try:
-        await wait_for_stop_signal()
+        await stop.wait()
         await drain(bot)
     finally:
         await runner.cleanup()
         await bot.close()
 
 
-async def serve_socket_mode(bot: Bot) -> None:
+async def check_app_token(bot: Bot) -> None:
+    """Ask Slack once for a Socket Mode URL: a wrong app token is a clear start-up error, not a
+    reconnect loop that logs every few seconds and never serves."""
+    from slack_sdk.errors import SlackApiError
+
+    assert bot.settings.slack_app_token is not None
+    try:
+        await bot.runtime.web.apps_connections_open(app_token=bot.settings.slack_app_token.reveal())
+    except SlackApiError as error:
+        code = str(error.response.get("error") or "refused")
+        raise ConfigError("SLACK_APP_TOKEN", f"Slack refused it ({code})") from None
+
+
+async def serve_socket_mode(bot: Bot, stop: asyncio.Event) -> None:
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 
     assert bot.settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(bot.app, bot.settings.slack_app_token.reveal())
-    await handler.connect_async()
-    log.info("connected to Slack (Socket Mode)")
     try:
-        await wait_for_stop_signal()
+        await check_app_token(bot)
+        await handler.connect_async()
+        log.info("connected to Slack (Socket Mode)")
+        await stop.wait()
         bot.draining = True
-        await handler.disconnect_async()  # no new envelopes; answers in flight still post
+        # No new envelopes (and no reconnecting while draining); answers in flight still post.
+        handler.client.auto_reconnect_enabled = False
+        handler.client.default_auto_reconnect_enabled = False
+        await handler.disconnect_async()
         await drain(bot)
     finally:
         await handler.close_async()
         await bot.close()
 
 
-async def wait_for_stop_signal() -> None:
+def stop_signal() -> asyncio.Event:
+    """Set on SIGTERM/SIGINT; installed first, so a signal during start-up still ends cleanly."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 async def serve(settings: Settings) -> None:
+    stop = stop_signal()
     bot = await create_bot(settings)
+    if stop.is_set():
+        await bot.close()
+        return
     if settings.slack_app_token is not None:
-        await serve_socket_mode(bot)
+        await serve_socket_mode(bot, stop)
     else:
-        await serve_http(bot)
+        await serve_http(bot, stop)
 
 
 def main(command: str, args: list[str]) -> int:

@@ -247,7 +247,8 @@ def is_searching(card: dict[str, Any]) -> bool:
 def test_connects_with_the_app_token_and_answers_pings(session: Session) -> None:
     fs = session.fs
     opens = fs.calls("apps.connections.open")
-    assert [c.ok for c in opens] == [True, True]  # start-up, then the refresh; nothing else
+    # The token check at start-up, the first connection, the refresh's; nothing else.
+    assert [c.ok for c in opens] == [True, True, True]
     assert [c.http_method for c in opens] == ["POST", "POST"]
     first, second = fs.socket_connections()
     assert first.pings >= 1 and second.pings >= 1  # slack_sdk pings each new link; both ponged
@@ -340,7 +341,7 @@ def test_sigterm_closes_the_socket_lets_the_lookup_in_flight_answer_then_exits_0
     link = fs.socket_connections()[-1]
     assert link.closed_by == "app"
     assert link.closed_at is not None and link.closed_at <= post.at
-    assert len(fs.calls("apps.connections.open")) == 2
+    assert len(fs.calls("apps.connections.open")) == 3  # no reconnecting while draining
     assert session.lookups(customer_id=DRAIN_ID) == 1
 
 
@@ -405,3 +406,30 @@ async def test_fakeslack_socket_mode_follows_slacks_rules() -> None:
         with contextlib.suppress(aiohttp.WSServerHandshakeError):  # a ticket works only once
             async with http.ws_connect(opened["url"]):
                 raise AssertionError("a used Socket Mode URL was accepted again")
+
+
+async def test_a_wrong_app_token_stops_the_bot_with_one_clear_line(tmp_path: Path) -> None:
+    """No reconnect loop logging tracebacks: Slack's refusal is a start-up error naming the
+    variable, and the token itself is never printed."""
+    async with (
+        serve_simulator(SimulatorConfig(latency=0.01)) as (wolkvox_url, _),
+        FakeSlack(token=BOT_TOKEN, app_token=APP_TOKEN) as fs,
+    ):
+        wrong = "xapp-1-A0WOLKVOX-4242-notthetokenSlackKnows"
+        env = {**bot_env(wolkvox_url, fs), "SLACK_APP_TOKEN": wrong}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "serve",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
+    text = (out + err).decode()
+    assert proc.returncode == 2, text
+    assert "SLACK_APP_TOKEN: Slack refused it (invalid_auth)" in text
+    assert "Traceback" not in text
+    assert wrong not in text and wrong[-8:] not in text
