@@ -249,7 +249,7 @@ def test_connects_with_the_app_token_and_answers_pings(session: Session) -> None
     opens = fs.calls("apps.connections.open")
     # The token check at start-up, the first connection, the refresh's; nothing else.
     assert [c.ok for c in opens] == [True, True, True]
-    assert [c.http_method for c in opens] == ["POST", "POST"]
+    assert [c.http_method for c in opens] == ["POST", "POST", "POST"]
     first, second = fs.socket_connections()
     assert first.pings >= 1 and second.pings >= 1  # slack_sdk pings each new link; both ponged
     assert fs.stray_acks() == []  # every frame the bot sent acked one envelope, once
