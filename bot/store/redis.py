@@ -67,6 +67,8 @@ from bot.wolkvox.records import Fetched
 
 log = logging.getLogger(__name__)
 
+WARM_CONNECTIONS = 8
+
 # One script for every semaphore operation, so purging, queueing and granting stay atomic.
 # Returns: join/poll/give_up → 0 granted, n > 0 waiting at position n, -1 no longer queued
 # (expired: join again), -2 gave up; release/leave/renew → 1 when the member was there, else 0;
@@ -358,7 +360,9 @@ class RedisStore:
         if self._listener is not None and not self._listener.done():
             return
         try:
-            await self._redis.ping()
+            # Open a few pooled connections now, not during the first burst of lookups (each
+            # new connection is a round trip, in series with that lookup's ack).
+            await asyncio.gather(*(self._redis.ping() for _ in range(WARM_CONNECTIONS)))
             pubsub = await self._subscribe()
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(

@@ -195,6 +195,8 @@ class TokenPool:
             _, spent = await self._used_and_spent(token, day)
             if spent:
                 continue
+            if len(self.tokens) == 1:
+                return token  # nothing to choose between: spare the store two reads per lookup
             resting = await self._store.value_get(self._rejected_key(token)) is not None
             in_flight, waiting = await self._store.slot_usage(self._slot_key(token))
             candidate = (int(resting), (in_flight + waiting) / self._limit, index, token)
