@@ -16,37 +16,26 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import aiohttp
 
-from bot.devtools import slack_requests as sr
+from bot.devtools.process import REPO, clean_env, free_port
 from bot.devtools.slack_standin import FakeSlack
+from bot.devtools.stack import CHANNEL, post_slash_command
 from bot.i18n import t
 from bot.wolkvox.demo_data import build_demo_data
 from bot.wolkvox.simulator import DEMO_NUMBERS
 
-REPO = Path(__file__).resolve().parents[1]
-TEAM = "T0WOLKVOX"
-CHANNEL = "C0SOPORTE"
 RESULT_PREFIX = "Wolkvox · "  # a result card's fallback text (i18n "fallback_result")
 SEARCHING_PREFIX = "🔎"  # the "searching…" ack (i18n "searching")
-_OWN_ENV = re.compile(r"^(WOLKVOX_|SLACK_|REDIS_URL$|PORT$)")
-
-
-def free_port() -> int:
-    """A port free on 127.0.0.1 right now (the bot's PORT is chosen this way)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def proc_memory_mb(pid: int) -> dict[str, float]:
@@ -70,14 +59,6 @@ def lookup_numbers() -> list[str]:
         for p in data.by_phone
         if len(p) == 10 and p.startswith("3") and not p.startswith("30000") and p not in special
     )
-
-
-def child_env(extra: Mapping[str, str]) -> dict[str, str]:
-    """This process's environment minus any bot setting (so a developer's real credentials never
-    reach a benchmark), plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not _OWN_ENV.match(k)}
-    env.update(extra)
-    return env
 
 
 # --------------------------------------------------------------------------- simulator
@@ -111,7 +92,7 @@ class SimulatorProcess:
             "--simultaneous-limit",
             str(self.simultaneous_limit),
             cwd=REPO,
-            env=child_env({}),
+            env=clean_env({}),  # a developer's real credentials never reach a benchmark
             stdout=asyncio.subprocess.PIPE,
         )
         assert self.process.stdout is not None
@@ -193,14 +174,7 @@ class BotProcess:
                 "bot",
                 "serve",
                 cwd=self.log_dir,
-                env=child_env(
-                    {
-                        **self.env,
-                        "PORT": str(self.port),
-                        "HOST": "127.0.0.1",
-                        "PYTHONPATH": str(REPO),
-                    }
-                ),
+                env=clean_env({**self.env, "PORT": str(self.port)}),
                 stdout=out,
                 stderr=err,
             )
@@ -347,21 +321,13 @@ class Driver:
         hook_id = self.slack.hook_id(url)
         waiting: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiting[hook_id] = waiting
-        body = sr.slash_command_body(
-            text,
-            user_id=user,
-            channel_id=CHANNEL,
-            team_id=TEAM,
-            response_url=url,
-            trigger_id=self.slack.new_trigger_id(user_id=user),
-        )
-        headers = {"Content-Type": sr.FORM, **sr.sign(body, secret)}
         lookup.sent_at = time.monotonic()
         try:
-            async with self.session.post(events_url, data=body.encode(), headers=headers) as resp:
-                ack_text = await resp.text()
-                lookup.status = resp.status
+            lookup.status, ack_text, elapsed, _ = await post_slash_command(
+                self.session, events_url, secret, self.slack, text, user=user, response_url=url
+            )
             lookup.acked_at = time.monotonic()
+            lookup.sent_at = lookup.acked_at - elapsed  # the request alone, not its signing
         except aiohttp.ClientError as error:
             self._waiting.pop(hook_id, None)
             lookup.acked_at = time.monotonic()
@@ -386,17 +352,10 @@ class Driver:
 
     async def status_cache_hit_rate(self, events_url: str, secret: str, user: str) -> float | None:
         """The bot's own cache hit rate, read from `/wolkvox status` (es card: "Caché … NN %")."""
-        body = sr.slash_command_body(
-            "status",
-            user_id=user,
-            channel_id=CHANNEL,
-            team_id=TEAM,
-            response_url=self.slack.new_response_url(channel_id=CHANNEL, user_id=user),
-            trigger_id=self.slack.new_trigger_id(user_id=user),
+        _, ack, _, _ = await post_slash_command(
+            self.session, events_url, secret, self.slack, "status", user=user
         )
-        headers = {"Content-Type": sr.FORM, **sr.sign(body, secret)}
-        async with self.session.post(events_url, data=body.encode(), headers=headers) as resp:
-            card = _json_or_empty(await resp.text())
+        card = _json_or_empty(ack)
         label = t("es", "status_cache")
         for text in _texts(card):
             if label in text and (m := re.search(r"(\d+)\s*%", text.split(label, 1)[1])):
@@ -439,20 +398,6 @@ async def driver() -> AsyncIterator[Driver]:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-
-
-def bot_env(
-    slack: FakeSlack, simulator_url: str, secret: str, extra: Mapping[str, str] | None = None
-) -> dict[str, str]:
-    """Settings for a bot under benchmark: simulator as Wolkvox, FakeSlack as Slack."""
-    return {
-        "WOLKVOX_BASE_URL": simulator_url,
-        "WOLKVOX_TOKEN": "demo-token-1",
-        "SLACK_BOT_TOKEN": slack.token,
-        "SLACK_SIGNING_SECRET": secret,
-        "SLACK_API_URL": slack.api_url,
-        **(extra or {}),
-    }
 
 
 def new_secret() -> str:

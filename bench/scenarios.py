@@ -25,13 +25,12 @@ from bench.harness import (
     Lookup,
     RedisProcess,
     SimulatorProcess,
-    bot_env,
     driver,
     lookup_numbers,
     new_secret,
 )
 from bench.simproc import reset_stats, stats_json
-from bot.devtools.stack import local_stack
+from bot.devtools.stack import bot_settings, local_stack
 from bot.wolkvox.simulator import BIG_PHONE, SHARED_PHONE, SHOWCASE_PHONE, SimulatorConfig
 
 LATENCY = 0.25
@@ -116,7 +115,7 @@ async def bots(
     started: list[BotProcess] = []
     try:
         for i in range(count):
-            proc = BotProcess(bot_env(drv.slack, sim_url, secret, env), log_dir, f"{tag}{i}")
+            proc = BotProcess(bot_settings(drv.slack, sim_url, secret, env), log_dir, f"{tag}{i}")
             started.append(proc)
             await proc.start()
         yield [(p, Target(p.events_url, secret)) for p in started]

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Self
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.devtools.process import free_port
+
 FaultKind = Literal[
     "ok",
     "no_records",
@@ -313,9 +315,7 @@ def _fault(value: Fault | FaultKind) -> Fault:
 
 def closed_port() -> int:
     """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()
 
 
 # ------------------------------------------------------------------- what the agent saw

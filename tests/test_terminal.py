@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.devtools.process import free_port
 from bot.query import Query
 from bot.terminal import describe_failure, format_result
 from bot.wolkvox.errors import (
@@ -79,13 +79,6 @@ async def run_bot(cwd: Path, *args: str, **env: str) -> Run:
         out, err = await proc.communicate()
     assert proc.returncode is not None
     return Run(args, proc.returncode, out.decode(), err.decode())
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

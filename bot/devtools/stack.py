@@ -26,6 +26,73 @@ AGENT = "U0AGENT01"
 CHANNEL = "C0SOPORTE"
 
 
+def bot_settings(
+    slack: FakeSlack, wolkvox_url: str, secret: str, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """A bot's settings against the stand-ins: the simulator as Wolkvox (with a demo token),
+    FakeSlack as Slack, `secret` to sign with; `extra` adds or overrides settings."""
+    return {
+        "WOLKVOX_BASE_URL": wolkvox_url,
+        "WOLKVOX_TOKEN": "demo-token-1",
+        "SLACK_BOT_TOKEN": slack.token,
+        "SLACK_SIGNING_SECRET": secret,
+        "SLACK_API_URL": slack.api_url,
+        **(extra or {}),
+    }
+
+
+def slash_command(
+    slack: FakeSlack,
+    text: str,
+    *,
+    user: str = AGENT,
+    channel: str = CHANNEL,
+    team: str = TEAM,
+    response_url: str | None = None,
+) -> tuple[str, str]:
+    """`/wolkvox <text>` as Slack's form body; returns (body, response_url).
+
+    The response_url (fresh unless one is given, e.g. with faults set on it beforehand) and
+    the trigger id come from `slack`, so the bot's answers land where the caller can read them.
+    """
+    url = response_url
+    if url is None:
+        url = slack.new_response_url(channel_id=channel, user_id=user)
+    body = sr.slash_command_body(
+        text,
+        user_id=user,
+        channel_id=channel,
+        team_id=team,
+        response_url=url,
+        trigger_id=slack.new_trigger_id(user_id=user),
+    )
+    return body, url
+
+
+async def post_slash_command(
+    session: aiohttp.ClientSession,
+    events_url: str,
+    secret: str,
+    slack: FakeSlack,
+    text: str,
+    *,
+    user: str = AGENT,
+    channel: str = CHANNEL,
+    team: str = TEAM,
+    response_url: str | None = None,
+) -> tuple[int, str, float, str]:
+    """Post `/wolkvox <text>` signed with `secret` to a bot's `events_url`, as Slack does.
+
+    Returns (status, ack body, seconds to ack, response_url): the ack may be the whole answer
+    or a "searching…" one, the card then arriving at the response_url on `slack`.
+    """
+    body, url = slash_command(
+        slack, text, user=user, channel=channel, team=team, response_url=response_url
+    )
+    status, ack, elapsed = await sr.post_signed(session, events_url, body, sr.FORM, secret)
+    return status, ack, elapsed, url
+
+
 @dataclass
 class Stack:
     bot: Bot
@@ -54,20 +121,27 @@ class Stack:
         )
 
     async def command(
-        self, text: str, *, user: str = AGENT, channel: str = CHANNEL
+        self,
+        text: str,
+        *,
+        user: str = AGENT,
+        channel: str = CHANNEL,
+        response_url: str | None = None,
     ) -> tuple[int, str, float, str]:
-        """`/wolkvox <text>`; returns (status, ack body, seconds to ack, response_url)."""
-        response_url = self.slack.new_response_url(channel_id=channel, user_id=user)
-        body = sr.slash_command_body(
+        """`/wolkvox <text>`; returns (status, ack body, seconds to ack, response_url).
+
+        `response_url` is a fresh one unless given (e.g. one with faults set beforehand).
+        """
+        return await post_slash_command(
+            self.session,
+            self.events_url,
+            self.signing_secret,
+            self.slack,
             text,
-            user_id=user,
-            channel_id=channel,
-            team_id=TEAM,
+            user=user,
+            channel=channel,
             response_url=response_url,
-            trigger_id=self.slack.new_trigger_id(user_id=user),
         )
-        status, ack, elapsed = await self.post(body, sr.FORM)
-        return status, ack, elapsed, response_url
 
     async def mention(
         self,
@@ -180,17 +254,7 @@ async def local_stack(
             slack = await stack.enter_async_context(FakeSlack(validate_blocks=validate_blocks))
         slack.add_user(AGENT, name="ana.agente", locale="es-LA")
         secret = secrets.token_hex(16)
-        settings = load_settings(
-            {
-                "WOLKVOX_BASE_URL": wolkvox_url,
-                "WOLKVOX_TOKEN": "demo-token-1",
-                "SLACK_BOT_TOKEN": slack.token,
-                "SLACK_SIGNING_SECRET": secret,
-                "SLACK_API_URL": slack.api_url,
-                **(env or {}),
-            },
-            dotenv=False,
-        )
+        settings = load_settings(bot_settings(slack, wolkvox_url, secret, env), dotenv=False)
         bot = await create_bot(settings)
         stack.push_async_callback(bot.close)
         runner = web.AppRunner(create_web_app(bot), access_log=None, handle_signals=False)

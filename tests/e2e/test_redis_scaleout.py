@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -30,8 +28,9 @@ import aiohttp
 from aiohttp import web
 
 from bot.devtools import slack_requests as sr
+from bot.devtools.process import clean_env, free_port
 from bot.devtools.slack_standin import FakeSlack
-from bot.devtools.stack import AGENT, CHANNEL, TEAM, local_stack
+from bot.devtools.stack import AGENT, CHANNEL, TEAM, local_stack, post_slash_command
 from bot.i18n import t
 from bot.wolkvox.demo_data import build_demo_data
 from bot.wolkvox.simulator import (
@@ -49,18 +48,11 @@ from tests.blockkit import assert_valid_message
 from tests.e2e.conftest import ack_json, is_searching, text_of
 from tests.redis_server import RedisServer
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "WVTOKEN-scaleout-7Rk2Lq9ZxW4"
 BOT_TOKEN = "xoxb-scaleout-test-3Jd8Np1Vc6"
 SIGNING_SECRET = "scaleout-signing-secret-5Gm8Tq2Hy"
 LANG = "en"
 START_TIMEOUT = 30.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def generated_numbers(n: int) -> list[str]:
@@ -74,19 +66,6 @@ def generated_numbers(n: int) -> list[str]:
     )
     assert len(numbers) >= n
     return numbers[:n]
-
-
-def bot_env(extra: Mapping[str, str]) -> dict[str, str]:
-    """This process's environment minus any bot setting (no developer credentials leak in)."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("WOLKVOX_", "SLACK_", "REDIS_")) and k != "PORT"
-    }
-    env["PYTHONPATH"] = str(ROOT)
-    env["HOST"] = "127.0.0.1"  # loopback only
-    env.update(extra)
-    return env
 
 
 def find_calls_for(stats: SimulatorStats, phone: str) -> int:
@@ -150,17 +129,8 @@ class Cluster:
 
     async def command(self, bot: BotProcess, text: str) -> tuple[dict[str, Any], str]:
         """`/wolkvox <text>` signed as Slack does; returns (ack body, response_url)."""
-        url = self.slack.new_response_url(channel_id=CHANNEL, user_id=AGENT)
-        body = sr.slash_command_body(
-            text,
-            user_id=AGENT,
-            channel_id=CHANNEL,
-            team_id=TEAM,
-            response_url=url,
-            trigger_id=self.slack.new_trigger_id(user_id=AGENT),
-        )
-        status, ack, _ = await sr.post_signed(
-            self.http, f"{bot.base}/slack/events", body, sr.FORM, SIGNING_SECRET
+        status, ack, _, url = await post_slash_command(
+            self.http, f"{bot.base}/slack/events", SIGNING_SECRET, self.slack, text
         )
         assert status == 200, f"{bot.name} answered HTTP {status}\n{self.logs()}"
         return ack_json(ack), url
@@ -234,7 +204,7 @@ async def start_bot(
             "bot",
             "serve",
             cwd=tmp,  # no stray .env
-            env=bot_env({**env, "PORT": str(port)}),
+            env=clean_env({**env, "PORT": str(port)}),  # no developer credentials leak in
             stdout=asyncio.subprocess.DEVNULL,  # audit lines
             stderr=err,
         )
@@ -544,7 +514,7 @@ async def test_redis_unreachable_at_start_exits_1_with_one_line(tmp_path: Path) 
         "bot",
         "serve",
         cwd=tmp_path,
-        env=bot_env(env),
+        env=clean_env(env),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -15,9 +15,7 @@ import asyncio
 import contextlib
 import itertools
 import json
-import os
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -28,12 +26,11 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.devtools import slack_requests as sr
+from bot.devtools.process import clean_env, free_port
 from bot.devtools.slack_standin import FakeSlack, HookPost
-from bot.devtools.stack import AGENT, CHANNEL, TEAM
+from bot.devtools.stack import AGENT, post_slash_command
 from bot.wolkvox.simulator import STATS, QueryKey, SimulatorConfig, serve_simulator
 
-ROOT = Path(__file__).resolve().parents[2]
 LATENCY = 1.2  # per Wolkvox call; 4 lookups + 1 campaign-names call in line ≈ 6 s < grace
 GRACE = 10
 BOT_TOKEN = "xoxb-shutdown-test-4Kq9ZrT2mVx7"
@@ -65,33 +62,21 @@ class Session:
     stderr: str = ""
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def bot_env(wolkvox_url: str, fs: FakeSlack, port: int) -> dict[str, str]:
     """The parent's environment minus anything of the bot's, plus this session's settings."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("WOLKVOX_", "SLACK_", "REDIS_")) and k != "PORT"
-    }
-    env.update(
-        PYTHONPATH=str(ROOT),
-        PORT=str(port),
-        HOST="127.0.0.1",  # loopback only
-        WOLKVOX_BASE_URL=wolkvox_url,
-        WOLKVOX_TOKEN=WOLKVOX_TOKEN,
-        WOLKVOX_SHUTDOWN_GRACE=str(GRACE),
-        WOLKVOX_MAX_CONCURRENCY="1",
-        WOLKVOX_LANG="en",
-        SLACK_API_URL=fs.api_url,
-        SLACK_BOT_TOKEN=fs.token,
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+    return clean_env(
+        {
+            "PORT": str(port),
+            "WOLKVOX_BASE_URL": wolkvox_url,
+            "WOLKVOX_TOKEN": WOLKVOX_TOKEN,
+            "WOLKVOX_SHUTDOWN_GRACE": str(GRACE),
+            "WOLKVOX_MAX_CONCURRENCY": "1",
+            "WOLKVOX_LANG": "en",
+            "SLACK_API_URL": fs.api_url,
+            "SLACK_BOT_TOKEN": fs.token,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        }
     )
-    return env
 
 
 async def wait_until_serving(http: aiohttp.ClientSession, base: str, proc: Any) -> None:
@@ -120,17 +105,8 @@ async def eventually(check: Callable[[], bool], timeout: float = 20.0) -> None:
 async def command(
     http: aiohttp.ClientSession, base: str, fs: FakeSlack, text: str
 ) -> tuple[int, dict[str, Any], str]:
-    url = fs.new_response_url(channel_id=CHANNEL, user_id=AGENT)
-    body = sr.slash_command_body(
-        text,
-        user_id=AGENT,
-        channel_id=CHANNEL,
-        team_id=TEAM,
-        response_url=url,
-        trigger_id=fs.new_trigger_id(user_id=AGENT),
-    )
-    status, ack, _ = await sr.post_signed(
-        http, f"{base}/slack/events", body, sr.FORM, SIGNING_SECRET
+    status, ack, _, url = await post_slash_command(
+        http, f"{base}/slack/events", SIGNING_SECRET, fs, text
     )
     return status, (json.loads(ack) if ack.strip() else {}), url
 

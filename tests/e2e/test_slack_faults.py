@@ -37,15 +37,7 @@ APOLOGY = "Algo salió mal"  # the stack's agent reads Spanish (es-LA)
 
 async def command_to(s: Stack, text: str, response_url: str) -> dict[str, Any]:
     """`/wolkvox <text>` carrying a response_url the test prepared (faults set beforehand)."""
-    body = sr.slash_command_body(
-        text,
-        user_id=AGENT,
-        channel_id=CHANNEL,
-        team_id=TEAM,
-        response_url=response_url,
-        trigger_id=s.slack.new_trigger_id(user_id=AGENT),
-    )
-    status, ack, _ = await s.post(body, sr.FORM)
+    status, ack, _, _ = await s.command(text, response_url=response_url)
     assert status == 200, ack
     return ack_json(ack)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import signal
 import sys
 import time
@@ -29,12 +28,12 @@ import aiohttp
 import pytest
 
 from bot.devtools import slack_requests as sr
+from bot.devtools.process import clean_env
 from bot.devtools.slack_standin import FakeSlack, HookPost, SocketEnvelope
-from bot.devtools.stack import AGENT, CHANNEL, TEAM
+from bot.devtools.stack import AGENT, CHANNEL, TEAM, slash_command
 from bot.wolkvox.simulator import STATS, QueryKey, SimulatorConfig, SimulatorStats, serve_simulator
 from tests.blockkit import assert_valid_message, assert_valid_modal
 
-ROOT = Path(__file__).resolve().parents[2]
 ACK_LIMIT = 3.0  # Slack's window for acking an envelope
 LATENCY = 0.8  # per Wolkvox call: long enough that each answer follows its ack
 BOT_TOKEN = "xoxb-socket-test-7Rp2Kx9QmZ4w"
@@ -45,7 +44,6 @@ COMMAND_PHONE = "3001234567"
 MENTION_PHONE = "3104567890"
 REFRESH_PHONE = "3009999999"
 DRAIN_ID = "1020304050"
-PROXY_VARS = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 @dataclass
@@ -80,36 +78,23 @@ class Session:
 
 def bot_env(wolkvox_url: str, fs: FakeSlack) -> dict[str, str]:
     """The parent's environment minus anything of the bot's or a proxy's, plus this session's."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("WOLKVOX_", "SLACK_", "REDIS_")) and k not in (*PROXY_VARS, "PORT")
-    }
-    env.update(
-        PYTHONPATH=str(ROOT),
-        HOST="127.0.0.1",
-        WOLKVOX_BASE_URL=wolkvox_url,
-        WOLKVOX_TOKEN=WOLKVOX_TOKEN,
-        WOLKVOX_SHUTDOWN_GRACE="15",
-        WOLKVOX_LANG="en",
-        SLACK_API_URL=fs.api_url,
-        SLACK_BOT_TOKEN=fs.token,
-        SLACK_APP_TOKEN=fs.app_token,
+    return clean_env(
+        {
+            "WOLKVOX_BASE_URL": wolkvox_url,
+            "WOLKVOX_TOKEN": WOLKVOX_TOKEN,
+            "WOLKVOX_SHUTDOWN_GRACE": "15",
+            "WOLKVOX_LANG": "en",
+            "SLACK_API_URL": fs.api_url,
+            "SLACK_BOT_TOKEN": fs.token,
+            "SLACK_APP_TOKEN": fs.app_token,
+        },
+        drop_proxies=True,
     )
-    return env
 
 
 def command_payload(fs: FakeSlack, text: str) -> tuple[dict[str, str], str]:
     """A slash command's fields as Socket Mode carries them (the HTTP form, as a JSON object)."""
-    url = fs.new_response_url(channel_id=CHANNEL, user_id=AGENT)
-    body = sr.slash_command_body(
-        text,
-        user_id=AGENT,
-        channel_id=CHANNEL,
-        team_id=TEAM,
-        response_url=url,
-        trigger_id=fs.new_trigger_id(user_id=AGENT),
-    )
+    body, url = slash_command(fs, text)
     return dict(parse_qsl(body, keep_blank_values=True)), url
 
 

@@ -112,9 +112,9 @@ async def test_start_health_and_repr(make_store: MakeStore) -> None:
 
 
 async def test_unreachable_at_start_is_clear_and_hides_the_password() -> None:
-    from tests.redis_server import _free_port
+    from bot.devtools.process import free_port
 
-    store = RedisStore(f"redis://:hunter2secret@127.0.0.1:{_free_port()}/0")
+    store = RedisStore(f"redis://:hunter2secret@127.0.0.1:{free_port()}/0")
     with pytest.raises(StoreUnavailable) as caught:
         await store.start()
     assert "cannot reach Redis" in str(caught.value)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Settings, load_settings
+from bot.devtools.process import free_port
 from bot.devtools.stack import local_stack
 from bot.query import Query
 from bot.slack.access import AccessControl
@@ -17,7 +18,7 @@ from bot.store.redis import RedisStore
 from bot.wolkvox.errors import StoreUnavailable
 from bot.wolkvox.lookup import build_service, make_store
 from bot.wolkvox.simulator import SHOWCASE_PHONE, SimulatorConfig
-from tests.redis_server import RedisServer, _free_port
+from tests.redis_server import RedisServer
 
 BASE = {
     "WOLKVOX_BASE_URL": "http://127.0.0.1:9",
@@ -60,7 +61,7 @@ def test_shared_answers_live_no_longer_than_the_cache(cache_ttl: str, result_ttl
 async def test_unreachable_redis_stops_create_bot_without_the_password() -> None:
     from bot.slack.server import create_bot
 
-    url = f"redis://:pw-Zk29xQ@127.0.0.1:{_free_port()}/0"
+    url = f"redis://:pw-Zk29xQ@127.0.0.1:{free_port()}/0"
     with pytest.raises(StoreUnavailable) as caught:
         await create_bot(settings(REDIS_URL=url))
     assert "pw-Zk29xQ" not in str(caught.value)
