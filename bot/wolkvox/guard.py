@@ -8,6 +8,7 @@ still has quota today. The day rolls over at midnight in the operation's time zo
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -154,6 +155,12 @@ class TokenPool:
             return used, True
         return used, await self._store.value_get(self._spent_key(token, day)) is not None
 
+    async def _spent(self, token: Secret, day: date) -> bool:
+        """`_used_and_spent` for the hot path: the count is read only when there is a quota."""
+        if self._quota is not None:
+            return (await self._used_and_spent(token, day))[1]
+        return await self._store.value_get(self._spent_key(token, day)) is not None
+
     async def _count_call(self, token: Secret) -> None:
         day = self.today()
         used = await self._store.counter_incr(self._quota_key(token, day), 1, QUOTA_TTL)
@@ -192,8 +199,7 @@ class TokenPool:
         day = self.today()
         best: tuple[int, float, int, Secret] | None = None
         for index, token in enumerate(self.tokens):
-            _, spent = await self._used_and_spent(token, day)
-            if spent:
+            if await self._spent(token, day):
                 continue
             if len(self.tokens) == 1:
                 return token  # nothing to choose between: spare the store two reads per lookup
@@ -220,15 +226,27 @@ class TokenPool:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise Busy(f"no token slot came free within {self._queue_timeout:g} s")
+            waited = False
+
+            async def queued(position: int) -> None:
+                nonlocal waited
+                waited = True
+                if on_position is not None:
+                    outcome = on_position(position)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+
             slot = await self._store.acquire_slot(
                 self._slot_key(token),
                 self._limit,
                 timeout=remaining,
                 lease=self._lease_seconds,
-                on_position=on_position,
+                on_position=queued,
             )
+            if not waited:  # granted at once: the quota checked by _pick still holds
+                return TokenLease(self, token, slot)
             try:
-                _, spent = await self._used_and_spent(token, self.today())
+                spent = await self._spent(token, self.today())
             except BaseException:
                 await slot.release()
                 raise
