@@ -16,7 +16,7 @@ from typing import Any, TextIO
 
 from bot.devtools.stack import CHANNEL, Stack, local_stack
 from bot.slack import cards
-from bot.wolkvox.simulator import SimulatorConfig
+from bot.wolkvox.simulator import SimulatorConfig, days_to_today
 
 WIDTH = 78
 
@@ -134,7 +134,9 @@ def _calls(stack: Stack) -> int:
 async def run_demo(out: TextIO) -> int:
     print("Starting the Wolkvox simulator, a Slack stand-in and the bot on loopback…", file=out)
     async with local_stack(
-        simulator=SimulatorConfig(latency=0.3), validate_blocks=False, env={"WOLKVOX_LANG": "es"}
+        simulator=SimulatorConfig(latency=0.3, shift_days=days_to_today()),
+        validate_blocks=False,
+        env={"WOLKVOX_LANG": "es"},
     ) as stack:
         stack.bot.runtime.audit.stream = io.StringIO()  # audit lines would drown the cards
         print(

@@ -45,7 +45,8 @@ Demo numbers (``customer_phone`` unless noted; also in ``DEMO_NUMBERS``):
 ==============  =================================================================================
 
 Campaign ids: 42 Cobranza Q4, 57 Ventas Hogar, 63 Retención Móvil, 78 Encuesta NPS,
-91 Soporte Técnico. Dates lie in the six weeks before 2026-01-19 09:30 (``REFERENCE_TIME``).
+91 Soporte Técnico. Dates lie in the six weeks before 2026-01-19 09:30 (``REFERENCE_TIME``);
+``shift_days`` moves them (the CLI and the demo move them up to today, see ``days_to_today``).
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from aiohttp import web
 
@@ -172,6 +174,9 @@ class SimulatorConfig:
     maintenance: bool = False
     big_records: int = 60_000
     slow_seconds: float = 65.0  # how long the slow demo number takes
+    # Days added to the demo records' dates: 0 keeps them fixed (tests); the demo and
+    # `python -m bot simulator` move them so the latest contact is recent (`days_to_today()`).
+    shift_days: int = 0
 
 
 @dataclass(repr=False)
@@ -264,8 +269,23 @@ def _demo_data() -> DemoData:
     return demo_data.build_demo_data()
 
 
+def days_to_today() -> int:
+    """How many days the demo data's fixed "now" (REFERENCE_TIME) lies behind today."""
+    return max(0, (datetime.now().date() - REFERENCE_TIME.date()).days)
+
+
+def _shifted(record: dict[str, Any], days: int) -> dict[str, Any]:
+    """`record` with its date moved by `days` (a date in another form stays as it is)."""
+    raw = record.get("date")
+    try:
+        when = datetime.strptime(str(raw), "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return record
+    return {**record, "date": (when + timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")}
+
+
 @functools.lru_cache(maxsize=4096)
-def _find_body(campaign_id: str, phone: str, customer_id: str) -> bytes | None:
+def _find_body(campaign_id: str, phone: str, customer_id: str, shift_days: int = 0) -> bytes | None:
     """The answer body for a search, or None when nothing matches (→ 404). Cached: data is fixed."""
     data = _demo_data()
     if phone and customer_id:
@@ -280,6 +300,8 @@ def _find_body(campaign_id: str, phone: str, customer_id: str) -> bytes | None:
         records = [r for r in records if str(r["campaign_id"]) == campaign_id]
     if not records:
         return None
+    if shift_days:
+        records = [_shifted(r, shift_days) for r in records]
     int_code = str(records[0]["customer_id"]) in data.int_code_customer_ids
     return _encode(
         {
@@ -340,7 +362,7 @@ async def _find_record(request: web.Request) -> web.StreamResponse:
         body = await app[_BIG].get(cfg.big_records, campaign_id)
         return _json(200, body)
 
-    found = _find_body(campaign_id, phone, customer_id)
+    found = _find_body(campaign_id, phone, customer_id, cfg.shift_days)
     if found is None:
         return _json(404, _error_body(404, MSG_NOT_FOUND))
     return _json(200, found)
@@ -506,6 +528,11 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--simultaneous-limit", type=int, default=2, help="calls in flight per token (default 2)"
     )
+    parser.add_argument(
+        "--fixed-dates",
+        action="store_true",
+        help="keep the demo dates as built (weeks before 2026-01-19) instead of recent ones",
+    )
     args = parser.parse_args(argv)
     if args.latency < 0:
         parser.error("--latency must be >= 0")
@@ -538,6 +565,7 @@ def main(argv: list[str] | None = None) -> int:
         tokens=tokens,
         daily_limit=args.daily_limit,
         simultaneous_limit=args.simultaneous_limit,
+        shift_days=0 if args.fixed_dates else days_to_today(),
     )
     try:
         asyncio.run(_run_until_stopped(config, args.host, args.port))

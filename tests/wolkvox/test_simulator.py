@@ -647,3 +647,32 @@ def test_main_serves_until_interrupted() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def test_shift_days_moves_the_demo_dates_and_nothing_else(make_client: MakeClient) -> None:
+    from datetime import datetime, timedelta
+
+    fixed = await make_client()
+    moved = await make_client(shift_days=10)
+    _, a = await find(fixed, "3001234567")
+    _, b = await find(moved, "3001234567")
+    assert len(a["data"]) == len(b["data"]) == 6
+    for before, after in zip(a["data"], b["data"], strict=True):
+        shift = datetime.fromisoformat(after["date"]) - datetime.fromisoformat(before["date"])
+        assert shift == timedelta(days=10)
+        assert {k: v for k, v in before.items() if k != "date"} == {
+            k: v for k, v in after.items() if k != "date"
+        }
+    # "año-mes-día-Hora" and unparseable dates are kept as Wolkvox wrote them.
+    _, odd_fixed = await find(fixed, "3000000777")
+    _, odd_moved = await find(moved, "3000000777")
+    odd = [r["date"] for r in odd_fixed["data"] if not DATE_RE.match(r["date"])]
+    assert odd and odd == [r["date"] for r in odd_moved["data"] if not DATE_RE.match(r["date"])]
+
+
+def test_days_to_today_brings_the_reference_to_today() -> None:
+    from datetime import date, timedelta
+
+    assert simulator.REFERENCE_TIME.date() + timedelta(days=simulator.days_to_today()) == (
+        date.today()
+    )
