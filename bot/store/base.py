@@ -10,6 +10,8 @@ them. No key ever contains a secret: tokens are referred to by their fingerprint
 
 from __future__ import annotations
 
+import inspect
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -18,6 +20,21 @@ from bot.wolkvox.records import Fetched
 # Called with the waiter's 1-based position in the queue whenever it has to wait (and again as
 # it moves up). May be a plain function or a coroutine function; errors in it are ignored.
 PositionCallback = Callable[[int], Awaitable[None] | None]
+
+log = logging.getLogger(__name__)
+
+
+async def notify_position(callback: PositionCallback | None, position: int) -> None:
+    """Call a position callback (sync or async) and wait for it; its errors never fail a
+    lookup (they are logged)."""
+    if callback is None:
+        return
+    try:
+        outcome = callback(position)
+        if inspect.isawaitable(outcome):
+            await outcome
+    except Exception as error:
+        log.debug("position callback failed: %s", type(error).__name__)
 
 
 class SlotLease(Protocol):

@@ -8,7 +8,6 @@ still has quota today. The day rolls over at midnight in the operation's time zo
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -17,7 +16,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from types import TracebackType
 
 from bot.config import Secret
-from bot.store.base import PositionCallback, SlotLease, Store
+from bot.store.base import PositionCallback, SlotLease, Store, notify_position
 from bot.wolkvox.errors import Busy, QuotaExceeded, TokenMissing
 
 log = logging.getLogger(__name__)
@@ -231,10 +230,7 @@ class TokenPool:
             async def queued(position: int) -> None:
                 nonlocal waited
                 waited = True
-                if on_position is not None:
-                    outcome = on_position(position)
-                    if inspect.isawaitable(outcome):
-                        await outcome
+                await notify_position(on_position, position)
 
             slot = await self._store.acquire_slot(
                 self._slot_key(token),

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import inspect
 import logging
 import random
 import time
@@ -21,7 +20,7 @@ import msgspec
 
 from bot.config import Secret, Settings
 from bot.query import Query
-from bot.store.base import PositionCallback, Store
+from bot.store.base import PositionCallback, Store, notify_position
 from bot.wolkvox.breaker import CircuitBreaker
 from bot.wolkvox.client import WolkvoxClient
 from bot.wolkvox.errors import (
@@ -178,7 +177,8 @@ class LookupService:
                     self._producing.discard(query.key)
 
             if self.settings.coalesce and query.key in self._producing:
-                await tell(on_wait, SERVING)  # joining a call already under way: no queue
+                # Joining a call already under way: no queue to wait in.
+                await notify_position(on_wait, SERVING)
             if self.settings.coalesce:
                 # A refresh may share an identical call in flight (it is live) but not a cached one.
                 budget = self.settings.queue_timeout + self.settings.timeout * MAX_ATTEMPTS + 5
@@ -294,7 +294,7 @@ class LookupService:
         rejected: set[Secret] = set()
         while True:
             lease = await self.pool.acquire(on_position=on_wait)
-            await tell(on_wait, SERVING)
+            await notify_position(on_wait, SERVING)
             try:
                 return await self._call(lease, query, budget_end)
             except QuotaExceeded:
@@ -356,18 +356,6 @@ def store_key(query: Query) -> str:
     """A query's name in the shared store: a digest, so no phone or id shows in key names
     (Redis monitoring, key listings); the values themselves expire with the cache TTL."""
     return hashlib.sha256(query.key.encode()).hexdigest()[:32]
-
-
-async def tell(on_wait: PositionCallback | None, position: int) -> None:
-    """Report progress to a caller's callback (sync or async); its errors never fail a lookup."""
-    if on_wait is None:
-        return
-    try:
-        outcome = on_wait(position)
-        if inspect.isawaitable(outcome):
-            await outcome
-    except Exception as error:
-        log.debug("on_wait callback failed: %s", type(error).__name__)
 
 
 def build_service(settings: Settings, store: Store) -> LookupService:
