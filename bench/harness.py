@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import aiohttp
 
-from bot.devtools.process import REPO, clean_env, free_port
+from bot.devtools.process import REPO, clean_env, free_port, start_bot
 from bot.devtools.slack_standin import FakeSlack
 from bot.devtools.stack import CHANNEL, post_slash_command
 from bot.i18n import t
@@ -168,13 +168,9 @@ class BotProcess:
             (self.log_dir / f"{self.name}.out").open("wb") as out,  # audit lines, one per lookup
             (self.log_dir / f"{self.name}.err").open("wb") as err,
         ):
-            self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "serve",
+            self.process = await start_bot(
+                clean_env({**self.env, "PORT": str(self.port)}),
                 cwd=self.log_dir,
-                env=clean_env({**self.env, "PORT": str(self.port)}),
                 stdout=out,
                 stderr=err,
             )

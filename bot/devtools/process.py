@@ -7,10 +7,13 @@ Slack credentials, a Redis URL or a proxy in the parent's environment must never
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
+import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import IO, Any
 
 REPO = Path(__file__).resolve().parents[2]
 """The repository root: a child's PYTHONPATH, so `-m bot` imports this tree from any cwd."""
@@ -30,6 +33,7 @@ __all__ = [
     "REPO",
     "clean_env",
     "free_port",
+    "start_bot",
 ]
 
 
@@ -62,3 +66,19 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((LOOPBACK, 0))
         return int(sock.getsockname()[1])
+
+
+async def start_bot(
+    env: Mapping[str, str],
+    *,
+    cwd: Path,
+    stdout: IO[Any] | int | None = None,
+    stderr: IO[Any] | int | None = None,
+) -> asyncio.subprocess.Process:
+    """The real `python -m bot serve` as a child with exactly `env` (build it with `clean_env`).
+
+    `cwd` should lie outside the repository, so the child reads no developer's `.env`.
+    """
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", cwd=cwd, env=dict(env), stdout=stdout, stderr=stderr
+    )

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.devtools import slack_requests as sr
-from bot.devtools.process import clean_env, free_port
+from bot.devtools.process import clean_env, free_port, start_bot
 from bot.devtools.slack_standin import FakeSlack
 from bot.devtools.stack import AGENT, CHANNEL, TEAM, local_stack, post_slash_command
 from bot.i18n import t
@@ -192,20 +191,16 @@ class Cluster:
         await asyncio.sleep(0.3)
 
 
-async def start_bot(
+async def start_instance(
     name: str, env: Mapping[str, str], tmp: Path
 ) -> tuple[BotProcess, asyncio.subprocess.Process]:
     port = free_port()
     stderr_path = tmp / f"{name}.stderr"
     with stderr_path.open("wb") as err:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "serve",
-            cwd=tmp,  # no stray .env
-            env=clean_env({**env, "PORT": str(port)}),  # no developer credentials leak in
-            stdout=asyncio.subprocess.DEVNULL,  # audit lines
+        proc = await start_bot(
+            clean_env({**env, "PORT": str(port)}),
+            cwd=tmp,
+            stdout=asyncio.subprocess.DEVNULL,
             stderr=err,
         )
     return BotProcess(name, port, proc, stderr_path), proc
@@ -255,7 +250,7 @@ async def cluster(
         bots: list[BotProcess] = []
         try:
             for i in range(instances):
-                bot, _ = await start_bot("ABCDEFGH"[i], settings, tmp)
+                bot, _ = await start_instance("ABCDEFGH"[i], settings, tmp)
                 bots.append(bot)
             await asyncio.gather(*(wait_until_serving(http, b) for b in bots))
             c = Cluster(bots, slack, sim_app, http)
@@ -508,15 +503,8 @@ async def test_redis_unreachable_at_start_exits_1_with_one_line(tmp_path: Path) 
         "REDIS_URL": f"redis://:{password}@127.0.0.1:{free_port()}/0",  # nothing listens
         "PORT": str(free_port()),
     }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "serve",
-        cwd=tmp_path,
-        env=clean_env(env),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    proc = await start_bot(
+        clean_env(env), cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     stderr = err.decode("utf-8", "replace")

@@ -16,7 +16,6 @@ import contextlib
 import itertools
 import json
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.devtools.process import clean_env, free_port
+from bot.devtools.process import clean_env, free_port, start_bot
 from bot.devtools.slack_standin import FakeSlack, HookPost
 from bot.devtools.stack import AGENT, post_slash_command
 from bot.wolkvox.simulator import STATS, QueryKey, SimulatorConfig, serve_simulator
@@ -124,15 +123,8 @@ async def run_session(tmp: Path) -> Session:
         base = f"http://127.0.0.1:{port}"
         stdout, stderr = tmp / "stdout.log", tmp / "stderr.log"
         with stdout.open("wb") as out_file, stderr.open("wb") as err_file:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "serve",
-                cwd=tmp,  # no stray .env
-                env=bot_env(wolkvox_url, fs, port),
-                stdout=out_file,
-                stderr=err_file,
+            proc = await start_bot(
+                bot_env(wolkvox_url, fs, port), cwd=tmp, stdout=out_file, stderr=err_file
             )
             try:
                 await wait_until_serving(http, base, proc)

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import signal
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ import aiohttp
 import pytest
 
 from bot.devtools import slack_requests as sr
-from bot.devtools.process import clean_env
+from bot.devtools.process import clean_env, start_bot
 from bot.devtools.slack_standin import FakeSlack, HookPost, SocketEnvelope
 from bot.devtools.stack import AGENT, CHANNEL, TEAM, slash_command
 from bot.wolkvox.simulator import STATS, QueryKey, SimulatorConfig, SimulatorStats, serve_simulator
@@ -137,15 +136,8 @@ async def run_session(tmp: Path) -> Session:
         out = Session(fs=fs, stats=sim[STATS])
         stdout, stderr = tmp / "stdout.log", tmp / "stderr.log"
         with stdout.open("wb") as out_file, stderr.open("wb") as err_file:
-            proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "serve",
-                cwd=tmp,  # no stray .env
-                env=bot_env(wolkvox_url, fs),
-                stdout=out_file,
-                stderr=err_file,
+            proc = await start_bot(
+                bot_env(wolkvox_url, fs), cwd=tmp, stdout=out_file, stderr=err_file
             )
             try:
                 await drive(out, fs, sim[STATS], proc)
@@ -402,15 +394,8 @@ async def test_a_wrong_app_token_stops_the_bot_with_one_clear_line(tmp_path: Pat
     ):
         wrong = "xapp-1-A0WOLKVOX-4242-notthetokenSlackKnows"
         env = {**bot_env(wolkvox_url, fs), "SLACK_APP_TOKEN": wrong}
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "serve",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        proc = await start_bot(
+            env, cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
         )
         out, err = await asyncio.wait_for(proc.communicate(), timeout=30)
     text = (out + err).decode()
