@@ -35,7 +35,7 @@ NO_RECORDS_PHONE = "3009999999"
 MARKUP_PHONE = "3000000666"
 
 # A full Colombian mobile number (10 digits starting with 3) standing on its own.
-FULL_PHONE_RE = re.compile(r"(?<!\d)3\d{9}(?!\d)")
+FULL_PHONE_RE = re.compile(r"(?<![\w-])3\d{9}(?![\w-])")  # not inside a sealed value
 # Slack's control sequences in mrkdwn: <!channel>, <https://…|…>, <@U…>, <!date^…>, …
 ANGLE_RE = re.compile(r"<[^<>]*>")
 OWN_ANGLE_RE = re.compile(r"<!date\^\d+\^[^|>]*\|[^>]*>|<@U[A-Z0-9]+>")
