@@ -15,8 +15,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from bot.errors import LookupFailure
 from bot.query import Query
-from bot.wolkvox.errors import LookupFailure
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 import phonenumbers
 
-from bot.wolkvox.errors import QueryError
+from bot.errors import QueryError
 
 MAX_QUERY_TEXT = 500  # a longer "query" is a paste accident, not a search
 MAX_SHORTCUT_TEXT = 40_000  # a Slack message's text is at most 40,000 characters

@@ -13,9 +13,9 @@ import time
 from typing import TextIO
 
 from bot.config import ConfigError, Settings, load_settings
+from bot.errors import LookupFailure, QueryError
 from bot.logs import setup_logging
 from bot.query import parse_find_args
-from bot.wolkvox.errors import LookupFailure, QueryError
 from bot.wolkvox.lookup import LookupResult, build_service, make_store
 from bot.wolkvox.records import CampaignSummary
 

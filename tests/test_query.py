@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.errors import QueryError
 from bot.i18n import LANGS, query_error_message
 from bot.query import (
     MAX_CUSTOMER_ID,
@@ -27,7 +28,6 @@ from bot.query import (
     validate_campaign_id,
     validate_customer_id,
 )
-from bot.wolkvox.errors import QueryError
 
 CO = "CO"
 

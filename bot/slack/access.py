@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.config import Settings
+from bot.errors import StoreUnavailable
 from bot.store.base import Store
-from bot.wolkvox.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class AccessControl:
         self,
         settings: Settings,
         web: Any,
-        store: Store,
+        store: Store[Any],
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:

@@ -52,7 +52,7 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
 
 
 def build_runtime(
-    settings: Settings, service: LookupService, store: Store, web: AsyncWebClient
+    settings: Settings, service: LookupService, store: Store[Any], web: AsyncWebClient
 ) -> SlackRuntime:
     secret = settings.slack_signing_secret or settings.slack_app_token
     assert secret is not None

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Final, Protocol
 
+from bot.errors import LookupFailure, QueryError
 from bot.i18n import (
     MESSAGES,
     fmt_ago,
@@ -37,7 +38,7 @@ from bot.i18n import (
     tn,
 )
 from bot.query import Query, mask_phone
-from bot.wolkvox.errors import LookupFailure, QueryError, WolkvoxError
+from bot.wolkvox.errors import WolkvoxError
 from bot.wolkvox.records import CampaignSummary, FindAnswer
 
 Block = dict[str, Any]

@@ -17,12 +17,12 @@ from cachetools import TTLCache
 
 from bot.audit import AuditLog, AuditRecord
 from bot.config import Settings
+from bot.errors import LookupFailure
 from bot.i18n import lang_for_locale
 from bot.query import Query
 from bot.slack.access import AccessControl
 from bot.slack.sealed import Sealer
 from bot.store.base import PositionCallback, Store
-from bot.wolkvox.errors import LookupFailure
 from bot.wolkvox.lookup import LookupResult, LookupService
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class Outcome:
 class SlackRuntime:
     settings: Settings
     service: LookupService
-    store: Store
+    store: Store[Any]
     web: Any  # slack_sdk AsyncWebClient
     access: AccessControl
     audit: AuditLog

@@ -19,11 +19,11 @@ from slack_bolt.async_app import AsyncApp
 
 from bot import __version__
 from bot.config import ConfigError, Settings, load_settings
+from bot.errors import LookupFailure
 from bot.logs import setup_logging
 from bot.slack.app import build_app, build_runtime, build_web_client
 from bot.slack.runtime import SlackRuntime
 from bot.store.base import Store
-from bot.wolkvox.errors import LookupFailure
 from bot.wolkvox.lookup import LookupService, build_service, make_store
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class Bot:
     """Everything one running bot owns, so it can be started and stopped as one."""
 
     settings: Settings
-    store: Store
+    store: Store[Any]
     service: LookupService
     runtime: SlackRuntime
     app: AsyncApp

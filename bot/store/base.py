@@ -13,9 +13,9 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from bot.wolkvox.records import Fetched
+V = TypeVar("V")
 
 # Called with the waiter's 1-based position in the queue whenever it has to wait (and again as
 # it moves up). May be a plain function or a coroutine function; errors in it are ignored.
@@ -43,7 +43,10 @@ class SlotLease(Protocol):
     async def release(self) -> None: ...
 
 
-class Store(Protocol):
+class Store(Protocol[V]):
+    """Shared state for one kind of value `V` (the lookup's: a fetched answer), which the store
+    keeps without knowing what it is (a backend that needs bytes is given a codec)."""
+
     backend: str  # "memory" or "redis"
 
     async def start(self) -> None:
@@ -90,14 +93,14 @@ class Store(Protocol):
         """Set only when absent; True when this call set it (event dedupe, breaker probes)."""
 
     # --- result cache ---------------------------------------------------------------------
-    async def cache_get(self, key: str) -> Fetched | None: ...
+    async def cache_get(self, key: str) -> V | None: ...
 
-    async def cache_set(self, key: str, value: Fetched, ttl: float) -> None: ...
+    async def cache_set(self, key: str, value: V, ttl: float) -> None: ...
 
     # --- coalescing of identical queries ---------------------------------------------------
     async def run_once(
-        self, key: str, produce: Callable[[], Awaitable[Fetched]], *, timeout: float
-    ) -> tuple[Fetched, bool]:
+        self, key: str, produce: Callable[[], Awaitable[V]], *, timeout: float
+    ) -> tuple[V, bool]:
         """Run `produce` unless an identical `key` is already being produced; then share it.
 
         Returns (result, shared) where `shared` is True for callers that did not run

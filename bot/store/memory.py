@@ -15,14 +15,15 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from cachetools import TLRUCache
 
+from bot.errors import Busy
 from bot.store.base import PositionCallback
 from bot.store.sharing import SharedRuns
-from bot.wolkvox.errors import Busy
-from bot.wolkvox.records import Fetched
+
+V = TypeVar("V")
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class _MemoryLease:
 
     __slots__ = ("_key", "_released", "_sem", "_store")
 
-    def __init__(self, store: MemoryStore, key: str, sem: _Semaphore) -> None:
+    def __init__(self, store: MemoryStore[Any], key: str, sem: _Semaphore) -> None:
         self._store = store
         self._key = key
         self._sem = sem
@@ -79,7 +80,7 @@ class _MemoryLease:
         return f"<slot lease {self._key} {state}>"
 
 
-class MemoryStore:
+class MemoryStore(Generic[V]):
     """In-process shared state: fair per-key semaphores, counters, values, cache, coalescing.
 
     `clock` is a monotonic clock in seconds; tests inject a fake one to cross TTLs instantly.
@@ -94,10 +95,10 @@ class MemoryStore:
         self._counters: dict[str, _Entry] = {}
         self._values: dict[str, _Entry] = {}
         self._rates: dict[str, _Window] = {}
-        self._runs: SharedRuns[Fetched] = SharedRuns()
+        self._runs: SharedRuns[V] = SharedRuns()
         self._callbacks: set[asyncio.Task[Any]] = set()
         self._last_sweep = clock()
-        self._cache: TLRUCache[str, tuple[Fetched, float]] | None = (
+        self._cache: TLRUCache[str, tuple[V, float]] | None = (
             TLRUCache(maxsize=cache_size, ttu=_expiry_of, timer=clock) if cache_size > 0 else None
         )
 
@@ -286,13 +287,13 @@ class MemoryStore:
 
     # --- result cache -----------------------------------------------------------------------
 
-    async def cache_get(self, key: str) -> Fetched | None:
+    async def cache_get(self, key: str) -> V | None:
         if self._cache is None:
             return None
         item = self._cache.get(key)
         return None if item is None else item[0]
 
-    async def cache_set(self, key: str, value: Fetched, ttl: float) -> None:
+    async def cache_set(self, key: str, value: V, ttl: float) -> None:
         """Keep `value` for `ttl` s; `ttl` <= 0 means do not cache (and forget an older value)."""
         if self._cache is None:
             return
@@ -304,8 +305,8 @@ class MemoryStore:
     # --- coalescing ---------------------------------------------------------------------------
 
     async def run_once(
-        self, key: str, produce: Callable[[], Awaitable[Fetched]], *, timeout: float
-    ) -> tuple[Fetched, bool]:
+        self, key: str, produce: Callable[[], Awaitable[V]], *, timeout: float
+    ) -> tuple[V, bool]:
         """Share one run of `produce` among every caller of the same `key` while it is running
         (see bot.store.sharing); every caller's wait is bounded by `timeout`."""
         return await self._runs.run(key, lambda: _produce(produce), timeout)
@@ -332,9 +333,9 @@ class MemoryStore:
         return max(hits[-limit] + window - now, 0.0)
 
 
-def _expiry_of(_key: str, item: tuple[Fetched, float], _now: float) -> float:
+def _expiry_of(_key: str, item: tuple[V, float], _now: float) -> float:
     return item[1]
 
 
-async def _produce(produce: Callable[[], Awaitable[Fetched]]) -> Fetched:
+async def _produce(produce: Callable[[], Awaitable[V]]) -> V:
     return await produce()

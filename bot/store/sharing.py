@@ -13,7 +13,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, TypeVar
 
-from bot.wolkvox.errors import Unavailable, UpstreamTimeout
+from bot.errors import WaitTimedOut, WorkStopped
 
 T = TypeVar("T")
 
@@ -42,7 +42,7 @@ class SharedRuns(Generic[T]):
     ) -> tuple[T, bool]:
         """(result, shared): `shared` is True for callers that joined a task already running.
 
-        Every caller's wait, the starter's too, is bounded by `timeout` (→ `UpstreamTimeout`).
+        Every caller's wait, the starter's too, is bounded by `timeout` (→ `WaitTimedOut`).
         """
         task = self._inflight.get(key)
         shared = task is not None
@@ -56,12 +56,12 @@ class SharedRuns(Generic[T]):
             async with asyncio.timeout(timeout):
                 result = await asyncio.shield(task)
         except TimeoutError:
-            raise UpstreamTimeout(f"no answer within {timeout:g} s") from None
+            raise WaitTimedOut(f"no answer within {timeout:g} s") from None
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if task.cancelled() and current is not None and not current.cancelling():
                 # The shared work was stopped (shutdown), not this caller.
-                raise Unavailable("the shared lookup was stopped") from None
+                raise WorkStopped("the shared lookup was stopped") from None
             if self._inflight.get(key) is task and self._sharers.get(key) == 1:
                 # The last caller still interested is gone: stop the work.
                 self._inflight.pop(key, None)

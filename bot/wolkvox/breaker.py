@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
+from bot.errors import LookupFailure
 from bot.store.base import Store
-from bot.wolkvox.errors import (
-    CircuitOpen,
-    LookupFailure,
-    Unavailable,
-    UpstreamTimeout,
-)
+from bot.wolkvox.errors import CircuitOpen, Unavailable, UpstreamTimeout
 
 _FAILURES = "breaker:failures"
 _OPEN_UNTIL = "breaker:open_until"
@@ -30,7 +27,7 @@ TRIPPING_ERRORS: tuple[type[LookupFailure], ...] = (Unavailable, UpstreamTimeout
 class CircuitBreaker:
     def __init__(
         self,
-        store: Store,
+        store: Store[Any],
         *,
         threshold: int = 5,
         window: float = 60.0,

@@ -30,10 +30,9 @@ from yarl import URL
 
 from bot import __version__
 from bot.config import Secret
+from bot.errors import LookupFailure, ShuttingDown
 from bot.wolkvox.errors import (
     BrokenAnswer,
-    LookupFailure,
-    ShuttingDown,
     SimultaneousLimit,
     TokenMissing,
     TokenRejected,

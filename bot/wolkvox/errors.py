@@ -1,50 +1,14 @@
-"""Every way a lookup can fail, as a typed error the Slack side can explain in plain words.
+"""Every way talking to Wolkvox can fail, as a typed error the Slack side can explain.
 
-`kind` is a stable machine name (used by cards, the audit log and i18n keys); `retryable` says
-whether trying again soon can help; `detail` is for logs and never contains a token.
+They subclass `bot.errors.LookupFailure` (kind, retryable, detail without a token); `FAILURES`
+names every lookup failure by kind, so a failure shared through the store is rebuilt as the
+same class in another process.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import ClassVar
-
-
-class LookupFailure(Exception):
-    """Base of every lookup failure. Never carries a secret."""
-
-    kind: ClassVar[str] = "internal"
-    retryable: ClassVar[bool] = False
-
-    def __init__(self, detail: str = "", *, retry_after: float | None = None) -> None:
-        super().__init__(detail or self.kind)
-        self.detail = detail
-        self.retry_after = retry_after
-
-
-class QueryError(LookupFailure):
-    """The user's query cannot be searched (bad phone, bad id, nothing to search by).
-
-    `detail` is English, for logs and the terminal. `reason` is a stable machine name (e.g.
-    "not_a_phone", "nothing_to_search") and `params` the values its message needs (the
-    offending text, clipped; digit limits; the word typed), so cards can say it in the
-    reader's language. An error without a `reason` falls back to a generic per-field message.
-    """
-
-    kind = "bad_query"
-
-    def __init__(
-        self,
-        detail: str,
-        *,
-        field: str = "query",
-        reason: str = "",
-        params: Mapping[str, str | int] | None = None,
-    ) -> None:
-        super().__init__(detail)
-        self.field = field
-        self.reason = reason
-        self.params: dict[str, str | int] = dict(params or {})
+from bot import errors
+from bot.errors import LookupFailure
 
 
 class WolkvoxError(LookupFailure):
@@ -111,17 +75,30 @@ class UpstreamError(WolkvoxError):
         self.message = message
 
 
-class Busy(LookupFailure):
-    """No token slot came free within WOLKVOX_QUEUE_TIMEOUT."""
-
-    kind = "busy"
-
-
-class StoreUnavailable(LookupFailure):
-    """The shared store (Redis) cannot be reached: never bypass the guard, fail clearly."""
-
-    kind = "store_unavailable"
+def _by_kind(*classes: type[LookupFailure]) -> dict[str, type[LookupFailure]]:
+    """kind → class; the first class named for a kind wins (Wolkvox's before the generic)."""
+    table: dict[str, type[LookupFailure]] = {}
+    for cls in classes:
+        table.setdefault(cls.kind, cls)
+    return table
 
 
-class ShuttingDown(LookupFailure):
-    kind = "shutting_down"
+FAILURES: dict[str, type[LookupFailure]] = _by_kind(
+    TokenMissing,
+    TokenRejected,
+    QuotaExceeded,
+    SimultaneousLimit,
+    Unavailable,
+    CircuitOpen,
+    UpstreamTimeout,
+    BrokenAnswer,
+    UpstreamError,
+    WolkvoxError,
+    errors.QueryError,
+    errors.Busy,
+    errors.StoreUnavailable,
+    errors.ShuttingDown,
+    errors.WaitTimedOut,
+    errors.WorkStopped,
+    LookupFailure,
+)

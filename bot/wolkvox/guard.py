@@ -14,10 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from types import TracebackType
+from typing import Any
 
 from bot.config import Secret
+from bot.errors import Busy
 from bot.store.base import PositionCallback, SlotLease, Store, notify_position
-from bot.wolkvox.errors import Busy, QuotaExceeded, TokenMissing
+from bot.wolkvox.errors import QuotaExceeded, TokenMissing
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,7 @@ class TokenPool:
     def __init__(
         self,
         tokens: Sequence[Secret],
-        store: Store,
+        store: Store[Any],
         *,
         max_concurrency: int,
         queue_timeout: float,

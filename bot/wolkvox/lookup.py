@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 import msgspec
 
 from bot.config import Secret, Settings
+from bot.errors import LookupFailure, ShuttingDown
 from bot.query import Query
 from bot.store.base import PositionCallback, Store, notify_position
+from bot.store.codec import Codec, MsgpackCodec
 from bot.wolkvox.breaker import CircuitBreaker
 from bot.wolkvox.client import WolkvoxClient
 from bot.wolkvox.errors import (
-    LookupFailure,
+    FAILURES,
     QuotaExceeded,
-    ShuttingDown,
     SimultaneousLimit,
     TokenRejected,
     WolkvoxError,
@@ -44,6 +45,9 @@ MAX_ATTEMPTS = 3
 # it holds a token slot, or shares a call already under way. Lets an ack stop waiting.
 SERVING = 0
 BACKOFF_BASE = 0.5
+
+# How a fetched answer (or a producer's failure) travels through a store that keeps bytes.
+FETCHED_CODEC: Codec[Fetched] = MsgpackCodec(Fetched, FAILURES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +133,7 @@ class LookupService:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        store: Store[Fetched],
         client: WolkvoxClient,
         pool: TokenPool,
         *,
@@ -358,7 +362,7 @@ def store_key(query: Query) -> str:
     return hashlib.sha256(query.key.encode()).hexdigest()[:32]
 
 
-def build_service(settings: Settings, store: Store) -> LookupService:
+def build_service(settings: Settings, store: Store[Fetched]) -> LookupService:
     """Wire the Wolkvox side from settings: client, token pool and breaker on `store`."""
     settings.require_wolkvox()
     client = WolkvoxClient(
@@ -379,7 +383,7 @@ def build_service(settings: Settings, store: Store) -> LookupService:
     return LookupService(settings, store, client, pool)
 
 
-def make_store(settings: Settings) -> Store:
+def make_store(settings: Settings) -> Store[Fetched]:
     """In-process state unless `REDIS_URL` is set."""
     if settings.redis_url is not None:
         from bot.store.redis import RedisStore
@@ -390,9 +394,10 @@ def make_store(settings: Settings) -> Store:
         result_ttl = min(10.0, ttl) if ttl > 0 else 2.0
         return RedisStore(
             settings.redis_url.reveal(),
+            FETCHED_CODEC,
             result_ttl=max(1.0, result_ttl),
             tls_verify=settings.redis_tls_verify,
         )
     from bot.store.memory import MemoryStore
 
-    return MemoryStore()
+    return MemoryStore[Fetched]()

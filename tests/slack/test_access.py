@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.errors import StoreUnavailable
 from bot.slack import access as access_module
 from bot.slack.access import GROUP_MEMBERS_TTL, RATE_WINDOW, AccessControl, Denial
 from bot.store.memory import MemoryStore
-from bot.wolkvox.errors import StoreUnavailable
 
 ALICE, BOB, CAROL = "U0ALICE01", "U0BOB0002", "U0CAROL03"
 AGENTS, LEADS = "S0AGENTS1", "S0LEADS02"

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot import errors as base_errors
 from bot.i18n import MESSAGES
 from bot.query import (
     Query,
@@ -487,7 +488,7 @@ def test_button_values_round_trip_and_stay_small() -> None:
 
 @pytest.mark.parametrize("value", ["", "{", "[]", '{"phone": 5}', '{"campaign_id": "4"}'])
 def test_bad_button_values_are_query_errors(value: str) -> None:
-    with pytest.raises(errors.QueryError):
+    with pytest.raises(base_errors.QueryError):
         query_from_value(value)
 
 
@@ -524,21 +525,21 @@ def test_no_records_in_one_campaign_masked_when_shared() -> None:
 # ---------------------------------------------------------------- errors
 
 
-def _every_error() -> list[errors.LookupFailure]:
+def _every_error() -> list[base_errors.LookupFailure]:
     return [
         errors.TokenMissing("tok_SECRET123"),
         errors.TokenRejected("tok_SECRET123"),
         errors.QuotaExceeded("tok_SECRET123", retry_after=5 * 3600),
-        errors.Busy("tok_SECRET123"),
+        base_errors.Busy("tok_SECRET123"),
         errors.UpstreamTimeout("tok_SECRET123"),
         errors.BrokenAnswer("tok_SECRET123"),
         errors.Unavailable("tok_SECRET123"),
         errors.CircuitOpen("tok_SECRET123", retry_after=30),
         errors.SimultaneousLimit("tok_SECRET123"),
         errors.UpstreamError("tok_SECRET123", code="503", message="tok_SECRET123"),
-        errors.StoreUnavailable("tok_SECRET123"),
-        errors.ShuttingDown("tok_SECRET123"),
-        errors.LookupFailure("Traceback (most recent call last): tok_SECRET123"),
+        base_errors.StoreUnavailable("tok_SECRET123"),
+        base_errors.ShuttingDown("tok_SECRET123"),
+        base_errors.LookupFailure("Traceback (most recent call last): tok_SECRET123"),
         errors.WolkvoxError("tok_SECRET123"),
     ]
 
@@ -546,7 +547,7 @@ def _every_error() -> list[errors.LookupFailure]:
 @pytest.mark.parametrize("lang", ["en", "es"])
 @pytest.mark.parametrize("error", _every_error(), ids=lambda e: type(e).__name__)
 def test_every_error_has_a_valid_card_without_details(
-    error: errors.LookupFailure, lang: str
+    error: base_errors.LookupFailure, lang: str
 ) -> None:
     card = render_error(error, lang=lang, error_id="E-7f3a")
     assert_valid_message(card.blocks)
@@ -564,7 +565,7 @@ def test_every_error_has_a_valid_card_without_details(
         (errors.TokenRejected(), "Ask your admin to check the Wolkvox token"),
         (errors.QuotaExceeded(), "back after midnight."),
         (errors.QuotaExceeded(retry_after=5 * 3600), "back after midnight (in 5 h)"),
-        (errors.Busy(), "Too many searches are waiting"),
+        (base_errors.Busy(), "Too many searches are waiting"),
         (errors.UpstreamTimeout(), "Wolkvox took too long to answer"),
         (errors.BrokenAnswer(), "something the bot cannot read"),
         (errors.Unavailable(), "cannot be reached right now"),
@@ -573,12 +574,14 @@ def test_every_error_has_a_valid_card_without_details(
         (errors.SimultaneousLimit(), "token is already in use"),
         (errors.UpstreamError(code="503"), "error code `503`"),
         (errors.UpstreamError(code="<!here>"), "error code `&lt;!here&gt;`"),
-        (errors.StoreUnavailable(), "shared store (Redis)"),
-        (errors.ShuttingDown(), "restarting"),
-        (errors.LookupFailure("boom"), "Sorry: something went wrong"),
+        (base_errors.StoreUnavailable(), "shared store (Redis)"),
+        (base_errors.ShuttingDown(), "restarting"),
+        (base_errors.LookupFailure("boom"), "Sorry: something went wrong"),
     ],
 )
-def test_error_cards_tell_the_agent_what_to_do(error: errors.LookupFailure, expected: str) -> None:
+def test_error_cards_tell_the_agent_what_to_do(
+    error: base_errors.LookupFailure, expected: str
+) -> None:
     card = render_error(error, lang="en")
     assert_valid_message(card.blocks)
     assert expected in dump(card)
@@ -592,13 +595,13 @@ def test_error_cards_in_spanish() -> None:
 
 
 def test_internal_error_quotes_the_error_id() -> None:
-    card = render_error(errors.LookupFailure(), lang="en", error_id="a1b2c3")
+    card = render_error(base_errors.LookupFailure(), lang="en", error_id="a1b2c3")
     assert "Error id (for your admin): `a1b2c3`" in dump(card)
-    assert "error id" not in dump(render_error(errors.LookupFailure(), lang="en")).lower()
+    assert "error id" not in dump(render_error(base_errors.LookupFailure(), lang="en")).lower()
 
 
 def test_bad_query_error_becomes_usage() -> None:
-    problem = errors.QueryError("'abc' is not a phone number", field="phone")
+    problem = base_errors.QueryError("'abc' is not a phone number", field="phone")
     card = render_error(problem, lang="en")
     assert_valid_message(card.blocks)
     blob = dump(card)
@@ -611,7 +614,7 @@ def test_bad_query_error_becomes_usage() -> None:
 @pytest.mark.parametrize("field", ["phone", "customer_id", "campaign_id", "command", "query", "?"])
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_usage_cards(field: str, lang: str) -> None:
-    card = render_usage(errors.QueryError("<@U1> *bad* " + "x" * 5000, field=field), lang)
+    card = render_usage(base_errors.QueryError("<@U1> *bad* " + "x" * 5000, field=field), lang)
     assert_valid_message(card.blocks)
     assert_inert(card)
 
@@ -714,20 +717,20 @@ def test_stale_button_card(lang: str) -> None:
 
 
 def test_field_errors_are_short_plain_text() -> None:
-    error = errors.QueryError("'abc' is not a phone number", field="phone")
+    error = base_errors.QueryError("'abc' is not a phone number", field="phone")
     assert field_error(error, "en") == (
         "That phone number doesn't look right. ('abc' is not a phone number)"
     )
     assert field_error(error, "es").startswith("El teléfono no parece válido.")
-    long = field_error(errors.QueryError("x" * 5000, field="campaign_id"), "en")
+    long = field_error(base_errors.QueryError("x" * 5000, field="campaign_id"), "en")
     assert long.startswith("The campaign must be a number.") and len(long) < 400
-    assert field_error(errors.QueryError("", field="other"), "en") == (
+    assert field_error(base_errors.QueryError("", field="other"), "en") == (
         "Something to search for is missing."
     )
 
 
-def _raised(call: Callable[[], object]) -> errors.QueryError:
-    with pytest.raises(errors.QueryError) as info:
+def _raised(call: Callable[[], object]) -> base_errors.QueryError:
+    with pytest.raises(base_errors.QueryError) as info:
         call()
     return info.value
 
@@ -867,10 +870,12 @@ def test_an_empty_search_modal_asks_for_a_phone_or_an_id_on_the_phone_field() ->
 
 
 def test_a_reason_without_a_message_or_its_params_falls_back_to_the_field() -> None:
-    unknown = errors.QueryError("'abc' is odd", field="phone", reason="no_such_reason")
+    unknown = base_errors.QueryError("'abc' is odd", field="phone", reason="no_such_reason")
     assert field_error(unknown, "en") == "That phone number doesn't look right. ('abc' is odd)"
     # As rebuilt from a shared (Redis) failure: the reason survives, its params do not.
-    bare = errors.QueryError("'abc' is not a phone number", field="phone", reason="not_a_phone")
+    bare = base_errors.QueryError(
+        "'abc' is not a phone number", field="phone", reason="not_a_phone"
+    )
     assert field_error(bare, "es") == "El teléfono no parece válido. ('abc' is not a phone number)"
     blob = dump(render_usage(bare, "en"))
     assert "That phone number doesn't look right." in blob
@@ -957,7 +962,7 @@ def test_search_modal_prefilled() -> None:
 def test_result_and_loading_modals(lang: str) -> None:
     card = render(result(), lang=lang)
     assert_valid_modal(result_modal(card, lang))
-    assert_valid_modal(result_modal(render_error(errors.Busy(), lang=lang), lang))
+    assert_valid_modal(result_modal(render_error(base_errors.Busy(), lang=lang), lang))
     assert_valid_modal(loading_modal(lang))
     waiting = loading_modal(lang, position=2)
     assert_valid_modal(waiting)

@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import pytest
 
+from bot.errors import Busy, LookupFailure, WaitTimedOut
 from bot.store.base import Store
 from bot.store.memory import MemoryStore
-from bot.wolkvox.errors import Busy, LookupFailure, TokenRejected, UpstreamTimeout
+from bot.wolkvox.errors import TokenRejected
 from bot.wolkvox.records import Fetched, FindAnswer
 
 
@@ -377,7 +378,7 @@ async def test_run_once_timeout_bounds_a_sharers_wait(store: MemoryStore) -> Non
 
     patient = asyncio.create_task(store.run_once("q", produce, timeout=30))
     await until(lambda: store._runs.sharers("q") == 1)
-    with pytest.raises(UpstreamTimeout):
+    with pytest.raises(WaitTimedOut):
         await store.run_once("q", produce, timeout=0.01)
     gate.set()
     assert await patient == (fetched(3), False)

@@ -11,12 +11,12 @@ import pytest
 from bot.config import Settings, load_settings
 from bot.devtools.process import free_port
 from bot.devtools.stack import local_stack
+from bot.errors import StoreUnavailable
 from bot.query import Query
 from bot.slack.access import AccessControl
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
-from bot.wolkvox.errors import StoreUnavailable
-from bot.wolkvox.lookup import build_service, make_store
+from bot.wolkvox.lookup import FETCHED_CODEC, build_service, make_store
 from bot.wolkvox.simulator import SHOWCASE_PHONE, SimulatorConfig
 from tests.redis_server import RedisServer
 
@@ -123,8 +123,8 @@ async def test_no_phone_or_id_appears_in_redis_key_names(redis_url: str) -> None
 def test_tls_verification_can_be_turned_off_for_heroku_redis() -> None:
     from bot.store.redis import RedisStore
 
-    verified = RedisStore("rediss://:pw@example.invalid:6380/0")
-    relaxed = RedisStore("rediss://:pw@example.invalid:6380/0", tls_verify=False)
+    verified = RedisStore("rediss://:pw@example.invalid:6380/0", FETCHED_CODEC)
+    relaxed = RedisStore("rediss://:pw@example.invalid:6380/0", FETCHED_CODEC, tls_verify=False)
     kwargs = relaxed._redis.connection_pool.connection_kwargs
     assert kwargs.get("ssl_cert_reqs") == "none"
     assert verified._redis.connection_pool.connection_kwargs.get("ssl_cert_reqs") != "none"

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot.errors import Busy, LookupFailure, QueryError
 from bot.store.memory import MemoryStore
 from bot.wolkvox.breaker import CircuitBreaker
 from bot.wolkvox.errors import (
     BrokenAnswer,
-    Busy,
     CircuitOpen,
-    LookupFailure,
-    QueryError,
     QuotaExceeded,
     SimultaneousLimit,
     TokenRejected,

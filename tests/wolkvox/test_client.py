@@ -19,12 +19,11 @@ from aiohttp.test_utils import TestServer
 
 from bot import __version__
 from bot.config import Secret
+from bot.errors import LookupFailure, ShuttingDown
 from bot.wolkvox.client import WolkvoxClient
 from bot.wolkvox.errors import (
     BrokenAnswer,
-    LookupFailure,
     QuotaExceeded,
-    ShuttingDown,
     SimultaneousLimit,
     TokenMissing,
     TokenRejected,

@@ -15,8 +15,9 @@ import pytest
 from aiohttp import web
 
 from bot.config import Secret
+from bot.errors import Busy
 from bot.store.memory import MemoryStore
-from bot.wolkvox.errors import Busy, QuotaExceeded, TokenMissing
+from bot.wolkvox.errors import QuotaExceeded, TokenMissing
 from bot.wolkvox.guard import TokenLease, TokenPool, TokenStatus
 
 BOGOTA = ZoneInfo("America/Bogota")

@@ -14,19 +14,13 @@ import pytest
 from aiohttp import web
 
 from bot.config import Secret, Settings, load_settings
+from bot.errors import ShuttingDown
 from bot.query import Query
 from bot.store.memory import MemoryStore
 from bot.wolkvox import lookup as lookup_module
 from bot.wolkvox.breaker import CircuitBreaker
 from bot.wolkvox.client import WolkvoxClient
-from bot.wolkvox.errors import (
-    BrokenAnswer,
-    CircuitOpen,
-    QuotaExceeded,
-    ShuttingDown,
-    TokenRejected,
-    Unavailable,
-)
+from bot.wolkvox.errors import BrokenAnswer, CircuitOpen, QuotaExceeded, TokenRejected, Unavailable
 from bot.wolkvox.guard import TokenPool
 from bot.wolkvox.lookup import (
     CAMPAIGN_NAMES_RETRY,

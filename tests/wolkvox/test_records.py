@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.errors import LookupFailure
 from bot.wolkvox import records as records_module
 from bot.wolkvox.errors import (
     BrokenAnswer,
-    LookupFailure,
     QuotaExceeded,
     SimultaneousLimit,
     TokenMissing,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from bot.errors import QueryError
 from bot.query import Query, parse_command
 from bot.slack import cards
 from bot.slack.listeners.common import (
@@ -18,7 +19,6 @@ from bot.slack.listeners.common import (
     shutting_down_card,
 )
 from bot.slack.runtime import Actor, Outcome, SlackRuntime
-from bot.wolkvox.errors import QueryError
 
 COMMAND = "/wolkvox"
 # How long the ack may wait for the lookup's first news: a cached card (then the card itself is

@@ -8,10 +8,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bot.errors import LookupFailure, ShuttingDown
 from bot.slack import cards
 from bot.slack.access import Denial
 from bot.slack.runtime import Actor, Outcome, SlackRuntime, new_error_id
-from bot.wolkvox.errors import LookupFailure, ShuttingDown
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot.errors import QueryError, StoreUnavailable
 from bot.query import Command, extract_queries, parse_command
 from bot.slack import cards
 from bot.slack.listeners.common import (
@@ -22,7 +23,6 @@ from bot.slack.listeners.common import (
     shutting_down_card,
 )
 from bot.slack.runtime import Actor, SlackRuntime
-from bot.wolkvox.errors import QueryError, StoreUnavailable
 
 EVENT_DEDUPE_TTL = 3600.0  # Slack retries within minutes; an hour is ample
 _MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.errors import QueryError
 from bot.query import build_query
 from bot.slack import cards
 from bot.slack.listeners.common import (
@@ -16,7 +17,6 @@ from bot.slack.listeners.common import (
     shutting_down_card,
 )
 from bot.slack.runtime import SlackRuntime
-from bot.wolkvox.errors import QueryError
 
 SEARCH_SUBMIT = "wolkvox_search_submit"
 MODAL_MAX_BLOCKS = 100

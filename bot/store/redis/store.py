@@ -26,7 +26,8 @@ key                                    type      what and how long
 `<prefix>ctr:<key>`                    string    counter (quota, breaker); `ttl` from creation
                                                  (`ttl` <= 0: no expiry, as in MemoryStore)
 `<prefix>val:<key>`                    string    small value (breaker, event dedupe); `ttl`
-`<prefix>cache:<key>`                  string    msgpack `Fetched` (personal data); cache TTL
+`<prefix>cache:<key>`                  string    the value as the codec encodes it (for the
+                                                 lookup: personal data); cache TTL
 `<prefix>once:<key>:lock`              string    producer's token while it runs; expires
                                                  `once_lease` (5 s) after its last renewal
 `<prefix>once:<key>:result:<token>`    string    the produced answer or error for sharers
@@ -49,10 +50,9 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import unquote, urlsplit
 
-import msgspec
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -60,189 +60,17 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from bot.errors import Busy, LookupFailure, StoreUnavailable, WaitTimedOut
 from bot.store.base import PositionCallback
+from bot.store.codec import Codec, Undecodable, pack_outcome, unpack_outcome
+from bot.store.redis.scripts import load_script
 from bot.store.sharing import SharedRuns
-from bot.wolkvox.errors import Busy, LookupFailure, StoreUnavailable, UpstreamTimeout
-from bot.wolkvox.records import Fetched
+
+V = TypeVar("V")
 
 log = logging.getLogger(__name__)
 
 WARM_CONNECTIONS = 8
-
-# One script for every semaphore operation, so purging, queueing and granting stay atomic.
-# Returns: join/poll/give_up → 0 granted, n > 0 waiting at position n, -1 no longer queued
-# (expired: join again), -2 gave up; release/leave/renew → 1 when the member was there, else 0;
-# usage → {holders, waiters}.
-_SEMAPHORE_LUA = """
-local H, Q, A, T = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local op, id = ARGV[1], ARGV[2]
-local limit = tonumber(ARGV[3])
-local lease_ms, waiter_ms, keep_ms = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-if op == 'usage' then
-  return {redis.call('ZCOUNT', H, '(' .. now, '+inf'), redis.call('ZCOUNT', A, '(' .. now, '+inf')}
-end
-local changed = redis.call('ZREMRANGEBYSCORE', H, '-inf', now) > 0
-local dead = redis.call('ZRANGEBYSCORE', A, '-inf', now)
-for _, w in ipairs(dead) do redis.call('ZREM', Q, w) end
-if #dead > 0 then
-  redis.call('ZREMRANGEBYSCORE', A, '-inf', now)
-  changed = true
-end
-local result
-if op == 'release' or op == 'leave' then
-  result = redis.call('ZREM', H, id)
-  if op == 'leave' then
-    result = result + redis.call('ZREM', Q, id)
-    redis.call('ZREM', A, id)
-  end
-  if result > 0 then changed = true end
-elseif op == 'renew' then
-  result = redis.call('ZSCORE', H, id) and 1 or 0
-  redis.call('ZADD', H, now + lease_ms, id)
-else
-  if op == 'join' then
-    redis.call('ZADD', Q, redis.call('INCR', T), id)
-    redis.call('ZADD', A, now + waiter_ms, id)
-  end
-  if redis.call('ZSCORE', H, id) then
-    result = 0
-  elseif not redis.call('ZSCORE', Q, id) then
-    result = -1
-  else
-    local free = limit - redis.call('ZCARD', H)
-    local rank = redis.call('ZRANK', Q, id)
-    if rank < free then
-      redis.call('ZREM', Q, id)
-      redis.call('ZREM', A, id)
-      redis.call('ZADD', H, now + lease_ms, id)
-      result = 0
-    elseif op == 'give_up' then
-      redis.call('ZREM', Q, id)
-      redis.call('ZREM', A, id)
-      changed = true
-      result = -2
-    else
-      redis.call('ZADD', A, now + waiter_ms, id)
-      if free < 0 then free = 0 end
-      result = rank - free + 1
-    end
-  end
-end
-for _, k in ipairs(KEYS) do redis.call('PEXPIRE', k, keep_ms) end
-if changed then redis.call('PUBLISH', ARGV[7], ARGV[8]) end
-return result
-"""
-
-# KEYS: lock, result key of the run being waited for. ARGV: my token, lock ms.
-_ONCE_CLAIM_LUA = """
-local r = redis.call('GET', KEYS[2])
-if r then return {'done', r} end
-local cur = redis.call('GET', KEYS[1])
-if cur then return {'wait', cur} end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return {'run', ARGV[1]}
-"""
-
-# KEYS: lock, my result key. ARGV: token, payload ('' = abandon), result ms, channel, topic.
-_ONCE_FINISH_LUA = """
-if ARGV[2] ~= '' then redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-redis.call('PUBLISH', ARGV[4], ARGV[5])
-return 1
-"""
-
-_ONCE_RENEW_LUA = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
-"""
-
-_COUNTER_INCR_LUA = """
-local v = redis.call('INCRBY', KEYS[1], ARGV[1])
-if tonumber(ARGV[2]) > 0 and redis.call('PTTL', KEYS[1]) == -1 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return v
-"""
-
-# Sliding window log; refused hits are not counted. Returns seconds to wait as text ('0': ok).
-_RATE_LUA = """
-local limit, win = tonumber(ARGV[1]), tonumber(ARGV[2])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
-local n = redis.call('ZCARD', KEYS[1])
-if n < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(win) + 1)
-  return '0'
-end
-local oldest = redis.call('ZRANGE', KEYS[1], n - limit, n - limit, 'WITHSCORES')
-local wait = (tonumber(oldest[2]) + win - now) / 1000
-if wait < 0 then wait = 0 end
-return tostring(wait)
-"""
-
-_RESULT = b"R"  # payload tag: an encoded Fetched follows
-_ERROR = b"E"  # payload tag: an encoded _SharedError follows
-
-
-class _SharedError(msgspec.Struct):
-    """A producer's failure as sharers in other processes rebuild it."""
-
-    kind: str
-    detail: str
-    retry_after: float | None = None
-    extra: dict[str, str] = {}  # other text attributes, e.g. UpstreamError.code
-
-
-_encode = msgspec.msgpack.Encoder().encode
-_decode_fetched = msgspec.msgpack.Decoder(Fetched).decode
-_decode_error = msgspec.msgpack.Decoder(_SharedError).decode
-
-
-def _failure_classes() -> dict[str, type[LookupFailure]]:
-    """kind → class over every LookupFailure subclass (the most general class wins a tie)."""
-    kinds: dict[str, type[LookupFailure]] = {}
-    pending: list[type[LookupFailure]] = [LookupFailure]
-    while pending:
-        cls = pending.pop(0)
-        kinds.setdefault(cls.kind, cls)
-        pending.extend(cls.__subclasses__())
-    return kinds
-
-
-def encode_failure(exc: BaseException) -> bytes:
-    """A failure as the payload sharers receive; non-lookup errors become kind `internal`."""
-    if isinstance(exc, LookupFailure):
-        extra = {
-            k: v
-            for k, v in vars(exc).items()
-            if k not in ("detail", "retry_after") and isinstance(v, str)
-        }
-        shared = _SharedError(exc.kind, exc.detail, exc.retry_after, extra)
-    else:
-        shared = _SharedError(LookupFailure.kind, f"shared lookup failed: {type(exc).__name__}")
-    return _ERROR + _encode(shared)
-
-
-def decode_failure(payload: bytes) -> LookupFailure:
-    """Rebuild the producer's failure as the same `LookupFailure` subclass (by `kind`)."""
-    shared = _decode_error(payload[len(_ERROR) :])
-    cls = _failure_classes().get(shared.kind, LookupFailure)
-    try:
-        exc = cls(shared.detail)
-    except TypeError:  # a subclass whose constructor wants more than the detail
-        exc = LookupFailure(shared.detail)
-    exc.retry_after = shared.retry_after
-    for name, value in shared.extra.items():
-        with contextlib.suppress(AttributeError):
-            setattr(exc, name, value)
-    return exc
 
 
 def _log_callback_failure(task: asyncio.Future[Any]) -> None:
@@ -267,7 +95,7 @@ class _RedisLease:
 
     __slots__ = ("_key", "_lease", "_member", "_released", "_renewer", "_store")
 
-    def __init__(self, store: RedisStore, key: str, member: str, lease: float) -> None:
+    def __init__(self, store: RedisStore[Any], key: str, member: str, lease: float) -> None:
         self._store = store
         self._key = key
         self._member = member
@@ -292,7 +120,7 @@ class _RedisLease:
         return f"<redis slot lease {self._key} {state}>"
 
 
-class RedisStore:
+class RedisStore(Generic[V]):
     """Shared state in Redis so several bot processes share one token's limits.
 
     Any Redis failure while running surfaces as `StoreUnavailable` (never as a granted slot);
@@ -305,6 +133,7 @@ class RedisStore:
     def __init__(
         self,
         url: str,
+        codec: Codec[V],
         *,
         prefix: str = "wolkvox:",
         clock: Callable[[], float] = time.time,
@@ -320,6 +149,7 @@ class RedisStore:
         host = parts.hostname or "localhost"
         port = f":{parts.port}" if parts.port else ""
         self._where = f"{parts.scheme}://{host}{port}{parts.path}"  # never the password
+        self._codec = codec
         self._prefix = prefix
         self._clock = clock
         self._poll = poll_interval
@@ -339,16 +169,16 @@ class RedisStore:
             retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
             **tls,
         )
-        self._semaphore = self._redis.register_script(_SEMAPHORE_LUA)
-        self._once_claim = self._redis.register_script(_ONCE_CLAIM_LUA)
-        self._once_finish = self._redis.register_script(_ONCE_FINISH_LUA)
-        self._once_renew = self._redis.register_script(_ONCE_RENEW_LUA)
-        self._counter_incr = self._redis.register_script(_COUNTER_INCR_LUA)
-        self._rate = self._redis.register_script(_RATE_LUA)
+        self._semaphore = self._redis.register_script(load_script("semaphore"))
+        self._once_claim = self._redis.register_script(load_script("once_claim"))
+        self._once_finish = self._redis.register_script(load_script("once_finish"))
+        self._once_renew = self._redis.register_script(load_script("once_renew"))
+        self._counter_incr = self._redis.register_script(load_script("counter_incr"))
+        self._rate = self._redis.register_script(load_script("rate"))
         self._wakers: dict[str, set[asyncio.Event]] = {}
         self._listener: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Future[Any]] = set()
-        self._runs: SharedRuns[tuple[Fetched, bool]] = SharedRuns()
+        self._runs: SharedRuns[tuple[V, bool]] = SharedRuns()
 
     def __repr__(self) -> str:
         return f"<RedisStore {self._where} prefix={self._prefix!r}>"
@@ -564,38 +394,38 @@ class RedisStore:
 
     # --- result cache -----------------------------------------------------------------------
 
-    async def cache_get(self, key: str) -> Fetched | None:
+    async def cache_get(self, key: str) -> V | None:
         """The cached answer, or None (also for an entry this version cannot decode)."""
         with self._errors("cache"):
             raw = await self._redis.get(f"{self._prefix}cache:{key}")
         if raw is None:
             return None
         try:
-            return _decode_fetched(_raw(raw))
-        except (msgspec.DecodeError, msgspec.ValidationError):
+            return self._codec.decode(_raw(raw))
+        except Undecodable:
             log.warning("undecodable cache entry for %s treated as a miss", key)
             return None
 
-    async def cache_set(self, key: str, value: Fetched, ttl: float) -> None:
+    async def cache_set(self, key: str, value: V, ttl: float) -> None:
         """Keep `value` for `ttl` s; `ttl` <= 0 means do not cache (and forget an older value)."""
         name = f"{self._prefix}cache:{key}"
         with self._errors("cache"):
             if ttl <= 0:
                 await self._redis.delete(name)
             else:
-                await self._redis.set(name, _encode(value), px=_ms(ttl))
+                await self._redis.set(name, self._codec.encode(value), px=_ms(ttl))
 
     # --- coalescing ---------------------------------------------------------------------------
 
     async def run_once(
-        self, key: str, produce: Callable[[], Awaitable[Fetched]], *, timeout: float
-    ) -> tuple[Fetched, bool]:
+        self, key: str, produce: Callable[[], Awaitable[V]], *, timeout: float
+    ) -> tuple[V, bool]:
         """Share one run of `produce` among every caller of `key`, here and in other processes.
 
         Callers in this process share one task (only it talks to Redis); across processes a
         lock decides who produces and the others read its published outcome. The work is
         shielded from each caller, and cancelled only when every local caller is gone; every
-        caller's wait is bounded by `timeout` (→ `UpstreamTimeout`).
+        caller's wait is bounded by `timeout` (→ `WaitTimedOut`).
         """
         (result, shared_there), shared_here = await self._runs.run(
             key, lambda: self._once(key, produce, timeout), timeout
@@ -603,8 +433,8 @@ class RedisStore:
         return result, shared_here or shared_there
 
     async def _once(
-        self, key: str, produce: Callable[[], Awaitable[Fetched]], timeout: float
-    ) -> tuple[Fetched, bool]:
+        self, key: str, produce: Callable[[], Awaitable[V]], timeout: float
+    ) -> tuple[V, bool]:
         """Take the lock and produce, or wait for the lock holder's outcome (or its demise)."""
         base = f"{self._prefix}once:{key}"
         lock = f"{base}:lock"
@@ -629,25 +459,25 @@ class RedisStore:
                 waiting_for = bytes(value).decode()
                 remaining = deadline - loop.time()
                 if remaining <= 0:
-                    raise UpstreamTimeout(f"no shared answer within {timeout:g} s")
+                    raise WaitTimedOut(f"no shared answer within {timeout:g} s")
                 await self._sleep_until_woken(wake, min(self._poll, remaining))
         finally:
             self._wake_off(topic, wake)
         return await self._produce(key, base, token, produce), False
 
     async def _produce(
-        self, key: str, base: str, token: str, produce: Callable[[], Awaitable[Fetched]]
-    ) -> Fetched:
+        self, key: str, base: str, token: str, produce: Callable[[], Awaitable[V]]
+    ) -> V:
         renewer = asyncio.create_task(self._renew_once(base, token), name=f"once-renew:{key}")
         payload = b""
         try:
             result = await produce()
-            payload = _RESULT + _encode(result)
+            payload = pack_outcome(self._codec, result, None)
             return result
         except asyncio.CancelledError:
             raise  # abandon: release the lock without a result so a waiter takes over
         except BaseException as exc:
-            payload = encode_failure(exc)
+            payload = pack_outcome(self._codec, None, exc)
             raise
         finally:
             renewer.cancel()
@@ -677,15 +507,12 @@ class RedisStore:
             except StoreUnavailable:
                 log.debug("could not renew producer lock", exc_info=True)
 
-    def _outcome(self, key: str, payload: bytes) -> Fetched:
+    def _outcome(self, key: str, payload: bytes) -> V:
         """Another process's published outcome: its answer, or its failure raised here."""
         try:
-            if payload.startswith(_RESULT):
-                return _decode_fetched(payload[len(_RESULT) :])
-            failure = decode_failure(payload)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+            return unpack_outcome(self._codec, payload)
+        except Undecodable:
             raise LookupFailure(f"undecodable shared answer for {key}") from None
-        raise failure
 
     # --- rate limit ---------------------------------------------------------------------------
 
