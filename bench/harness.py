@@ -27,12 +27,12 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from bot.devtools.fakeslack.server import FakeSlack
 from bot.devtools.process import REPO, clean_env, free_port, start_bot
-from bot.devtools.slack_standin import FakeSlack
 from bot.devtools.stack import CHANNEL, post_slash_command
+from bot.devtools.wolkvox_sim.data import build_demo_data
+from bot.devtools.wolkvox_sim.server import DEMO_NUMBERS
 from bot.i18n import t
-from bot.wolkvox.demo_data import build_demo_data
-from bot.wolkvox.simulator import DEMO_NUMBERS
 
 RESULT_PREFIX = "Wolkvox · "  # a result card's fallback text (i18n "fallback_result")
 SEARCHING_PREFIX = "🔎"  # the "searching…" ack (i18n "searching")

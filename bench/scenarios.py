@@ -31,7 +31,7 @@ from bench.harness import (
 )
 from bench.simproc import reset_stats, stats_json
 from bot.devtools.stack import bot_settings, local_stack
-from bot.wolkvox.simulator import BIG_PHONE, SHARED_PHONE, SHOWCASE_PHONE, SimulatorConfig
+from bot.devtools.wolkvox_sim.server import BIG_PHONE, SHARED_PHONE, SHOWCASE_PHONE, SimulatorConfig
 
 LATENCY = 0.25
 BURST_DISTINCT = 24

@@ -1,7 +1,8 @@
 """The Wolkvox simulator in its own process, with two benchmark-only additions.
 
-`python -m bench.simproc --latency S [--port N]` serves `bot.wolkvox.simulator`'s app unchanged
-on 127.0.0.1 and prints its base URL on the first line of stdout. It adds:
+`python -m bench.simproc --latency S [--port N]` serves the simulator's app
+(`bot.devtools.wolkvox_sim.server`) unchanged on 127.0.0.1 and prints its base URL on the first
+line of stdout. It adds:
 
 - ``GET /_bench/stats``: the simulator's counters (find_record calls, distinct queries,
   refusals, peak calls in flight per token, no token names) and, per find_record answer, when the
@@ -27,7 +28,7 @@ from typing import Any, Final
 
 from aiohttp import web
 
-from bot.wolkvox.simulator import (
+from bot.devtools.wolkvox_sim.server import (
     CONFIG,
     DEMO_TOKENS,
     STATS,

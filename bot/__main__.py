@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return find_main(args)
     if command == "simulator":
-        from bot.wolkvox.simulator import main as simulator_main
+        from bot.devtools.wolkvox_sim.server import main as simulator_main
 
         return simulator_main(args)
     if command in ("serve", "run", "demo"):

@@ -1,7 +1,7 @@
 """Test helper: is this Block Kit payload something Slack will accept?
 
-Three independent checks, because each catches what the others miss: the shared JSON schema
-(`../shared/slack/block-kit.schema.json`, draft 2020-12), slack_sdk's own block models, and
+Three independent checks, because each catches what the others miss: the public Block Kit
+JSON schema (draft 2020-12, shipped beside the Slack stand-in), slack_sdk's own block models, and
 Slack's documented limits that neither enforces per block (50 blocks per message, 100 per
 modal, the cumulative text cap, unique action and block ids).
 
@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1].parent / "shared/slack/block-kit.schema.json"
+from bot.devtools.fakeslack.server import BLOCK_KIT_SCHEMA
+
+SCHEMA_PATH = BLOCK_KIT_SCHEMA
 
 MAX_MESSAGE_BLOCKS = 50
 MAX_MODAL_BLOCKS = 100

@@ -20,7 +20,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "manifest.yml"
-SCHEMA = Path(__file__).resolve().parents[1].parent / "shared/slack/manifest.schema.1.0.0.json"
+# Slack's app manifest schema (MIT, tests/schemas/LICENSE.manifest-schema).
+SCHEMA = Path(__file__).resolve().parent / "schemas" / "manifest.schema.1.0.0.json"
 REQUEST_URL = "https://YOUR-APP.example.com/slack/events"
 
 
@@ -141,7 +142,7 @@ def test_manifest_matches_the_listeners_the_app_registers() -> None:
 
 async def test_every_registered_listener_answers_a_signed_request() -> None:
     """A request for each manifest id reaches a listener (bolt answers 404 when none matches)."""
-    from bot.devtools import slack_requests as sr
+    from bot.devtools.fakeslack import requests as sr
     from bot.devtools.stack import AGENT, TEAM, local_stack
 
     async with local_stack() as s:

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 
 from bot.devtools.process import free_port
+from bot.devtools.wolkvox_sim.server import DEMO_TOKENS, SimulatorConfig, serve_simulator
 from bot.errors import Busy, LookupFailure
 from bot.query import Query
 from bot.terminal import describe_failure, format_result
 from bot.wolkvox.errors import CircuitOpen, QuotaExceeded, TokenRejected, UpstreamError
 from bot.wolkvox.lookup import LookupResult
 from bot.wolkvox.records import CampaignSummary, FindAnswer
-from bot.wolkvox.simulator import DEMO_TOKENS, SimulatorConfig, serve_simulator
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = sorted(DEMO_TOKENS)[0]

@@ -16,10 +16,10 @@ import aiohttp
 from aiohttp import web
 
 from bot.config import Settings, load_settings
-from bot.devtools import slack_requests as sr
-from bot.devtools.slack_standin import FakeSlack
+from bot.devtools.fakeslack import requests as sr
+from bot.devtools.fakeslack.server import FakeSlack
+from bot.devtools.wolkvox_sim.server import STATS, SimulatorConfig, SimulatorStats, serve_simulator
 from bot.slack.server import Bot, create_bot, create_web_app
-from bot.wolkvox.simulator import STATS, SimulatorConfig, SimulatorStats, serve_simulator
 
 TEAM = "T0WOLKVOX"
 AGENT = "U0AGENT01"

@@ -189,7 +189,7 @@ def main(command: str, args: list[str]) -> int:
         return 2
     setup_logging(settings.secrets())
     if command == "demo" or (command == "run" and not settings.has_slack_credentials):
-        from bot.demo import main as demo_main
+        from bot.devtools.demo import main as demo_main
 
         if command == "run":
             print(

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from bot.devtools import slack_requests as sr
+from bot.devtools.fakeslack import requests as sr
 from bot.devtools.stack import AGENT, TEAM, Stack, local_stack
-from bot.wolkvox.simulator import SimulatorConfig
+from bot.devtools.wolkvox_sim.server import SimulatorConfig
 from tests.blockkit import assert_valid_message, assert_valid_modal
 
 ACK_LIMIT = 3.0  # Slack's rule: anything not acknowledged within 3 s counts as failed

@@ -20,7 +20,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.devtools.slack_requests import (
+from bot.devtools.fakeslack.requests import (
     FORM,
     JSON,
     app_mention_event_body,
@@ -32,7 +32,7 @@ from bot.devtools.slack_requests import (
     slash_command_body,
     view_submission_body,
 )
-from bot.devtools.slack_standin import TRIGGER_TTL, FakeSlack
+from bot.devtools.fakeslack.server import TRIGGER_TTL, FakeSlack
 
 SECRET = "e2e-signing-secret-not-real"
 USER = "U0AGENT01"

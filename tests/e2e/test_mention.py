@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.devtools import slack_requests as sr
+from bot.devtools.fakeslack import requests as sr
 from bot.devtools.stack import AGENT, CHANNEL, TEAM, Stack, local_stack
-from bot.wolkvox.simulator import SimulatorConfig
+from bot.devtools.wolkvox_sim.server import SimulatorConfig
 from tests.e2e.conftest import (
     SHARED_PHONE,
     SHOWCASE_NAME,

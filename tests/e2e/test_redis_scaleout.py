@@ -26,13 +26,12 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.devtools import slack_requests as sr
+from bot.devtools.fakeslack import requests as sr
+from bot.devtools.fakeslack.server import FakeSlack
 from bot.devtools.process import clean_env, free_port, start_bot
-from bot.devtools.slack_standin import FakeSlack
 from bot.devtools.stack import AGENT, CHANNEL, TEAM, local_stack, post_slash_command
-from bot.i18n import t
-from bot.wolkvox.demo_data import build_demo_data
-from bot.wolkvox.simulator import (
+from bot.devtools.wolkvox_sim.data import build_demo_data
+from bot.devtools.wolkvox_sim.server import (
     DEMO_NUMBERS,
     SHARED_PHONE,
     SHOWCASE_PHONE,
@@ -43,6 +42,7 @@ from bot.wolkvox.simulator import (
     SimulatorStats,
     serve_simulator,
 )
+from bot.i18n import t
 from tests.blockkit import assert_valid_message
 from tests.e2e.conftest import ack_json, is_searching, text_of
 from tests.redis_server import RedisServer

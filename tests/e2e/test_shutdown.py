@@ -25,10 +25,10 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.devtools.fakeslack.server import FakeSlack, HookPost
 from bot.devtools.process import clean_env, free_port, start_bot
-from bot.devtools.slack_standin import FakeSlack, HookPost
 from bot.devtools.stack import AGENT, post_slash_command
-from bot.wolkvox.simulator import STATS, QueryKey, SimulatorConfig, serve_simulator
+from bot.devtools.wolkvox_sim.server import STATS, QueryKey, SimulatorConfig, serve_simulator
 
 LATENCY = 1.2  # per Wolkvox call; 4 lookups + 1 campaign-names call in line ≈ 6 s < grace
 GRACE = 10

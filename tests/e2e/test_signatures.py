@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.devtools import slack_requests as sr
+from bot.devtools.fakeslack import requests as sr
 from bot.devtools.stack import AGENT, CHANNEL, TEAM, Stack
 from tests.e2e.conftest import SHOWCASE_PHONE, settle, upstream_requests
 

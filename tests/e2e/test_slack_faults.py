@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from bot.devtools import slack_requests as sr
+from bot.devtools.fakeslack import requests as sr
 from bot.devtools.stack import AGENT, CHANNEL, TEAM, Stack
 from bot.slack import cards
 from bot.slack.listeners import common, mentions, shortcuts

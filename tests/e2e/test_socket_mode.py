@@ -26,11 +26,17 @@ from urllib.parse import parse_qsl
 import aiohttp
 import pytest
 
-from bot.devtools import slack_requests as sr
+from bot.devtools.fakeslack import requests as sr
+from bot.devtools.fakeslack.server import FakeSlack, HookPost, SocketEnvelope
 from bot.devtools.process import clean_env, start_bot
-from bot.devtools.slack_standin import FakeSlack, HookPost, SocketEnvelope
 from bot.devtools.stack import AGENT, CHANNEL, TEAM, slash_command
-from bot.wolkvox.simulator import STATS, QueryKey, SimulatorConfig, SimulatorStats, serve_simulator
+from bot.devtools.wolkvox_sim.server import (
+    STATS,
+    QueryKey,
+    SimulatorConfig,
+    SimulatorStats,
+    serve_simulator,
+)
 from tests.blockkit import assert_valid_message, assert_valid_modal
 
 ACK_LIMIT = 3.0  # Slack's window for acking an envelope

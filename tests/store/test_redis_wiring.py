@@ -11,13 +11,13 @@ import pytest
 from bot.config import Settings, load_settings
 from bot.devtools.process import free_port
 from bot.devtools.stack import local_stack
+from bot.devtools.wolkvox_sim.server import SHOWCASE_PHONE, SimulatorConfig
 from bot.errors import StoreUnavailable
 from bot.query import Query
 from bot.slack.access import AccessControl
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
 from bot.wolkvox.lookup import FETCHED_CODEC, build_service, make_store
-from bot.wolkvox.simulator import SHOWCASE_PHONE, SimulatorConfig
 from tests.redis_server import RedisServer
 
 BASE = {

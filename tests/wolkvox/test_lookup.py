@@ -14,6 +14,7 @@ import pytest
 from aiohttp import web
 
 from bot.config import Secret, Settings, load_settings
+from bot.devtools.wolkvox_sim.server import STATS, SimulatorConfig, SimulatorStats, serve_simulator
 from bot.errors import ShuttingDown
 from bot.query import Query
 from bot.store.memory import MemoryStore
@@ -33,7 +34,6 @@ from bot.wolkvox.lookup import (
     make_store,
 )
 from bot.wolkvox.records import CampaignSummary, FindAnswer
-from bot.wolkvox.simulator import STATS, SimulatorConfig, SimulatorStats, serve_simulator
 
 SHOWCASE = Query(phone="3001234567")
 NO_RECORDS = Query(phone="3009999999")
@@ -76,7 +76,7 @@ class Rig:
 
     @property
     def config(self) -> SimulatorConfig:
-        from bot.wolkvox.simulator import CONFIG
+        from bot.devtools.wolkvox_sim.server import CONFIG
 
         return self.app[CONFIG]
 

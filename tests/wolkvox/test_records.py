@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.devtools.wolkvox_sim.data import big_answer_body
 from bot.errors import LookupFailure
 from bot.wolkvox import records as records_module
 from bot.wolkvox.errors import (
@@ -32,7 +33,6 @@ from bot.wolkvox.records import (
     error_for,
     parse_date,
 )
-from bot.wolkvox.sample_data import make_find_record_body
 
 
 def body_of(data: Any, code: Any = "200", error: Any = None, msg: Any = "ok") -> bytes:
@@ -325,7 +325,7 @@ def test_kept_records_follow_the_constant(monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_sixty_thousand_records_summarised_correctly() -> None:
-    body = make_find_record_body(60_000, campaigns=6, seed=3)
+    body = big_answer_body(60_000, campaigns=6, seed=3, undocumented=True)
     answer = decode_find_record(body)
     data = json.loads(body)["data"]
     counts: dict[str, int] = defaultdict(int)
@@ -352,9 +352,9 @@ def test_sixty_thousand_records_summarised_correctly() -> None:
 
 
 def test_sample_data_is_deterministic_and_shaped() -> None:
-    body = make_find_record_body(50, campaigns=3, seed=7)
-    assert body == make_find_record_body(50, campaigns=3, seed=7)
-    assert body != make_find_record_body(50, campaigns=3, seed=8)
+    body = big_answer_body(50, campaigns=3, seed=7, undocumented=True)
+    assert body == big_answer_body(50, campaigns=3, seed=7, undocumented=True)
+    assert body != big_answer_body(50, campaigns=3, seed=8, undocumented=True)
     data = json.loads(body)["data"]
     assert len(data) == 50
     assert len({item["campaign_id"] for item in data}) == 3

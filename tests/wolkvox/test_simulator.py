@@ -17,9 +17,10 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.wolkvox import demo_data, simulator
-from bot.wolkvox.demo_data import RECORD_FIELDS, build_demo_data
-from bot.wolkvox.simulator import (
+from bot.devtools.wolkvox_sim import data as demo_data
+from bot.devtools.wolkvox_sim import server as simulator
+from bot.devtools.wolkvox_sim.data import RECORD_FIELDS, build_demo_data
+from bot.devtools.wolkvox_sim.server import (
     CONFIG,
     DEMO_NUMBERS,
     DEMO_TOKENS,
@@ -617,7 +618,11 @@ def test_main_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_main_serves_until_interrupted() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from bot.wolkvox.simulator import main; main(['--port', '0'])"],
+        [
+            sys.executable,
+            "-c",
+            "from bot.devtools.wolkvox_sim.server import main; main(['--port', '0'])",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -3,7 +3,7 @@
 Everything is generated from fixed seeds relative to `REFERENCE_TIME`, so the demo, the tests and
 the benchmarks see the same customers, phones and dates on every run and every machine. Records are
 plain JSON-ready dicts in Wolkvox's documented `find_record` shape (every value a string), except
-the deliberately odd ones documented in `bot.wolkvox.simulator`.
+the deliberately odd ones documented in `bot.devtools.wolkvox_sim.server`.
 """
 
 from __future__ import annotations
@@ -521,15 +521,31 @@ def build_demo_data() -> DemoData:
     )
 
 
-def big_answer_body(count: int, campaign_id: str = "") -> bytes:
-    """The body of the big `find_record` answer: `count` records of one customer (~600 B each).
+def big_answer_body(
+    count: int,
+    campaign_id: str = "",
+    *,
+    campaigns: int | None = None,
+    seed: int = 0,
+    undocumented: bool = False,
+) -> bytes:
+    """A big `find_record` body: `count` records of one customer (~600 B each; 60,000 is the
+    documented per-call maximum, about 36 MB).
 
-    Spread over the demo campaigns (only `campaign_id`'s when given), dates over the last six
-    weeks, results cycling through the documented values; encoded as Wolkvox's PHP would
-    (ASCII-escaped unicode, escaped slashes).
+    The one builder behind the simulator's big answer, the decoder tests and the benchmarks.
+    Records spread over the demo campaigns (only `campaign_id`'s when given; `campaigns` other
+    ids when a test wants a given number), dates over the last six weeks in no order, results
+    cycling through the documented values and two codifications; `seed` shuffles dates and
+    results; `undocumented` adds ten fields the docs do not list (a decoder must keep them).
+    Encoded as Wolkvox's PHP would (ASCII-escaped unicode, escaped slashes).
     """
     results = (*_RESULTS, "Promesa de pago", "Volver a llamar")
-    campaign_ids = (campaign_id,) if campaign_id else CAMPAIGN_IDS
+    if campaign_id:
+        campaign_ids: tuple[str, ...] = (campaign_id,)
+    elif campaigns is not None:
+        campaign_ids = tuple(str(100 + 7 * i) for i in range(max(1, campaigns)))
+    else:
+        campaign_ids = CAMPAIGN_IDS
     opts = {cid: _CAMPAIGN_OPTS[cid] for cid in CAMPAIGN_IDS}
     head = {
         "customer_name": "Gran Cliente",
@@ -545,26 +561,48 @@ def big_answer_body(count: int, campaign_id: str = "") -> bytes:
         **{field: "" for field in TEL_FIELDS[2:]},
     }
     base = REFERENCE_TIME
+    shift = seed * 7_919
     encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
     head_text = encode(head)[:-1].replace("/", "\\/")  # without the closing brace
     # Built piecewise into one buffer: peak memory about twice the body, not five times.
     buf = bytearray(b'{"code":"200","error":null,"msg":"%d records were found","data":[' % count)
     for i in range(count):
-        cid = campaign_ids[i % len(campaign_ids)] if campaign_id else CAMPAIGN_IDS[(i * 7) % 5]
+        if campaign_ids is CAMPAIGN_IDS:
+            cid = CAMPAIGN_IDS[(i * 7) % len(CAMPAIGN_IDS)]
+        else:
+            cid = campaign_ids[(i * 7 + seed) % len(campaign_ids)]
         copts = opts.get(cid, ())
         rest: dict[str, str] = {}
         for j, field in enumerate(OPT_FIELDS):
             rest[field] = copts[j][i % len(copts[j])] if j < len(copts) else ""
         rest["opt4"] = f"REF-{i:06d}"
-        when = base - timedelta(seconds=(i * 60_013) % (42 * 86_400))
+        when = base - timedelta(seconds=(i * 60_013 + shift) % (42 * 86_400))
         rest["date"] = when.strftime(DATE_FORMAT)
         rest["calls"] = str(1 + i % 9)
         rest["conn_id"] = f"{_epoch(when)}.{i}"
-        rest["result"] = results[i % len(results)]
+        rest["result"] = results[(i + seed) % len(results)]
         rest["campaign_id"] = cid
+        if undocumented:
+            rest.update(_undocumented(i))
         item = head_text + "," + encode(rest)[1:].replace("/", "\\/")
         if i:
             buf += b","
         buf += item.encode("ascii")
     buf += b"]}"
     return bytes(buf)
+
+
+def _undocumented(i: int) -> dict[str, str]:
+    """Fields real operations add beyond the documented ones (numbered ids, routing, origin)."""
+    return {
+        "id_record": str(i + 1),
+        "agent_id": str(i % 300),
+        "skill_id": str(i % 40),
+        "type_record": "",
+        "last_update": "",
+        "recycle": str(i % 4),
+        "priority": "",
+        "source": "api",
+        "list_id": "",
+        "status": "",
+    }

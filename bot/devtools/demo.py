@@ -15,8 +15,8 @@ import textwrap
 from typing import Any, TextIO
 
 from bot.devtools.stack import CHANNEL, Stack, local_stack
+from bot.devtools.wolkvox_sim.server import SimulatorConfig, days_to_today
 from bot.slack import cards
-from bot.wolkvox.simulator import SimulatorConfig, days_to_today
 
 WIDTH = 78
 

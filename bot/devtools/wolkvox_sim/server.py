@@ -1,6 +1,6 @@
 """A local stand-in for Wolkvox's documented read endpoints, for the demo, the tests and benchmarks.
 
-It answers like the original (see ../shared/wolkvox-api.md) so that the bot's client, guard and
+It answers like the original (see docs/wolkvox-api.md) so that the bot's client, guard and
 cards can be exercised over real HTTP without an account:
 
 - ``GET /api/v2/campaign.php?api=find_record&campaign_id=&customer_phone=&customer_id=``
@@ -68,8 +68,8 @@ from typing import Any, Final, NamedTuple
 
 from aiohttp import web
 
-from bot.wolkvox import demo_data
-from bot.wolkvox.demo_data import CAMPAIGN_IDS, REFERENCE_TIME, DemoData
+from bot.devtools.wolkvox_sim import data as demo_data
+from bot.devtools.wolkvox_sim.data import CAMPAIGN_IDS, REFERENCE_TIME, DemoData
 
 __all__ = [
     "CONFIG",
