@@ -1,7 +1,8 @@
 """`python -m bot find …` end to end: a real subprocess against the simulator on a loopback port.
 
-Exit 0 with a readable summary on an answer (no records included), 2 with one line on bad input
-or settings, 1 with one line on an upstream failure; never a traceback, never the token.
+Exit 0 with the card as text on an answer (no records included), 2 with one line on bad input
+or settings, 1 with one line on an upstream failure; never a traceback, never the token. The
+text is the card's, in WOLKVOX_LANG (English here unless a test says otherwise).
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import load_settings
 from bot.devtools.process import free_port
 from bot.devtools.wolkvox_sim.server import DEMO_TOKENS, SimulatorConfig, serve_simulator
 from bot.errors import Busy, LookupFailure
 from bot.query import Query
-from bot.terminal import describe_failure, format_result
+from bot.terminal import format_failure, format_result
 from bot.wolkvox.errors import CircuitOpen, QuotaExceeded, TokenRejected, UpstreamError
 from bot.wolkvox.lookup import LookupResult
 from bot.wolkvox.records import CampaignSummary, FindAnswer
@@ -57,6 +59,7 @@ async def run_bot(cwd: Path, *args: str, **env: str) -> Run:
         "HOME": str(cwd),
         "LANG": "C.UTF-8",
         "PYTHONIOENCODING": "utf-8",
+        "WOLKVOX_LANG": "en",
         **env,
     }
     proc = await asyncio.create_subprocess_exec(
@@ -102,24 +105,44 @@ async def test_find_prints_a_readable_summary(simulator: str, workdir: Path) -> 
         run.check_clean(TOKEN)
 
     lines = phone.out.splitlines()
-    assert lines[0] == "Wolkvox: 3001234567"
-    assert lines[1].startswith("6 record(s) in 3 campaign(s) (live, Wolkvox took ")
-    assert lines[2].startswith("- Cobranza Q4 [42]: María Fernanda Gómez Restrepo · last 2026-")
-    assert "Promesa de pago" in lines[2] and "call(s)" in lines[2]
-    assert {line.split(" [")[0] for line in lines[2:]} == {
-        "- Cobranza Q4",
-        "- Ventas Hogar",
-        "- Encuesta NPS",
-    }
+    assert lines[0] == "🔎 3001234567"
+    assert lines[2].startswith("6 records in 3 campaigns · last contact ")
+    assert "Promesa de pago" in lines[2]
+    assert "  Customer: María Fernanda Gómez Restrepo" in lines
+    assert "Result: ANSWER" not in phone.out and "  Result: Answered" in lines
+    assert lines[-1].startswith("  Live · Wolkvox took ")
+    campaigns = [line for line in lines if " · campaign " in line and not line.startswith("6 ")]
+    assert campaigns == [
+        "Cobranza Q4 · campaign 42",
+        "Encuesta NPS · campaign 78",
+        "Ventas Hogar · campaign 57",
+    ]
+    assert "[" not in phone.out  # no buttons in a terminal
 
-    assert by_id.out.splitlines()[0] == "Wolkvox: id 1020304050"
-    assert by_id.out.splitlines()[1:] and "María Fernanda" in by_id.out
-    assert one_campaign.out.splitlines()[0] == "Wolkvox: 3001234567 campaign 42"
-    assert "in 1 campaign(s)" in one_campaign.out
+    assert by_id.out.splitlines()[0] == "🔎 id 1020304050"
+    assert "María Fernanda" in by_id.out
+    assert one_campaign.out.splitlines()[0] == "🔎 3001234567 · campaign 42"
+    assert "3 records in 1 campaign" in one_campaign.out
     assert "Ventas Hogar" not in one_campaign.out
-    assert spaced.out.splitlines()[0] == "Wolkvox: 3001234567"
-    assert nothing.out.splitlines()[0] == "Wolkvox: 3009999999"
-    assert nothing.out.splitlines()[1].startswith("No records found (live")
+    assert spaced.out.splitlines()[0] == "🔎 3001234567"
+    assert nothing.out.splitlines()[0] == "🔎 3009999999"
+    assert "No records" in nothing.out and "Live · Wolkvox took" in nothing.out
+
+
+async def test_find_speaks_the_configured_language(simulator: str, workdir: Path) -> None:
+    """The card's words, not raw codes: ANSWER is "Contestada" in Spanish."""
+    run = await run_bot(
+        workdir,
+        "find",
+        "3001234567",
+        WOLKVOX_BASE_URL=simulator,
+        WOLKVOX_TOKEN=TOKEN,
+        WOLKVOX_LANG="es",
+    )
+    assert run.code == 0, run
+    assert "6 registros en 3 campañas" in run.out
+    assert "  Resultado: Contestada" in run.out.splitlines()
+    assert "ANSWER" not in run.out and "Answered" not in run.out
 
 
 async def test_bad_input_and_settings_exit_2_with_one_line(simulator: str, workdir: Path) -> None:
@@ -136,10 +159,10 @@ async def test_bad_input_and_settings_exit_2_with_one_line(simulator: str, workd
         run_bot(workdir, "find", "3001234567", WOLKVOX_TOKENS=f"{TOKEN},{TOKEN}"),
     )
     expected_starts = [
-        "bad query: 'abc' is not a phone number",
-        "bad query: missing customer id",
-        "bad query: 'x' is not a campaign id",
-        "bad query: phone number too short",
+        "“abc” isn't a phone number.",
+        "Give the customer id after “id”",
+        "“x” isn't a campaign.",
+        "That phone number is too short",
         "configuration error: WOLKVOX_TOKEN: ",
         "configuration error: WOLKVOX_SERVER: ",
         "configuration error: WOLKVOX_MAX_CONCURRENCY: ",
@@ -177,17 +200,17 @@ async def test_upstream_failures_exit_1_with_one_line(simulator: str, workdir: P
         run_bot(workdir, "find", "3001234567", WOLKVOX_BASE_URL=closed, WOLKVOX_TOKEN=TOKEN),
     )
     expected = [
-        "lookup failed: Wolkvox rejected the token (check WOLKVOX_TOKEN)",
-        "lookup failed: Wolkvox rejected the token (check WOLKVOX_TOKEN)",
-        "lookup failed: the token's daily quota is spent; try again after midnight",
-        "lookup failed: Wolkvox is unavailable (maintenance or network); try again shortly",
-        "lookup failed: Wolkvox gave a broken answer",
-        "lookup failed: Wolkvox is unavailable (maintenance or network); try again shortly",
+        "🔑 Wolkvox rejected the bot's token — ",
+        "🔑 Wolkvox rejected the bot's token — ",
+        "⏳ Today's Wolkvox quota is spent — ",
+        "🛠️ Wolkvox is unavailable — ",
+        "⚠️ Wolkvox gave a broken answer — ",
+        "🛠️ Wolkvox is unavailable — ",
     ]
-    for run, line in zip(runs, expected, strict=True):
+    for run, start in zip(runs, expected, strict=True):
         assert run.code == 1, run
         assert run.out == "", run
-        assert run.err_lines == [line], run
+        assert len(run.err_lines) == 1 and run.err_lines[0].startswith(start), run
         run.check_clean(TOKEN, UNKNOWN_TOKEN)
 
 
@@ -217,7 +240,7 @@ async def test_simulator_subcommand_serves_find_and_stops_on_sigterm(workdir: Pa
             workdir, "find", "3001234567", WOLKVOX_BASE_URL=url, WOLKVOX_TOKEN=TOKEN
         )
         assert run.code == 0, run
-        assert "6 record(s) in 3 campaign(s)" in run.out
+        assert "6 records in 3 campaigns" in run.out
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGTERM)
@@ -230,9 +253,25 @@ async def test_simulator_subcommand_serves_find_and_stops_on_sigterm(workdir: Pa
 async def test_unknown_command(workdir: Path) -> None:
     run = await run_bot(workdir, "frobnicate")
     assert run.code == 2
-    assert run.err_lines == [
-        "unknown command 'frobnicate'; commands: serve (default), run, find, simulator, demo"
-    ]
+    assert run.err_lines[0].startswith("usage: python -m bot ")
+    assert "invalid choice: 'frobnicate'" in run.err_lines[-1]
+    for name in ("serve", "run", "demo", "find", "simulator"):
+        assert f"'{name}'" in run.err_lines[-1]
+
+
+@pytest.mark.parametrize("command", ["", "serve", "run", "demo", "find", "simulator"])
+async def test_every_command_has_help_without_settings(workdir: Path, command: str) -> None:
+    run = await run_bot(workdir, *(c for c in (command, "--help") if c))
+    assert run.code == 0, run
+    assert run.out.startswith(f"usage: python -m bot {command}".rstrip()), run
+    assert run.err == "", run
+
+
+async def test_version(workdir: Path) -> None:
+    from bot import __version__
+
+    run = await run_bot(workdir, "--version")
+    assert (run.code, run.out.strip()) == (0, f"wolkvox-slack {__version__}")
 
 
 # --- formatting (pure) ------------------------------------------------------------------------
@@ -271,19 +310,22 @@ def _result(*campaigns: CampaignSummary, from_cache: bool = False) -> LookupResu
     )
 
 
+SETTINGS = load_settings({"WOLKVOX_LANG": "en", "WOLKVOX_TIMEZONE": "UTC"}, dotenv=False)
+
+
 def test_format_result_live_and_cached() -> None:
-    live = format_result(_result(_summary()), now=1000.0)
-    assert live.splitlines() == [
-        "Wolkvox: 3001234567",
-        "3 record(s) in 1 campaign(s) (live, Wolkvox took 1.23 s)",
-        "- Cobranza Q4 [42]: Ana Pérez · last 2026-01-16 14:03 · Promesa de pago · 4 call(s)"
-        " · call id 1768590207.15 · 3 record(s)",
-    ]
-    assert "(from cache, 42 s ago)" in format_result(_result(_summary(), from_cache=True), 1042.0)
-    assert "(from cache, 3 min ago)" in format_result(_result(_summary(), from_cache=True), 1200.0)
-    assert "No records found (from cache, 0 s ago)." in format_result(
-        _result(from_cache=True), 1000.0
+    live = format_result(_result(_summary()), SETTINGS, now=1000.0)
+    lines = live.splitlines()
+    assert lines[0] == "🔎 3001234567"
+    assert lines[2] == (
+        "3 records in 1 campaign · last contact 16 Jan 2026 14:03 · Promesa de pago"
+        " · Cobranza Q4 · campaign 42"
     )
+    assert "  Call id: 1768590207.15" in lines and "  Calls: 4" in lines
+    assert lines[-1] == "  Live · Wolkvox took 1.2 s"
+    cached = format_result(_result(_summary(), from_cache=True), SETTINGS, 1042.0)
+    assert "From cache" in cached and "Live" not in cached
+    assert "No records" in format_result(_result(from_cache=True), SETTINGS, 1000.0)
 
 
 def test_format_result_gaps_and_control_characters() -> None:
@@ -300,25 +342,27 @@ def test_format_result_gaps_and_control_characters() -> None:
                 conn_id="",
             )
         ),
+        SETTINGS,
         now=1000.0,
     )
-    line = text.splitlines()[2]
-    assert len(text.splitlines()) == 3  # a newline in a field cannot break the layout
     assert "\x1b" not in text
-    assert line.startswith("- campaign [42]: Ana [31m Pérez · last no date · no result")
-    assert "n/a call(s) · call id -" in line
+    assert not any(line.strip() == "Pérez" for line in text.splitlines())  # no broken layout
+    assert "Ana [31m Pérez" in text
+    assert "  Calls: n/a" in text.splitlines()
 
 
 @pytest.mark.parametrize(
-    ("error", "text"),
+    ("error", "start"),
     [
-        (TokenRejected("403"), "Wolkvox rejected the token (check WOLKVOX_TOKEN)"),
-        (QuotaExceeded(""), "the token's daily quota is spent; try again after midnight"),
-        (CircuitOpen(""), "Wolkvox keeps failing; not asking again for a moment"),
-        (Busy(""), "every token was busy for too long (WOLKVOX_QUEUE_TIMEOUT)"),
-        (UpstreamError(code="500", message="oops"), "Wolkvox answered with an error: 500 oops"),
-        (LookupFailure("weird"), "unexpected error"),
+        (TokenRejected("403"), "🔑 Wolkvox rejected the bot's token — "),
+        (QuotaExceeded(""), "⏳ Today's Wolkvox quota is spent — "),
+        (CircuitOpen(""), "🛠️ "),
+        (Busy(""), "⏳ "),
+        (UpstreamError(code="500", message="oops"), "⚠️ "),
+        (LookupFailure("weird"), "😓 "),
     ],
 )
-def test_describe_failure(error: LookupFailure, text: str) -> None:
-    assert describe_failure(error) == text
+def test_format_failure_is_one_line_of_the_error_card(error: LookupFailure, start: str) -> None:
+    line = format_failure(error, SETTINGS)
+    assert "\n" not in line and line.startswith(start), line
+    assert "weird" not in line and "oops" not in line  # details are for logs, not the operator

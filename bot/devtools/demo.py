@@ -7,10 +7,8 @@ requests) and prints every card readably.
 
 from __future__ import annotations
 
-import asyncio
 import io
 import json
-import sys
 import textwrap
 from typing import Any, TextIO
 
@@ -145,10 +143,3 @@ async def run_demo(out: TextIO) -> int:
         )
         await Script(stack, out).run()
     return 0
-
-
-def main(args: list[str]) -> int:
-    try:
-        return asyncio.run(run_demo(sys.stdout))
-    except KeyboardInterrupt:
-        return 130

@@ -19,7 +19,8 @@ from bot.config import Settings, load_settings
 from bot.devtools.fakeslack import requests as sr
 from bot.devtools.fakeslack.server import FakeSlack
 from bot.devtools.wolkvox_sim.server import STATS, SimulatorConfig, SimulatorStats, serve_simulator
-from bot.slack.server import Bot, create_bot, create_web_app
+from bot.slack.server import Bot, create_web_app
+from bot.wiring import create_bot
 
 TEAM = "T0WOLKVOX"
 AGENT = "U0AGENT01"

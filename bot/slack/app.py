@@ -2,81 +2,53 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+from collections.abc import Iterator
 from typing import Any
 
-import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger import get_bolt_logger
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.audit import AuditLog
-from bot.config import Settings
 from bot.slack import cards
-from bot.slack.access import AccessControl
 from bot.slack.listeners import actions, commands, common, mentions, shortcuts, views
 from bot.slack.runtime import SlackRuntime, new_error_id
-from bot.slack.sealed import Sealer
-from bot.store.base import Store
-from bot.wolkvox.lookup import LookupService
 
 log = logging.getLogger(__name__)
 
-WEB_API_TIMEOUT = 10
 
+@contextlib.contextmanager
+def _token_warning_silenced() -> Iterator[None]:
+    """bolt reads SLACK_BOT_TOKEN from the environment even when handed a client, then warns
+    that the token it read "will be unused": the client carries that very token. Drop that one
+    line while the app is built, so the start-up log stays clean; every other line passes."""
+    noise = warning_client_prioritized_and_token_skipped()
 
-def build_web_client(settings: Settings) -> AsyncWebClient:
-    """Slack's Web API (or SLACK_API_URL), retrying 429s by Retry-After and dropped connections.
+    def keep(record: logging.LogRecord) -> bool:
+        return record.getMessage() != noise
 
-    One shared session: without it every call opens a new connection (a TLS handshake each).
-    Call inside the running loop; `Bot.close()` closes the session."""
-    assert settings.slack_bot_token is not None
-    base_url = settings.slack_api_url
-    if not base_url.endswith("/"):
-        base_url += "/"
-    return AsyncWebClient(
-        token=settings.slack_bot_token.reveal(),
-        base_url=base_url,
-        timeout=WEB_API_TIMEOUT,
-        session=aiohttp.ClientSession(),
-        retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=2),
-        ],
-    )
-
-
-def build_runtime(
-    settings: Settings, service: LookupService, store: Store[Any], web: AsyncWebClient
-) -> SlackRuntime:
-    secret = settings.slack_signing_secret or settings.slack_app_token
-    assert secret is not None
-    return SlackRuntime(
-        settings=settings,
-        service=service,
-        store=store,
-        web=web,
-        access=AccessControl(settings, web, store),
-        audit=AuditLog(path=settings.audit_file, pii=settings.audit_pii),
-        sealer=Sealer(secret.reveal()),
-    )
+    logger = get_bolt_logger(AsyncApp)
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
 
 
 def build_app(rt: SlackRuntime) -> AsyncApp:
     settings = rt.settings
-    app = AsyncApp(
-        signing_secret=(
-            settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None
-        ),
-        client=rt.web,  # carries the bot token
-        name="wolkvox",
-        process_before_response=False,
-    )
+    with _token_warning_silenced():
+        app = AsyncApp(
+            signing_secret=(
+                settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None
+            ),
+            client=rt.web,  # carries the bot token
+            name="wolkvox",
+            process_before_response=False,
+        )
     for module in (commands, mentions, shortcuts, views, actions):
         module.register(app, rt)
 

@@ -9,8 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -18,13 +17,10 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from bot import __version__
-from bot.config import ConfigError, Settings, load_settings
-from bot.errors import LookupFailure
-from bot.logs import setup_logging
-from bot.slack.app import build_app, build_runtime, build_web_client
+from bot.config import ConfigError, Settings
 from bot.slack.runtime import SlackRuntime
 from bot.store.base import Store
-from bot.wolkvox.lookup import LookupService, build_service, make_store
+from bot.wolkvox.lookup import LookupService
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +39,6 @@ class Bot:
     runtime: SlackRuntime
     app: AsyncApp
     draining: bool = False
-    extra_cleanup: list[Any] = field(default_factory=list)
 
     async def close(self) -> None:
         await self.service.client.close()
@@ -51,18 +46,6 @@ class Bot:
         session = getattr(self.runtime.web, "session", None)
         if session is not None and not session.closed:
             await session.close()
-
-
-async def create_bot(settings: Settings) -> Bot:
-    """Start the store (fails clearly when Redis is unreachable) and wire both sides."""
-    settings.require_wolkvox()
-    settings.require_slack()
-    store = make_store(settings)
-    await store.start()
-    service = build_service(settings, store)
-    web_client = build_web_client(settings)
-    runtime = build_runtime(settings, service, store, web_client)
-    return Bot(settings, store, service, runtime, build_app(runtime))
 
 
 async def health(bot: Bot) -> dict[str, Any]:
@@ -168,44 +151,9 @@ def stop_signal() -> asyncio.Event:
     return stop
 
 
-async def serve(settings: Settings) -> None:
-    stop = stop_signal()
-    bot = await create_bot(settings)
-    if stop.is_set():
-        await bot.close()
-        return
-    if settings.slack_app_token is not None:
+async def serve_bot(bot: Bot, stop: asyncio.Event) -> None:
+    """Socket Mode when SLACK_APP_TOKEN is set, else HTTP; until `stop`, then drain."""
+    if bot.settings.slack_app_token is not None:
         await serve_socket_mode(bot, stop)
     else:
         await serve_http(bot, stop)
-
-
-def main(command: str, args: list[str]) -> int:
-    """`serve` needs Slack credentials; `run` falls back to the local demo without them."""
-    try:
-        settings = load_settings()
-    except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    setup_logging(settings.secrets())
-    if command == "demo" or (command == "run" and not settings.has_slack_credentials):
-        from bot.devtools.demo import main as demo_main
-
-        if command == "run":
-            print(
-                "No Slack credentials (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET): "
-                "running the local demo instead. See README to connect to Slack.",
-                file=sys.stderr,
-            )
-        return demo_main(args)
-    try:
-        asyncio.run(serve(settings))
-    except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
-    except LookupFailure as error:  # e.g. Redis unreachable at start-up
-        print(f"cannot start: {error.detail or error.kind}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0
-    return 0

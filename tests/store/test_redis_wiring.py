@@ -17,7 +17,8 @@ from bot.query import Query
 from bot.slack.access import AccessControl
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
-from bot.wolkvox.lookup import FETCHED_CODEC, build_service, make_store
+from bot.wiring import build_service, make_store
+from bot.wolkvox.lookup import FETCHED_CODEC
 from tests.redis_server import RedisServer
 
 BASE = {
@@ -59,7 +60,7 @@ def test_shared_answers_live_no_longer_than_the_cache(cache_ttl: str, result_ttl
 
 
 async def test_unreachable_redis_stops_create_bot_without_the_password() -> None:
-    from bot.slack.server import create_bot
+    from bot.wiring import create_bot
 
     url = f"redis://:pw-Zk29xQ@127.0.0.1:{free_port()}/0"
     with pytest.raises(StoreUnavailable) as caught:

@@ -18,6 +18,7 @@ from bot.devtools.wolkvox_sim.server import STATS, SimulatorConfig, SimulatorSta
 from bot.errors import ShuttingDown
 from bot.query import Query
 from bot.store.memory import MemoryStore
+from bot.wiring import build_service, make_store
 from bot.wolkvox import lookup as lookup_module
 from bot.wolkvox.breaker import CircuitBreaker
 from bot.wolkvox.client import WolkvoxClient
@@ -30,8 +31,6 @@ from bot.wolkvox.lookup import (
     SERVING,
     CampaignNames,
     LookupService,
-    build_service,
-    make_store,
 )
 from bot.wolkvox.records import CampaignSummary, FindAnswer
 
@@ -624,20 +623,6 @@ async def test_build_service_wires_settings(rig: Rig) -> None:
     result = await service.lookup(SHOWCASE)
     assert result.answer.total_records == 6
     assert all(t.quota == 100 for t in await service.pool.status())
-
-
-def test_build_service_needs_a_token() -> None:
-    from bot.config import ConfigError
-
-    settings = load_settings({"WOLKVOX_SERVER": "0042"})
-    with pytest.raises(ConfigError):
-        build_service(settings, MemoryStore())
-
-
-def test_make_store_picks_redis_when_configured() -> None:
-    settings = load_settings({"REDIS_URL": "redis://127.0.0.1:1/0"})
-    store = make_store(settings)
-    assert store.backend == "redis"
 
 
 REVOKED = Secret("revoked")  # the simulator answers 403 PLEASE VALIDATE TOKEN for this token

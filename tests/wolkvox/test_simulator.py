@@ -17,6 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.cli import main as cli_main
 from bot.devtools.wolkvox_sim import data as demo_data
 from bot.devtools.wolkvox_sim import server as simulator
 from bot.devtools.wolkvox_sim.data import RECORD_FIELDS, build_demo_data
@@ -30,7 +31,6 @@ from bot.devtools.wolkvox_sim.server import (
     Refusal,
     SimulatorConfig,
     create_app,
-    main,
     serve_simulator,
 )
 
@@ -601,28 +601,33 @@ async def test_serve_simulator_on_loopback() -> None:
         assert app[STATS].total_requests == 1
 
 
-def test_main_rejects_bad_arguments() -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--latency", "-1"],
+        ["--port", "70000"],
+        ["--simultaneous-limit", "0"],
+        ["--daily-limit", "-3"],
+    ],
+)
+def test_simulator_command_rejects_bad_arguments(args: list[str]) -> None:
     with pytest.raises(SystemExit) as exc:
-        main(["--latency", "-1"])
+        cli_main(["simulator", *args])
     assert exc.value.code == 2
 
 
-def test_main_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulator_command_reports_a_busy_port(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        assert main(["--port", str(port)]) == 1
+        assert cli_main(["simulator", "--port", str(port)]) == 1
     assert "cannot listen" in capsys.readouterr().err
 
 
-def test_main_serves_until_interrupted() -> None:
+def test_simulator_command_serves_until_interrupted() -> None:
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from bot.devtools.wolkvox_sim.server import main; main(['--port', '0'])",
-        ],
+        [sys.executable, "-m", "bot", "simulator", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

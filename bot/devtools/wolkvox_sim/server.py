@@ -51,13 +51,11 @@ Campaign ids: 42 Cobranza Q4, 57 Ventas Hogar, 63 Retención Móvil, 78 Encuesta
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import functools
 import json
 import signal
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from collections.abc import Set as AbstractSet
@@ -83,7 +81,7 @@ __all__ = [
     "SimulatorConfig",
     "SimulatorStats",
     "create_app",
-    "main",
+    "run_until_stopped",
     "serve_simulator",
 ]
 
@@ -506,46 +504,8 @@ def _banner(base_url: str, config: SimulatorConfig) -> str:
     )
 
 
-def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="python -m bot simulator",
-        description="Run a local stand-in of Wolkvox's find_record, campaigns and token_info.",
-    )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8089, help="port (default 8089; 0 = any)")
-    parser.add_argument(
-        "--latency", type=float, default=0.05, help="seconds every call takes (default 0.05)"
-    )
-    parser.add_argument(
-        "--token",
-        action="append",
-        default=None,
-        help="an accepted wolkvox-token (repeatable; default: the demo tokens "
-        + ", ".join(sorted(DEMO_TOKENS))
-        + ")",
-    )
-    parser.add_argument("--daily-limit", type=int, default=None, help="calls per token per day")
-    parser.add_argument(
-        "--simultaneous-limit", type=int, default=2, help="calls in flight per token (default 2)"
-    )
-    parser.add_argument(
-        "--fixed-dates",
-        action="store_true",
-        help="keep the demo dates as built (weeks before 2026-01-19) instead of recent ones",
-    )
-    args = parser.parse_args(argv)
-    if args.latency < 0:
-        parser.error("--latency must be >= 0")
-    if not 0 <= args.port <= 65535:
-        parser.error("--port must be between 0 and 65535")
-    if args.simultaneous_limit < 1:
-        parser.error("--simultaneous-limit must be >= 1")
-    if args.daily_limit is not None and args.daily_limit < 0:
-        parser.error("--daily-limit must be >= 0")
-    return args
-
-
-async def _run_until_stopped(config: SimulatorConfig, host: str, port: int) -> None:
+async def run_until_stopped(config: SimulatorConfig, host: str, port: int) -> None:
+    """`python -m bot simulator`: serve on host:port until SIGINT/SIGTERM, banner first."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -554,26 +514,3 @@ async def _run_until_stopped(config: SimulatorConfig, host: str, port: int) -> N
     async with serve_simulator(config, host, port) as (base_url, _):
         print(_banner(base_url, config), flush=True)
         await stop.wait()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m bot simulator`: serve until Ctrl-C; 0 on a clean stop, 1 when it cannot start."""
-    args = _parse_args(argv)
-    tokens = frozenset(t.strip() for t in args.token if t.strip()) if args.token else DEMO_TOKENS
-    config = SimulatorConfig(
-        latency=args.latency,
-        tokens=tokens,
-        daily_limit=args.daily_limit,
-        simultaneous_limit=args.simultaneous_limit,
-        shift_days=0 if args.fixed_dates else days_to_today(),
-    )
-    try:
-        asyncio.run(_run_until_stopped(config, args.host, args.port))
-    except KeyboardInterrupt:
-        return 0
-    except OSError as exc:
-        print(
-            f"simulator: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr
-        )
-        return 1
-    return 0
