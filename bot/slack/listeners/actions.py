@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.query import Query
 from bot.slack import cards
+from bot.slack.ids import action_pattern
 from bot.slack.listeners.common import (
     actor_from_body,
     apology_by_respond,
@@ -75,7 +76,7 @@ def register(app: Any, rt: SlackRuntime) -> None:
             return None
         return actor, lang, query
 
-    @app.action(cards.action_pattern(SHARE))
+    @app.action(action_pattern(SHARE))
     async def on_share(ack: Any, body: dict[str, Any], respond: Any) -> None:
         async with rt.tracked(apologize=apology_by_respond(respond, rt.settings.lang)):
             gate = await start(ack, body, respond, "share", visible_answer=True)
@@ -100,7 +101,7 @@ def register(app: Any, rt: SlackRuntime) -> None:
                 return
             await call_web_safely(rt, "chat_postMessage", channel=actor.channel_id, **message(card))
 
-    @app.action(cards.action_pattern(REFRESH))
+    @app.action(action_pattern(REFRESH))
     async def on_refresh(ack: Any, body: dict[str, Any], respond: Any) -> None:
         async with rt.tracked(apologize=apology_by_respond(respond, rt.settings.lang)):
             gate = await start(ack, body, respond, "refresh", visible_answer=False)
@@ -129,7 +130,7 @@ def register(app: Any, rt: SlackRuntime) -> None:
                 return
             await respond_safely(respond, **message(card, replace_original=True))
 
-    @app.action(cards.action_pattern(SHOW_ALL))
+    @app.action(action_pattern(SHOW_ALL))
     async def on_show_all(ack: Any, body: dict[str, Any], respond: Any) -> None:
         async with rt.tracked(apologize=apology_by_respond(respond, rt.settings.lang)):
             trigger_id = body.get("trigger_id")

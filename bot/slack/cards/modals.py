@@ -1,0 +1,103 @@
+"""Views: the search form, the loading view, and a card shown in a modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.i18n import ordinal, t
+from bot.slack.cards.blocks import Block, Card, context_block, plain_text_obj, section_block
+from bot.slack.cards.mrkdwn import plain
+from bot.slack.ids import (
+    INPUT_CAMPAIGN_ID,
+    INPUT_CUSTOMER_ID,
+    INPUT_MAX_LENGTH,
+    INPUT_PHONE,
+    MAX_MODAL_BLOCKS,
+    MAX_MODAL_TITLE,
+    SEARCH_CALLBACK_ID,
+)
+
+
+def _modal(title: str, blocks: list[Block], *, close: str, **extra: Any) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "type": "modal",
+        "title": plain_text_obj(title, MAX_MODAL_TITLE),
+        "close": plain_text_obj(close, MAX_MODAL_TITLE),
+        "blocks": blocks,
+    }
+    view.update(extra)
+    return view
+
+
+def _input(block_id: str, label: str, placeholder: str, initial: str, hint: str = "") -> Block:
+    element: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": block_id,
+        "max_length": INPUT_MAX_LENGTH[block_id],
+        "placeholder": plain_text_obj(placeholder, 150),
+    }
+    initial = plain(initial, INPUT_MAX_LENGTH[block_id] + 16)[: INPUT_MAX_LENGTH[block_id]]
+    if initial:
+        element["initial_value"] = initial
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "optional": True,
+        "label": plain_text_obj(label, 2000),
+        "element": element,
+    }
+    if hint:
+        block["hint"] = plain_text_obj(hint, 2000)
+    return block
+
+
+def search_modal(
+    lang: str, *, initial: dict[str, str] | None = None, private_metadata: str = ""
+) -> dict[str, Any]:
+    """The global shortcut's form: phone, customer id and campaign, all optional (the submit
+    handler reports "give a phone or an id" inline). `private_metadata` ≤ 3000 chars."""
+    values = initial or {}
+    blocks = [
+        _input(
+            INPUT_PHONE,
+            t(lang, "modal_phone"),
+            t(lang, "modal_phone_placeholder"),
+            values.get(INPUT_PHONE, ""),
+            hint=t(lang, "modal_hint"),
+        ),
+        _input(
+            INPUT_CUSTOMER_ID,
+            t(lang, "modal_customer_id"),
+            t(lang, "modal_customer_id_placeholder"),
+            values.get(INPUT_CUSTOMER_ID, ""),
+        ),
+        _input(
+            INPUT_CAMPAIGN_ID,
+            t(lang, "modal_campaign_id"),
+            t(lang, "modal_campaign_id_placeholder"),
+            values.get(INPUT_CAMPAIGN_ID, ""),
+        ),
+    ]
+    extra: dict[str, Any] = {
+        "callback_id": SEARCH_CALLBACK_ID,
+        "submit": plain_text_obj(t(lang, "modal_search_submit"), MAX_MODAL_TITLE),
+    }
+    if private_metadata:
+        if len(private_metadata) > 3000:
+            raise ValueError("private_metadata is limited to 3000 characters")
+        extra["private_metadata"] = private_metadata
+    return _modal(t(lang, "modal_search_title"), blocks, close=t(lang, "modal_cancel"), **extra)
+
+
+def result_modal(card: Card, lang: str) -> dict[str, Any]:
+    """A card shown in the search modal (render it with `max_blocks=100`)."""
+    blocks = card.blocks[:MAX_MODAL_BLOCKS] or [section_block(card.text)]
+    return _modal(t(lang, "modal_result_title"), blocks, close=t(lang, "modal_close"))
+
+
+def loading_modal(lang: str, *, position: int | None = None) -> dict[str, Any]:
+    """What the modal shows between submit and the answer; `position`: 1-based place in line."""
+    blocks = [section_block(t(lang, "modal_loading"))]
+    if position is not None and position > 0:
+        blocks.append(context_block(t(lang, "queue_position", ord=ordinal(position, lang))))
+    return _modal(t(lang, "modal_search_title"), blocks, close=t(lang, "modal_close"))

@@ -1,0 +1,308 @@
+"""The answer card: what was searched, a summary, one section per campaign, age and buttons.
+
+Pure: `now` is passed in. When a card is shared (or masking is on) every phone shows only its
+last 4 digits, in the header, the fields, the fallback text and the button values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import tzinfo
+from typing import Protocol
+
+from bot.i18n import fmt_ago, fmt_date, fmt_int, fmt_seconds, ordinal, result_label, t, tn
+from bot.query import Query, mask_phone
+from bot.slack.cards.blocks import (
+    Block,
+    Card,
+    blocks_text_length,
+    button_element,
+    context_block,
+    field_obj,
+    header_block,
+    mrkdwn_obj,
+    section_block,
+)
+from bot.slack.cards.mrkdwn import (
+    CAP_CALLS,
+    CAP_CAMPAIGN_NAME,
+    CAP_CONN_ID,
+    CAP_CUSTOMER_NAME,
+    CAP_DATE_RAW,
+    CAP_ID,
+    CAP_PHONE,
+    CAP_RESULT,
+    inert,
+    or_placeholder,
+    slack_date,
+)
+from bot.slack.ids import (
+    ACTION_REFRESH,
+    ACTION_SHARE,
+    ACTION_SHOW_ALL,
+    MAX_BUTTON_VALUE,
+    MAX_FALLBACK_TEXT,
+    MAX_MESSAGE_BLOCKS,
+    MAX_MODAL_BLOCKS,
+    TEXT_BUDGET,
+)
+from bot.wolkvox.records import CampaignSummary, FindAnswer
+
+_MIN_RESULT_BLOCKS = 6  # header, summary, divider, age, left-out note, buttons
+_SLACK_USER_RE = re.compile(r"^[UW][A-Z0-9]{2,40}$")
+
+
+class ResultView(Protocol):
+    """What a card needs of `bot.wolkvox.lookup.LookupResult` (structural, to stay decoupled)."""
+
+    @property
+    def query(self) -> Query: ...
+    @property
+    def answer(self) -> FindAnswer: ...
+    @property
+    def fetched_at(self) -> float: ...
+    @property
+    def from_cache(self) -> bool: ...
+    @property
+    def shared(self) -> bool: ...
+    @property
+    def upstream_ms(self) -> float: ...
+
+
+def describe_query(query: Query, lang: str, *, mask: bool) -> str:
+    """`3001234567 · id 1020304050 · campaign 42` in `lang`; the phone masked when `mask`.
+
+    Plain text (not escaped): callers escape for mrkdwn with `inert` where needed.
+    """
+    parts: list[str] = []
+    if query.phone:
+        parts.append(mask_phone(query.phone) if mask else query.phone)
+    if query.customer_id:
+        parts.append(t(lang, "query_id", id=query.customer_id))
+    if query.campaign_id:
+        parts.append(t(lang, "query_campaign", id=query.campaign_id))
+    return " · ".join(parts) or "Wolkvox"
+
+
+def _campaign_title(summary: CampaignSummary, lang: str, redact: Sequence[str]) -> str:
+    name = inert(summary.campaign_name, CAP_CAMPAIGN_NAME, redact=redact)
+    cid = inert(summary.campaign_id, CAP_ID, redact=redact)
+    if name and cid:
+        return t(lang, "campaign_title", name=name, id=cid)
+    if cid:
+        return t(lang, "campaign_title_no_name", id=cid)
+    return name or t(lang, "campaign_none")
+
+
+def _campaign_block(
+    summary: CampaignSummary, *, lang: str, tz: tzinfo, mask: bool, redact: Sequence[str]
+) -> Block:
+    if mask:
+        phone = mask_phone(summary.phone[:200])
+    else:
+        phone = inert(summary.phone, CAP_PHONE)
+    calls = (
+        fmt_int(summary.calls, lang)
+        if summary.calls is not None
+        else inert(summary.calls_raw, CAP_CALLS, redact=redact)
+    )
+    result = inert(
+        result_label(summary.last_result[: CAP_RESULT + 64], lang), CAP_RESULT, redact=redact
+    )
+    fields = [
+        field_obj(
+            t(lang, "field_customer"),
+            inert(summary.customer_name, CAP_CUSTOMER_NAME, redact=redact),
+        ),
+        field_obj(t(lang, "field_customer_id"), inert(summary.customer_id, CAP_ID, redact=redact)),
+        field_obj(t(lang, "field_phone"), phone),
+        field_obj(
+            t(lang, "field_last_contact"),
+            slack_date(summary.last_date, summary.last_date_raw, tz=tz, lang=lang, redact=redact),
+        ),
+        field_obj(t(lang, "field_result"), result),
+        field_obj(t(lang, "field_calls"), calls),
+        field_obj(t(lang, "field_conn_id"), inert(summary.conn_id, CAP_CONN_ID, redact=redact)),
+        field_obj(t(lang, "field_records"), fmt_int(summary.records, lang)),
+    ]
+    title = _campaign_title(summary, lang, redact)
+    return {"type": "section", "text": mrkdwn_obj(f"*{title}*", verbatim=True), "fields": fields}
+
+
+def _summary_text(
+    answer: FindAnswer, *, lang: str, tz: tzinfo, redact: Sequence[str]
+) -> tuple[str, str]:
+    """(mrkdwn summary line, plain summary for the notification fallback)."""
+    records = tn(lang, "records", answer.total_records)
+    campaigns = tn(lang, "in_campaigns", len(answer.campaigns))
+    parts = [f"*{records}* {campaigns}"]
+    plain_parts = [f"{records} {campaigns}"]
+    latest = answer.latest
+    if latest is not None:
+        if latest.last_date is not None:
+            parts.append(
+                t(
+                    lang,
+                    "last_contact",
+                    date=slack_date(latest.last_date, latest.last_date_raw, tz=tz, lang=lang),
+                )
+            )
+            plain_parts.append(t(lang, "last_contact", date=fmt_date(latest.last_date, lang)))
+        elif latest.last_date_raw.strip():
+            raw = inert(latest.last_date_raw, CAP_DATE_RAW, redact=redact)
+            parts.append(t(lang, "last_contact", date=raw))
+        else:
+            parts.append(t(lang, "last_contact_unknown"))
+        result = inert(
+            result_label(latest.last_result[: CAP_RESULT + 64], lang), CAP_RESULT, redact=redact
+        )
+        if result:
+            parts.append(result)
+        parts.append(_campaign_title(latest, lang, redact))
+    return " · ".join(parts), ", ".join(plain_parts)
+
+
+def _age_text(result: ResultView, *, lang: str, now: float, shared_by: str | None) -> str:
+    if result.from_cache:
+        age = t(lang, "age_cache", ago=fmt_ago(now - result.fetched_at, lang))
+    else:
+        age = t(lang, "age_live")
+    parts = [age, t(lang, "took", s=fmt_seconds(result.upstream_ms / 1000, lang))]
+    if result.shared and not result.from_cache:
+        parts.append(t(lang, "coalesced"))
+    if shared_by is not None:
+        parts.append(t(lang, "shared_by", user=_user_mention(shared_by)))
+    return " · ".join(parts)
+
+
+def _user_mention(user_id: str) -> str:
+    """`<@U123>` for a real Slack user id; anything else shown inert rather than trusted."""
+    if _SLACK_USER_RE.match(user_id):
+        return f"<@{user_id}>"
+    return or_placeholder(inert(user_id, 40))
+
+
+def _actions(
+    *,
+    lang: str,
+    value: str | None,
+    share: bool,
+    show_all: bool,
+) -> Block | None:
+    if value is None or not value or len(value) > MAX_BUTTON_VALUE:
+        return None
+    buttons = []
+    if share:
+        buttons.append(button_element(t(lang, "button_share"), ACTION_SHARE, value, primary=True))
+    buttons.append(button_element(t(lang, "button_refresh"), ACTION_REFRESH, value))
+    if show_all:
+        buttons.append(button_element(t(lang, "button_show_all"), ACTION_SHOW_ALL, value))
+    return {"type": "actions", "elements": buttons}
+
+
+def render_result(
+    result: ResultView,
+    *,
+    lang: str,
+    tz: tzinfo,
+    now: float,
+    mask_phones: bool,
+    max_blocks: int = MAX_MESSAGE_BLOCKS,
+    shared_by: str | None = None,
+    actions: bool = True,
+    button_value: str | None = None,
+) -> Card:
+    """The answer card: what was searched, a summary, one section per campaign (most recent
+    first, as many as fit), the data's age, and buttons.
+
+    `shared_by`: the Slack user id who shared it into a channel; the card says so, has no
+    Share button, and masks every phone. `button_value`: the opaque (sealed) value the buttons
+    carry; without one, or with `actions=False`, the card has no buttons: a channel can read a
+    button's value, so a query never rides in it in the clear. `max_blocks` must be at least 6.
+    """
+    if max_blocks < _MIN_RESULT_BLOCKS:
+        raise ValueError(f"max_blocks must be at least {_MIN_RESULT_BLOCKS}")
+    query = result.query
+    answer = result.answer
+    shared = shared_by is not None
+    mask = mask_phones or shared
+    redact = _phones_to_redact(query, answer) if mask else ()
+    searched = describe_query(query, lang, mask=mask)
+
+    value = button_value if actions else None
+
+    age = context_block(_age_text(result, lang=lang, now=now, shared_by=shared_by))
+    header = header_block(f"🔎 {searched}")
+
+    if answer.total_records == 0 and not answer.campaigns:
+        body_key = "no_records_body_campaign" if query.campaign_id else "no_records_body"
+        body = t(lang, body_key, query=inert(searched, 400), campaign=query.campaign_id)
+        blocks = [
+            header,
+            section_block(f"🙅 *{t(lang, 'no_records_title')}*\n{body}"),
+            context_block(t(lang, "no_records_tip")),
+            age,
+        ]
+        buttons = _actions(lang=lang, value=value, share=not shared, show_all=False)
+        if buttons is not None:
+            blocks.append(buttons)
+        text = t(lang, "fallback_no_records", query=inert(searched, 200))
+        return Card(blocks=blocks, text=text[:MAX_FALLBACK_TEXT])
+
+    summary, summary_plain = _summary_text(answer, lang=lang, tz=tz, redact=redact)
+    head = [header, section_block(summary, verbatim=True), {"type": "divider"}]
+
+    # Room left once the head and the worst-case tail (age, left-out note, buttons) are counted.
+    tail_worst = [
+        age,
+        context_block(tn(lang, "left_out", 10**9) + " " + t(lang, "left_out_show_all")),
+    ]
+    worst_buttons = _actions(lang=lang, value=value, share=not shared, show_all=True)
+    if worst_buttons is not None:
+        tail_worst.append(worst_buttons)
+    room_blocks = max_blocks - len(head) - len(tail_worst)
+    room_text = TEXT_BUDGET - blocks_text_length(head) - blocks_text_length(tail_worst)
+
+    sections: list[Block] = []
+    for campaign in answer.campaigns:
+        if len(sections) >= room_blocks:
+            break
+        block = _campaign_block(campaign, lang=lang, tz=tz, mask=mask, redact=redact)
+        size = blocks_text_length([block])
+        if size > room_text:
+            break
+        sections.append(block)
+        room_text -= size
+    left_out = len(answer.campaigns) - len(sections)
+
+    blocks = head + sections + [age]
+    buttons = _actions(lang=lang, value=value, share=not shared, show_all=left_out > 0)
+    if left_out:
+        note = tn(lang, "left_out", left_out)
+        if buttons is not None:
+            note += " " + t(lang, "left_out_show_all")
+        blocks.append(context_block(note))
+    if buttons is not None:
+        blocks.append(buttons)
+
+    text = t(lang, "fallback_result", query=inert(searched, 200), summary=summary_plain)
+    return Card(blocks=blocks, text=text[:MAX_FALLBACK_TEXT], left_out=left_out)
+
+
+def _phones_to_redact(query: Query, answer: FindAnswer) -> tuple[str, ...]:
+    """Phone numbers that must not appear in full anywhere on a masked card."""
+    phones = {query.phone} | {c.phone.strip()[:40] for c in answer.campaigns[:MAX_MODAL_BLOCKS]}
+    found = {p for p in phones if sum(ch.isdigit() for ch in p) >= 6}
+    return tuple(sorted(found, key=len, reverse=True))  # longest first: no partial overlap
+
+
+def render_searching(
+    query: Query, *, lang: str, mask_phones: bool, position: int | None = None
+) -> Card:
+    """The immediate answer while the lookup runs; `position` is the 1-based place in line."""
+    line = t(lang, "searching", query=inert(describe_query(query, lang, mask=mask_phones), 400))
+    blocks = [section_block(line)]
+    if position is not None and position > 0:
+        blocks.append(context_block(t(lang, "queue_position", ord=ordinal(position, lang))))
+    return Card(blocks=blocks, text=line)

@@ -1,0 +1,54 @@
+"""The app's public contract with Slack, and Slack's limits: one home for both.
+
+Every callback id, action id and input id that `manifest.yml`, the listeners, the cards and the
+tests name comes from here, so a renamed id cannot drift between them. Operators configure
+these in the Slack app's settings; scripts rely on them: keep them exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+# --- the app's ids (see manifest.yml) ---------------------------------------------------------
+COMMAND: Final = "/wolkvox"
+MESSAGE_SHORTCUT: Final = "find_in_wolkvox"
+GLOBAL_SHORTCUT: Final = "wolkvox_search"
+SEARCH_CALLBACK_ID: Final = "wolkvox_search_submit"
+APP_MENTION: Final = "app_mention"
+ACTION_SHARE: Final = "share_card"
+ACTION_REFRESH: Final = "refresh_card"
+ACTION_SHOW_ALL: Final = "show_all"
+
+# Search modal: block_id == action_id for each input, so a value is state.values[x][x].value.
+INPUT_PHONE: Final = "phone"
+INPUT_CUSTOMER_ID: Final = "customer_id"
+INPUT_CAMPAIGN_ID: Final = "campaign_id"
+SEARCH_INPUTS: Final = (INPUT_PHONE, INPUT_CUSTOMER_ID, INPUT_CAMPAIGN_ID)
+INPUT_MAX_LENGTH: Final[dict[str, int]] = {
+    INPUT_PHONE: 40,
+    INPUT_CUSTOMER_ID: 40,
+    INPUT_CAMPAIGN_ID: 12,
+}
+
+# --- Slack's limits (https://docs.slack.dev/reference/block-kit) ------------------------------
+MAX_MESSAGE_BLOCKS: Final = 50
+MAX_MODAL_BLOCKS: Final = 100
+MAX_TEXT: Final = 3000
+MAX_FIELD_TEXT: Final = 2000
+MAX_FIELDS: Final = 10
+MAX_HEADER: Final = 150
+MAX_BUTTON_VALUE: Final = 2000
+MAX_MODAL_TITLE: Final = 24
+TEXT_BUDGET: Final = 11_000  # all text of one message; Slack's cumulative cap is about 12,000
+MAX_FALLBACK_TEXT: Final = 300
+
+
+def action_pattern(action_id: str) -> re.Pattern[str]:
+    """Matches `action_id` and its `#n` variants (cards inside `render_multi`)."""
+    return re.compile(rf"^{re.escape(action_id)}(?:#\d+)?$")
+
+
+def base_action_id(action_id: str) -> str:
+    """`share_card#2` → `share_card`."""
+    return action_id.split("#", 1)[0]
