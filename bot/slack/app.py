@@ -9,12 +9,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.logger import get_bolt_logger
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 
-from bot.slack import cards
-from bot.slack.listeners import actions, commands, common, mentions, shortcuts, views
+from bot.slack import cards, ids
+from bot.slack.delivery import call_web_safely, message, respond_safely
+from bot.slack.flow import LookupFlow, apology_card
+from bot.slack.listeners import actions, commands, mentions, shortcuts, views
 from bot.slack.runtime import SlackRuntime, new_error_id
 
 log = logging.getLogger(__name__)
@@ -49,12 +52,16 @@ def build_app(rt: SlackRuntime) -> AsyncApp:
             name="wolkvox",
             process_before_response=False,
         )
+    flow = LookupFlow(rt)
     for module in (commands, mentions, shortcuts, views, actions):
-        module.register(app, rt)
+        module.register(app, flow)
 
     @app.error
     async def on_error(
-        error: Exception, body: dict[str, Any], response: BoltResponse | None, respond: Any
+        error: Exception,
+        body: dict[str, Any],
+        response: BoltResponse | None,
+        respond: AsyncRespond | None,
     ) -> BoltResponse | None:
         """A bug in one listener is logged with an id, the agent gets an apology quoting it,
         and the process keeps serving."""
@@ -74,23 +81,23 @@ def apologize(
     rt: SlackRuntime,
     body: dict[str, Any],
     response: BoltResponse | None,
-    respond: Any,
+    respond: AsyncRespond | None,
     error_id: str,
 ) -> BoltResponse | None:
     """Tell the agent, wherever they are waiting: in the ack when it has not been sent (a slash
     command, a modal submission), else through the response_url or as an ephemeral message."""
     lang = rt.settings.lang  # nothing slow here: the ack may still be pending
-    card = common.apology_card(lang, error_id)
+    card = apology_card(lang, error_id)
     if response is not None:  # not acknowledged yet: the apology can be the ack itself
         if body.get("type") == "view_submission":
             view = cards.result_modal(card, lang)
             return _json_response({"response_action": "update", "view": view})
         if body.get("command"):
-            return _json_response(common.message(card, response_type="ephemeral"))
+            return _json_response(message(card, response_type="ephemeral"))
     if respond is not None and (body.get("response_url") or body.get("response_urls")):
         rt.spawn(
-            common.respond_safely(
-                respond, **common.message(card, response_type="ephemeral", replace_original=False)
+            respond_safely(
+                respond, **message(card, response_type="ephemeral", replace_original=False)
             ),
             name=f"apology:{error_id}",
         )
@@ -98,12 +105,12 @@ def apologize(
         isinstance(event := body.get("event"), dict) and event.get("channel") and event.get("user")
     ):
         rt.spawn(
-            common.call_web_safely(
-                rt,
+            call_web_safely(
+                rt.web,
                 "chat_postEphemeral",
                 channel=str(event["channel"]),
                 user=str(event["user"]),
-                **common.message(card),
+                **message(card),
             ),
             name=f"apology:{error_id}",
         )
@@ -119,10 +126,11 @@ def _json_response(payload: dict[str, Any]) -> BoltResponse:
     )
 
 
+# What the app listens for, by the ids the manifest declares (checked by tests/test_manifest.py).
 REGISTERED = {
-    "commands": {commands.COMMAND},
-    "shortcuts": {shortcuts.MESSAGE_SHORTCUT, shortcuts.GLOBAL_SHORTCUT},
-    "events": {"app_mention"},
-    "views": {views.SEARCH_SUBMIT},
-    "actions": {actions.SHARE, actions.REFRESH, actions.SHOW_ALL},
+    "commands": {ids.COMMAND},
+    "shortcuts": {ids.MESSAGE_SHORTCUT, ids.GLOBAL_SHORTCUT},
+    "events": {ids.APP_MENTION},
+    "views": {ids.SEARCH_CALLBACK_ID},
+    "actions": {ids.ACTION_SHARE, ids.ACTION_REFRESH, ids.ACTION_SHOW_ALL},
 }

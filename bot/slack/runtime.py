@@ -150,8 +150,10 @@ class SlackRuntime:
         would also drop an ack it had not yet sent to Slack.
         """
         task = asyncio.current_task()
-        if task is not None:
-            self._jobs.add(task)
+        # Re-entrant: only the outermost `tracked` of a task adds and removes it.
+        owned = task if task is not None and task not in self._jobs else None
+        if owned is not None:
+            self._jobs.add(owned)
         try:
             yield
         except Exception:
@@ -164,8 +166,8 @@ class SlackRuntime:
             except Exception as error:
                 log.warning("could not apologise for %s: %s", error_id, type(error).__name__)
         finally:
-            if task is not None:
-                self._jobs.discard(task)
+            if owned is not None:
+                self._jobs.discard(owned)
 
     # --- one lookup, audited ----------------------------------------------------------------
     async def lookup(

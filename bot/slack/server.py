@@ -128,17 +128,17 @@ async def serve_socket_mode(bot: Bot, stop: asyncio.Event) -> None:
     handler = AsyncSocketModeHandler(bot.app, bot.settings.slack_app_token.reveal())
     try:
         await check_app_token(bot)
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt's adapter is untyped
         log.info("connected to Slack (Socket Mode)")
         await stop.wait()
         bot.draining = True
         # No new envelopes (and no reconnecting while draining); answers in flight still post.
         handler.client.auto_reconnect_enabled = False
         handler.client.default_auto_reconnect_enabled = False
-        await handler.disconnect_async()
+        await handler.disconnect_async()  # type: ignore[no-untyped-call]
         await drain(bot)
     finally:
-        await handler.close_async()
+        await handler.close_async()  # type: ignore[no-untyped-call]
         await bot.close()
 
 

@@ -16,8 +16,8 @@ import pytest
 
 from bot.devtools.fakeslack import requests as sr
 from bot.devtools.stack import AGENT, CHANNEL, TEAM, Stack
-from bot.slack import cards
-from bot.slack.listeners import common, mentions, shortcuts
+from bot.slack import cards, delivery, payloads
+from bot.slack.listeners import shortcuts
 from tests.e2e.conftest import (
     SHOWCASE_NAME,
     SHOWCASE_PHONE,
@@ -73,7 +73,7 @@ async def test_response_url_failing_is_retried_until_delivered(stack: Stack) -> 
 async def test_response_url_hanging_is_given_up_on_and_retried(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(common, "RESPOND_TIMEOUT", 0.5)  # Slack's own hang would be 30 s
+    monkeypatch.setattr(delivery, "RESPOND_TIMEOUT", 0.5)  # Slack's own hang would be 30 s
     url = stack.slack.new_response_url(channel_id=CHANNEL, user_id=AGENT)
     stack.slack.hook_hang(url, times=1, seconds=30)
     assert is_searching(await command_to(stack, SHOWCASE_PHONE, url))
@@ -226,7 +226,7 @@ async def test_bug_in_a_message_shortcut_is_apologised_for_via_response_url(
 async def test_bug_in_a_mention_listener_is_apologised_for_privately(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(mentions, "parse_command", broken)
+    monkeypatch.setattr(payloads, "parse_mention", broken)
     status, _, _, _ = await stack.mention(SHOWCASE_PHONE)
     assert status == 200
     [call] = await stack.slack.wait_for("chat.postEphemeral", ok=True, timeout=10)

@@ -7,158 +7,196 @@ there, and only allowed users get an answer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.query import Query
-from bot.slack import cards
-from bot.slack.ids import action_pattern
-from bot.slack.listeners.common import (
-    actor_from_body,
-    apology_by_respond,
-    call_web_safely,
-    denial_card,
-    mask_for,
-    message,
-    outcome_card,
-    respond_safely,
-    shutting_down_card,
-)
-from bot.slack.runtime import Actor, SlackRuntime
-
-SHARE = "share_card"
-REFRESH = "refresh_card"
-SHOW_ALL = "show_all"
-MODAL_MAX_BLOCKS = 100
+from bot.slack import cards, ids, payloads
+from bot.slack.delivery import call_web_safely, message, respond_safely
+from bot.slack.flow import Ask, CardStyle, LookupFlow, apology_card
+from bot.slack.runtime import Outcome
 
 
-def _action(body: dict[str, Any]) -> dict[str, Any]:
-    actions = body.get("actions") or [{}]
-    first = actions[0]
-    return first if isinstance(first, dict) else {}
+class ButtonReply:
+    """Answers for a pressed button: private notes through the response_url, never replacing
+    the card the button sits on. Subclasses say where the card goes."""
+
+    style = CardStyle(follow_positions=False)
+
+    def __init__(self, respond: AsyncRespond, lang: str) -> None:
+        self.respond = respond
+        self.lang = lang
+
+    async def private(self, card: cards.Card) -> None:
+        await respond_safely(
+            self.respond, **message(card, response_type="ephemeral", replace_original=False)
+        )
+
+    async def notice(self, card: cards.Card) -> None:
+        await self.private(card)
+
+    async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
+        """The card stays as it is while the lookup runs."""
+
+    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        await self.private(card)
+
+    async def apologize(self, error_id: str) -> None:
+        await self.private(apology_card(self.lang, error_id))
 
 
-def _visible(body: dict[str, Any]) -> bool:
-    """Is the card this button sits on visible to the whole conversation?"""
-    container = body.get("container") or {}
-    if container.get("type") == "view":
-        return False
-    return not container.get("is_ephemeral", False)
+class ShareReply(ButtonReply):
+    """The card into the conversation, for everyone (masked, in the team's language); an
+    error only to the one who pressed."""
+
+    def __init__(
+        self, respond: AsyncRespond, web: AsyncWebClient, channel: str, lang: str, style: CardStyle
+    ) -> None:
+        super().__init__(respond, lang)
+        self.web = web
+        self.channel = channel
+        self.style = style
+
+    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        if any(o.result is None for o in outcomes):
+            await self.private(card)
+            return
+        if await respond_safely(
+            self.respond, **message(card, response_type="in_channel", replace_original=False)
+        ):
+            return
+        await call_web_safely(self.web, "chat_postMessage", channel=self.channel, **message(card))
 
 
-def register(app: Any, rt: SlackRuntime) -> None:
-    async def start(
-        ack: Any, body: dict[str, Any], respond: Any, surface: str, *, visible_answer: bool
-    ) -> tuple[Actor, str, Query] | None:
-        """Common gate: ack, decode the query, check access. None when already answered."""
+class RefreshReply(ButtonReply):
+    """The refreshed card replaces the old one (in its modal, or in its message); an error on
+    a card the whole conversation sees goes only to the one who pressed."""
+
+    def __init__(
+        self,
+        respond: AsyncRespond,
+        web: AsyncWebClient,
+        view_id: str | None,
+        lang: str,
+        style: CardStyle,
+    ) -> None:
+        super().__init__(respond, lang)
+        self.web = web
+        self.view_id = view_id
+        self.style = style
+
+    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        if self.view_id is not None:
+            view = cards.result_modal(card, self.lang)
+            await call_web_safely(self.web, "views_update", view_id=self.view_id, view=view)
+            return
+        if self.style.visible and any(o.result is None for o in outcomes):
+            await self.private(card)
+            return
+        await respond_safely(self.respond, **message(card, replace_original=True))
+
+
+class ShowAllReply(ButtonReply):
+    """Every campaign in a modal (pushed onto a modal the button sits in); when the trigger
+    has expired (a slow lookup), privately as a message within a message's 50 blocks."""
+
+    style = CardStyle(max_blocks=ids.MAX_MODAL_BLOCKS, actions=False, follow_positions=False)
+
+    def __init__(
+        self,
+        respond: AsyncRespond,
+        flow: LookupFlow,
+        trigger_id: str,
+        pushed: bool,
+        lang: str,
+    ) -> None:
+        super().__init__(respond, lang)
+        self.flow = flow
+        self.trigger_id = trigger_id
+        self.method = "views_push" if pushed else "views_open"
+
+    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        view = cards.result_modal(card, self.lang)
+        web = self.flow.rt.web
+        if await call_web_safely(web, self.method, trigger_id=self.trigger_id, view=view):
+            return
+        as_message = replace(self.style, max_blocks=ids.MAX_MESSAGE_BLOCKS)
+        await self.private(self.flow.card(outcomes[0], as_message, self.lang))
+
+
+class ActionListener:
+    def __init__(self, flow: LookupFlow) -> None:
+        self.flow = flow
+
+    async def _press(
+        self,
+        ack: AsyncAck,
+        body: dict[str, Any],
+        surface: str,
+        reply: ButtonReply,
+        *,
+        visible: bool,
+        refresh: bool = False,
+    ) -> None:
+        """Ack, open the sealed query, then the one lookup flow. `visible`: the answer is for
+        the whole conversation (Share)."""
         await ack()
-        actor = actor_from_body(body, surface)
-        lang = rt.lang_now(actor)  # no users.info wait: Show all's trigger id dies in 3 s
-        if not rt.accepting:
-            await respond_safely(
-                respond, **message(shutting_down_card(lang), replace_original=False)
-            )
-            return None
-        query = rt.sealer.open(str(_action(body).get("value") or ""))
-        if query is None:
-            await respond_safely(
-                respond, **message(cards.render_stale_button(lang), replace_original=False)
-            )
-            return None
-        channel = actor.channel_id if visible_answer or _visible(body) else ""
-        denial = await rt.access.check(actor.user_id, channel, visible=visible_answer)
-        if denial is not None:
-            await respond_safely(
-                respond,
-                **message(
-                    denial_card(denial, lang), response_type="ephemeral", replace_original=False
-                ),
-            )
-            return None
-        return actor, lang, query
+        rt = self.flow.rt
+        actor = payloads.actor_from_body(body, surface)
+        # No users.info wait anywhere here: Show all's trigger id dies in 3 s.
+        channel = actor.channel_id if visible or payloads.card_is_visible(body) else ""
+        ask = Ask(actor, reply.lang, channel, visible=visible, refresh=refresh)
+        async with rt.tracked(apologize=reply.apologize):
+            query = rt.sealer.open(payloads.button_value(body))
+            if query is None and rt.accepting:
+                await reply.notice(cards.render_stale_button(ask.lang))
+                return
+            await self.flow.find(ask, [query] if query is not None else [], reply)
 
-    @app.action(action_pattern(SHARE))
-    async def on_share(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        async with rt.tracked(apologize=apology_by_respond(respond, rt.settings.lang)):
-            gate = await start(ack, body, respond, "share", visible_answer=True)
-            if gate is None:
-                return
-            actor, lang, query = gate
-            outcome = await rt.lookup(actor, query)
-            if outcome.result is None:  # an error is for the sharer's eyes only
-                card = outcome_card(rt, outcome, lang, mask_phones=False)
-                await respond_safely(respond, **message(card, replace_original=False))
-                return
-            card = outcome_card(
-                rt,
-                outcome,
-                rt.settings.lang,  # the whole channel reads it, not only the sharer
-                mask_phones=mask_for(rt, visible=True),
-                shared_by=actor.user_id,
-            )
-            if await respond_safely(
-                respond, **message(card, response_type="in_channel", replace_original=False)
-            ):
-                return
-            await call_web_safely(rt, "chat_postMessage", channel=actor.channel_id, **message(card))
+    async def on_share(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        rt = self.flow.rt
+        actor = payloads.actor_from_body(body, "share")
+        style = CardStyle(
+            visible=True,
+            shared_by=actor.user_id,
+            audience_lang=rt.settings.lang,  # the whole channel reads it, not only the sharer
+            follow_positions=False,
+        )
+        reply = ShareReply(respond, rt.web, actor.channel_id, rt.lang_now(actor), style)
+        await self._press(ack, body, "share", reply, visible=True)
 
-    @app.action(action_pattern(REFRESH))
-    async def on_refresh(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        async with rt.tracked(apologize=apology_by_respond(respond, rt.settings.lang)):
-            gate = await start(ack, body, respond, "refresh", visible_answer=False)
-            if gate is None:
-                return
-            actor, lang, query = gate
-            visible = _visible(body)
-            outcome = await rt.lookup(actor, query, refresh=True)
-            container = body.get("container") or {}
-            shared_by = None
-            if visible:
-                shared_by = actor.user_id
-            card = outcome_card(
-                rt, outcome, lang, mask_phones=mask_for(rt, visible=visible), shared_by=shared_by
-            )
-            if container.get("type") == "view":
-                view = cards.result_modal(card, lang)
-                await call_web_safely(
-                    rt, "views_update", view_id=str((body.get("view") or {}).get("id")), view=view
-                )
-                return
-            if visible and outcome.result is None:
-                await respond_safely(
-                    respond, **message(card, response_type="ephemeral", replace_original=False)
-                )
-                return
-            await respond_safely(respond, **message(card, replace_original=True))
+    async def on_refresh(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        rt = self.flow.rt
+        actor = payloads.actor_from_body(body, "refresh")
+        visible = payloads.card_is_visible(body)
+        style = CardStyle(
+            visible=visible, shared_by=actor.user_id if visible else None, follow_positions=False
+        )
+        view_id = str((body.get("view") or {}).get("id")) if payloads.in_view(body) else None
+        reply = RefreshReply(respond, rt.web, view_id, rt.lang_now(actor), style)
+        await self._press(ack, body, "refresh", reply, visible=False, refresh=True)
 
-    @app.action(action_pattern(SHOW_ALL))
-    async def on_show_all(ack: Any, body: dict[str, Any], respond: Any) -> None:
-        async with rt.tracked(apologize=apology_by_respond(respond, rt.settings.lang)):
-            trigger_id = body.get("trigger_id")
-            gate = await start(ack, body, respond, "show_all", visible_answer=False)
-            if gate is None:
-                return
-            actor, lang, query = gate
-            outcome = await rt.lookup(actor, query)
-            card = outcome_card(
-                rt,
-                outcome,
-                lang,
-                mask_phones=mask_for(rt, visible=False),
-                max_blocks=MODAL_MAX_BLOCKS,
-                actions=False,
-            )
-            view = cards.result_modal(card, lang)
-            method = (
-                "views_push"
-                if (body.get("container") or {}).get("type") == "view"
-                else "views_open"
-            )
-            if await call_web_safely(rt, method, trigger_id=trigger_id, view=view) is None:
-                # The trigger expired (slow lookup): answer privately instead, as a message,
-                # so within a message's 50 blocks (the modal's card may have up to 100).
-                card = outcome_card(
-                    rt, outcome, lang, mask_phones=mask_for(rt, visible=False), actions=False
-                )
-                await respond_safely(
-                    respond, **message(card, response_type="ephemeral", replace_original=False)
-                )
+    async def on_show_all(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        rt = self.flow.rt
+        actor = payloads.actor_from_body(body, "show_all")
+        reply = ShowAllReply(
+            respond,
+            self.flow,
+            str(body.get("trigger_id") or ""),
+            payloads.in_view(body),
+            rt.lang_now(actor),
+        )
+        await self._press(ack, body, "show_all", reply, visible=False)
+
+
+def register(app: AsyncApp, flow: LookupFlow) -> None:
+    listener = ActionListener(flow)
+    app.action(ids.action_pattern(ids.ACTION_SHARE))(listener.on_share)
+    app.action(ids.action_pattern(ids.ACTION_REFRESH))(listener.on_refresh)
+    app.action(ids.action_pattern(ids.ACTION_SHOW_ALL))(listener.on_show_all)

@@ -2,95 +2,96 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Sequence
 from typing import Any
 
-from bot.query import extract_queries
-from bot.slack import cards
-from bot.slack.listeners.common import (
-    actor_from_body,
-    apology_by_respond,
-    call_web_safely,
-    denial_card,
-    mask_for,
-    message,
-    outcome_card,
-    respond_safely,
-    shutting_down_card,
-)
-from bot.slack.runtime import SlackRuntime
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
 
-MESSAGE_SHORTCUT = "find_in_wolkvox"
-GLOBAL_SHORTCUT = "wolkvox_search"
+from bot.query import Query, extract_queries
+from bot.slack import cards, ids
+from bot.slack.delivery import call_web_safely, message, respond_safely
+from bot.slack.flow import Ask, CardStyle, LookupFlow, apology_card
+from bot.slack.payloads import actor_from_body, message_text
+from bot.slack.runtime import Outcome
+
 MAX_QUERIES_PER_MESSAGE = 3
 
 
-def message_text(msg: dict[str, Any]) -> str:
-    """The message's text, plus text inside its blocks (rich text, sections) and attachments."""
-    parts = [str(msg.get("text") or "")]
+class PrivateReply:
+    """Everything through the response_url, seen only by the one who asked; no placeholder
+    (Slack already shows the shortcut as running) and no position updates."""
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            text = node.get("text")
-            if isinstance(text, str) and node.get("type") in ("text", "mrkdwn", "plain_text"):
-                parts.append(text)
-            for value in node.values():
-                if isinstance(value, list | dict):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
+    style = CardStyle(follow_positions=False)
 
-    walk(msg.get("blocks") or [])
-    for attachment in msg.get("attachments") or []:
-        if isinstance(attachment, dict):
-            parts.extend(str(attachment.get(k) or "") for k in ("pretext", "text", "fallback"))
-    return "\n".join(p for p in parts if p)
+    def __init__(self, respond: AsyncRespond, lang: str) -> None:
+        self._respond = respond
+        self._lang = lang
+
+    async def notice(self, card: cards.Card) -> None:
+        await respond_safely(self._respond, **message(card, response_type="ephemeral"))
+
+    async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
+        """Nothing to show: a message shortcut has no message of its own to update."""
+
+    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        await respond_safely(
+            self._respond, **message(card, response_type="ephemeral", replace_original=False)
+        )
+
+    async def apologize(self, error_id: str) -> None:
+        await respond_safely(
+            self._respond,
+            **message(
+                apology_card(self._lang, error_id),
+                response_type="ephemeral",
+                replace_original=False,
+            ),
+        )
 
 
-def register(app: Any, rt: SlackRuntime) -> None:
-    @app.shortcut(MESSAGE_SHORTCUT)
-    async def on_message_shortcut(ack: Any, body: dict[str, Any], respond: Any) -> None:
+class ShortcutListener:
+    def __init__(self, flow: LookupFlow) -> None:
+        self.flow = flow
+
+    async def on_message_shortcut(
+        self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond
+    ) -> None:
         await ack()
+        rt = self.flow.rt
         actor = actor_from_body(body, "message_shortcut")
-        async with rt.tracked(apologize=apology_by_respond(respond, rt.settings.lang)):
-            lang = await rt.lang_for(actor)
-            if not rt.accepting:
-                await respond_safely(respond, **message(shutting_down_card(lang)))
-                return
-            text = message_text(body.get("message") or {})
+        reply = PrivateReply(respond, rt.settings.lang)
+        async with rt.tracked(apologize=reply.apologize):
+            ask = Ask(actor, await rt.lang_for(actor), actor.channel_id)
+            reply = PrivateReply(respond, ask.lang)
+            settings = rt.settings
             queries = extract_queries(
-                text,
-                rt.settings.phone_region,
+                message_text(body.get("message") or {}),
+                settings.phone_region,
                 limit=MAX_QUERIES_PER_MESSAGE,
-                default_campaign=rt.settings.wolkvox_campaign_id,
+                default_campaign=settings.wolkvox_campaign_id,
             )
-            if not queries:
-                card = cards.render_nothing_found_in_message(lang)
-                await respond_safely(respond, **message(card, response_type="ephemeral"))
-                return
-            denial = await rt.access.check(actor.user_id, actor.channel_id, visible=False)
-            if denial is not None:
-                await respond_safely(respond, **message(denial_card(denial, lang)))
-                return
-            outcomes = await asyncio.gather(*(rt.lookup(actor, q) for q in queries))
-            mask = mask_for(rt, visible=False)
-            answer = cards.render_multi(
-                [outcome_card(rt, o, lang, mask_phones=mask) for o in outcomes]
-            )
-            await respond_safely(
-                respond, **message(answer, response_type="ephemeral", replace_original=False)
-            )
+            if not rt.accepting or queries:
+                await self.flow.find(ask, queries, reply)
+            else:
+                await reply.notice(cards.render_nothing_found_in_message(ask.lang))
 
-    @app.shortcut(GLOBAL_SHORTCUT)
-    async def on_global_shortcut(ack: Any, body: dict[str, Any]) -> None:
+    async def on_global_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
+        rt = self.flow.rt
         actor = actor_from_body(body, "modal")
-        lang = rt.lang_now(actor)
+        ask = Ask(actor, rt.lang_now(actor), "")
         # The trigger id dies 3 s after the click: open the modal before anything slow.
-        denial = await rt.access.check(actor.user_id, "", visible=False, count=False)
-        if denial is not None:
-            view = cards.result_modal(denial_card(denial, lang), lang)
+        refusal = await self.flow.gate(ask, count=False)
+        if refusal is not None:
+            view = cards.result_modal(refusal, ask.lang)
         else:
-            view = cards.search_modal(lang)
-        await call_web_safely(rt, "views_open", trigger_id=body.get("trigger_id"), view=view)
+            view = cards.search_modal(ask.lang)
+        await call_web_safely(rt.web, "views_open", trigger_id=body.get("trigger_id"), view=view)
+
+
+def register(app: AsyncApp, flow: LookupFlow) -> None:
+    listener = ShortcutListener(flow)
+    app.shortcut(ids.MESSAGE_SHORTCUT)(listener.on_message_shortcut)
+    app.shortcut(ids.GLOBAL_SHORTCUT)(listener.on_global_shortcut)

@@ -2,89 +2,93 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from bot.errors import QueryError
-from bot.query import build_query
-from bot.slack import cards
-from bot.slack.listeners.common import (
-    PositionReporter,
-    actor_from_body,
-    call_web_safely,
-    denial_card,
-    mask_for,
-    outcome_card,
-    shutting_down_card,
-)
-from bot.slack.runtime import SlackRuntime
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
 
-SEARCH_SUBMIT = "wolkvox_search_submit"
-MODAL_MAX_BLOCKS = 100
-FIELDS = ("phone", "customer_id", "campaign_id")
+from bot.errors import QueryError
+from bot.query import Query, build_query
+from bot.slack import cards, ids
+from bot.slack.delivery import call_web_safely
+from bot.slack.flow import Ask, CardStyle, LookupFlow, apology_card
+from bot.slack.payloads import actor_from_body
+from bot.slack.runtime import Outcome
 
 
 def field_values(view: dict[str, Any]) -> dict[str, str]:
     """block_id → typed text, whatever the inputs' action ids are."""
     values = ((view.get("state") or {}).get("values")) or {}
     out: dict[str, str] = {}
-    for block_id in FIELDS:
+    for block_id in ids.SEARCH_INPUTS:
         for element in (values.get(block_id) or {}).values():
             if isinstance(element, dict):
                 out[block_id] = str(element.get("value") or "")
     return out
 
 
-def register(app: Any, rt: SlackRuntime) -> None:
-    @app.view(SEARCH_SUBMIT)
-    async def on_search_submit(ack: Any, body: dict[str, Any], view: dict[str, Any]) -> None:
+class ModalReply:
+    """The first answer is the submission's ack (`response_action: update`); the modal is then
+    updated with the queue position and the card (a modal has no conversation to share into
+    or refresh in: no buttons)."""
+
+    style = CardStyle(max_blocks=ids.MAX_MODAL_BLOCKS, actions=False)
+
+    def __init__(self, ack: AsyncAck, web: AsyncWebClient, view_id: str, lang: str) -> None:
+        self._ack = ack
+        self._web = web
+        self._view_id = view_id
+        self._lang = lang
+        self._acked = False
+
+    async def _show(self, view: dict[str, Any]) -> None:
+        if not self._acked:
+            self._acked = True
+            await self._ack(response_action="update", view=view)
+            return
+        await call_web_safely(self._web, "views_update", view_id=self._view_id, view=view)
+
+    async def notice(self, card: cards.Card) -> None:
+        await self._show(cards.result_modal(card, self._lang))
+
+    async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
+        await self._show(cards.loading_modal(lang, position=position))
+
+    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        await self._show(cards.result_modal(card, self._lang))
+
+    async def apologize(self, error_id: str) -> None:
+        await self.notice(apology_card(self._lang, error_id))
+
+
+class ViewListener:
+    def __init__(self, flow: LookupFlow) -> None:
+        self.flow = flow
+
+    async def on_search_submit(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        rt = self.flow.rt
         actor = actor_from_body(body, "modal")
-        lang = rt.lang_now(actor)
+        ask = Ask(actor, rt.lang_now(actor), "", fetch_locale=True)
         fields = field_values(view)
         try:
             query = build_query(
-                phone=fields.get("phone", ""),
-                customer_id=fields.get("customer_id", ""),
-                campaign_id=fields.get("campaign_id", "") or rt.settings.wolkvox_campaign_id,
+                phone=fields.get(ids.INPUT_PHONE, ""),
+                customer_id=fields.get(ids.INPUT_CUSTOMER_ID, ""),
+                campaign_id=fields.get(ids.INPUT_CAMPAIGN_ID, "")
+                or rt.settings.wolkvox_campaign_id,
                 region=rt.settings.phone_region,
             )
         except QueryError as error:
-            block = error.field if error.field in FIELDS else "phone"
-            await ack(response_action="errors", errors={block: cards.field_error(error, lang)})
+            block = error.field if error.field in ids.SEARCH_INPUTS else ids.INPUT_PHONE
+            await ack(response_action="errors", errors={block: cards.field_error(error, ask.lang)})
             return
-        if not rt.accepting:
-            await ack(
-                response_action="update", view=cards.result_modal(shutting_down_card(lang), lang)
-            )
-            return
-        denial = await rt.access.check(actor.user_id, "", visible=False)
-        if denial is not None:
-            await ack(
-                response_action="update", view=cards.result_modal(denial_card(denial, lang), lang)
-            )
-            return
-        await ack(response_action="update", view=cards.loading_modal(lang))
-        view_id = str(view.get("id") or "")
+        reply = ModalReply(ack, rt.web, str(view.get("id") or ""), ask.lang)
+        await self.flow.find(ask, [query], reply)
 
-        async def show_position(position: int) -> None:
-            await call_web_safely(
-                rt,
-                "views_update",
-                view_id=view_id,
-                view=cards.loading_modal(lang, position=position),
-            )
 
-        async def finish() -> None:
-            outcome = await rt.lookup(actor, query, on_wait=PositionReporter(show_position))
-            card = outcome_card(
-                rt,
-                outcome,
-                await rt.lang_for(actor),
-                mask_phones=mask_for(rt, visible=False),
-                max_blocks=MODAL_MAX_BLOCKS,
-                actions=False,  # a modal has no conversation to share into or refresh in
-            )
-            await call_web_safely(
-                rt, "views_update", view_id=view_id, view=cards.result_modal(card, lang)
-            )
-
-        rt.spawn(finish(), name=f"modal:{actor.user_id}")
+def register(app: AsyncApp, flow: LookupFlow) -> None:
+    app.view(ids.SEARCH_CALLBACK_ID)(ViewListener(flow).on_search_submit)

@@ -1,0 +1,258 @@
+"""One lookup flow for every surface: draining? → access → lookup → card → reply, audited.
+
+A listener only turns its payload into an `Ask` (who, where, in which language) and a `Reply`
+(how its surface answers: an ack, a response_url, a thread post then an update, a view); the
+gate, the masking, the card and the audit line are the same for every surface, so a new
+surface is a thin listener, never a copy of the gate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from bot.errors import LookupFailure, QueryError, ShuttingDown
+from bot.query import Command, Query
+from bot.slack import cards
+from bot.slack.access import Denial
+from bot.slack.ids import MAX_MESSAGE_BLOCKS
+from bot.slack.runtime import Actor, Outcome, SlackRuntime, new_error_id
+
+log = logging.getLogger(__name__)
+
+POSITION_UPDATE_EVERY = 2.0  # seconds between "you're Nth in line" updates
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """Who asks, where the access rules look, and in which language to answer at once.
+
+    `channel`: the conversation the channel rule checks ("" where there is none, e.g. a modal).
+    `visible`: the answer will be read by the whole conversation (access rules for a DM differ).
+    `fetch_locale`: a card that comes later may wait for the user's locale (users.info); where
+    a trigger id is about to expire it may not, and `lang` is used throughout.
+    """
+
+    actor: Actor
+    lang: str
+    channel: str
+    visible: bool = False
+    refresh: bool = False
+    fetch_locale: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CardStyle:
+    """How a surface shows its answer.
+
+    `visible`: the whole conversation reads the card (phones masked unless
+    WOLKVOX_MASK_PHONES=never). `audience_lang`: the card's language when not the asker's (a
+    card shared into a channel). `quick`: how long the first reply may wait for the answer
+    itself (a slash command's ack can be the card); 0 shows the placeholder at once.
+    `follow_positions`: tell queue positions after the first (where the placeholder can be
+    updated).
+    """
+
+    visible: bool = False
+    max_blocks: int = MAX_MESSAGE_BLOCKS
+    actions: bool = True
+    shared_by: str | None = None
+    audience_lang: str | None = None
+    quick: float = 0.0
+    follow_positions: bool = True
+
+
+class Reply(Protocol):
+    """How one surface answers. Every method is called at most as the flow says, never raises
+    for a failed delivery (it logs), and may be called after the ack."""
+
+    style: CardStyle
+
+    async def notice(self, card: cards.Card) -> None:
+        """A private answer that is not a lookup's: usage, help, status, refusal, restarting."""
+
+    async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
+        """The lookup is under way: `None` right after it starts (a placeholder), then its
+        1-based place in the token's queue (when `style.follow_positions`)."""
+
+    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        """The lookup's card (for several queries, their cards in one)."""
+
+    async def apologize(self, error_id: str) -> None:
+        """A bug cut the flow short: say sorry with the id an admin finds in the logs."""
+
+
+class PositionReporter:
+    """Turns the guard's queue positions into at most one update every few seconds.
+
+    `first` resolves with the first report: a queue position, or SERVING (0) when the lookup
+    went straight to Wolkvox. Only positions are sent on."""
+
+    def __init__(self, send: Callable[[int], Awaitable[None]] | None) -> None:
+        self.send = send
+        self.last: int | None = None
+        self.last_at = 0.0
+        self.first: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def __call__(self, position: int) -> None:
+        if not self.first.done():
+            self.first.set_result(position)
+        if self.send is None or position <= 0:
+            return
+        now = time.monotonic()
+        if self.last is not None and now - self.last_at < POSITION_UPDATE_EVERY:
+            return
+        if position == self.last:
+            return
+        self.last, self.last_at = position, now
+        try:
+            await self.send(position)
+        except Exception as error:
+            log.debug("position update failed: %s", type(error).__name__)
+
+
+def denial_card(denial: Denial, lang: str) -> cards.Card:
+    if denial.reason == "rate":
+        return cards.render_rate_limited(lang, denial.retry_after)
+    return cards.render_refusal(lang)
+
+
+def apology_card(lang: str, error_id: str) -> cards.Card:
+    """Sorry, something went wrong on our side: with the id an admin finds in the logs."""
+    return cards.render_error(LookupFailure("unexpected error"), lang=lang, error_id=error_id)
+
+
+def shutting_down_card(lang: str) -> cards.Card:
+    return cards.render_error(ShuttingDown("restarting"), lang=lang)
+
+
+class LookupFlow:
+    """The gate and the answer, shared by every listener."""
+
+    def __init__(self, rt: SlackRuntime) -> None:
+        self.rt = rt
+
+    # --- what a listener calls --------------------------------------------------------------
+    async def command(self, ask: Ask, command: Command, reply: Reply) -> None:
+        """A parsed `/wolkvox …` (or a mention, a DM): help, status, or a lookup."""
+        if command.verb == "help":
+            await reply.notice(cards.render_help(ask.lang))
+        elif command.verb == "status":  # token usage and errors: for allowed users only
+            allowed = await self.rt.access.user_allowed(ask.actor.user_id)
+            card = await self.status_card(ask.lang) if allowed else cards.render_refusal(ask.lang)
+            await reply.notice(card)
+        else:
+            assert command.query is not None
+            await self.find(ask, [command.query], reply)
+
+    async def usage(self, ask: Ask, error: QueryError, reply: Reply) -> None:
+        """Input that is not a search: what was wrong and how a search is written."""
+        await reply.notice(cards.render_usage(error, ask.lang))
+
+    async def find(self, ask: Ask, queries: Sequence[Query], reply: Reply) -> None:
+        """Look `queries` up for `ask.actor` and answer through `reply`; never raises."""
+        async with self.rt.tracked(apologize=reply.apologize):
+            denial = await self.gate(ask, count=True)
+            if denial is not None:
+                await reply.notice(denial)
+            elif len(queries) == 1:
+                await self._one(ask, queries[0], reply)
+            else:
+                await self._many(ask, queries, reply)
+
+    async def gate(self, ask: Ask, *, count: bool) -> cards.Card | None:
+        """The card that refuses this ask (restarting, not allowed, too many searches), or None.
+
+        `count` False checks access only (opening the search modal costs no lookup)."""
+        if not self.rt.accepting:
+            return shutting_down_card(ask.lang)
+        denial = await self.rt.access.check(
+            ask.actor.user_id, ask.channel, visible=ask.visible, count=count
+        )
+        return denial_card(denial, ask.lang) if denial is not None else None
+
+    def card(self, outcome: Outcome, style: CardStyle, lang: str) -> cards.Card:
+        """The card for one lookup's outcome; a bug in rendering becomes an apology with an
+        error id (logged), never an exception that would leave "searching…" forever."""
+        rt = self.rt
+        try:
+            if outcome.result is not None:
+                return cards.render_result(
+                    outcome.result,
+                    lang=style.audience_lang or lang,
+                    tz=rt.settings.tz,
+                    now=rt.clock(),
+                    mask_phones=self.mask(style),
+                    max_blocks=style.max_blocks,
+                    shared_by=style.shared_by,
+                    actions=style.actions,
+                    # Buttons carry the query sealed: a channel can read a button's value.
+                    button_value=rt.sealer.seal(outcome.result.query),
+                )
+            error = outcome.error or LookupFailure("no result")
+            return cards.render_error(error, lang=lang, error_id=outcome.error_id)
+        except Exception:
+            error_id = new_error_id()
+            log.exception("rendering the card failed (error id %s)", error_id)
+            return apology_card(lang, error_id)
+
+    def mask(self, style: CardStyle) -> bool:
+        """Phones masked on this card? `always`, or `shared` (default) for visible cards."""
+        mode = self.rt.settings.mask_phones
+        return mode == "always" or (
+            mode == "shared" and (style.visible or style.shared_by is not None)
+        )
+
+    async def status_card(self, lang: str) -> cards.Card:
+        status = await self.rt.service.status()
+        info = cards.StatusInfo(
+            queue_depth=status.queue_depth,
+            cache_hit_rate=status.stats.cache_hit_rate,
+            tokens=[(t.masked, t.used_today, t.quota, t.spent) for t in status.tokens],
+            last_upstream_error=status.stats.last_upstream_error,
+            backend=status.backend,
+            backend_ok=status.backend_ok,
+        )
+        return cards.render_status(info, lang)
+
+    # --- internals --------------------------------------------------------------------------
+    async def _card_lang(self, ask: Ask) -> str:
+        return await self.rt.lang_for(ask.actor) if ask.fetch_locale else ask.lang
+
+    async def _one(self, ask: Ask, query: Query, reply: Reply) -> None:
+        style = reply.style
+        mask = self.mask(style)
+
+        async def show_position(position: int) -> None:
+            await reply.waiting(query, position, lang=ask.lang, mask=mask)
+
+        reporter = PositionReporter(show_position if style.follow_positions else None)
+        if style.quick <= 0:
+            await reply.waiting(query, None, lang=ask.lang, mask=mask)
+        lookup = asyncio.ensure_future(
+            self.rt.lookup(ask.actor, query, refresh=ask.refresh, on_wait=reporter)
+        )
+        if style.quick > 0:
+            news: set[asyncio.Future[Any]] = {lookup, reporter.first}
+            await asyncio.wait(news, timeout=style.quick, return_when="FIRST_COMPLETED")
+            if lookup.done():  # the answer was at hand: it is the first reply itself
+                outcome = lookup.result()
+                await reply.answer(self.card(outcome, style, ask.lang), [outcome])
+                return
+            position = reporter.first.result() if reporter.first.done() else None
+            await reply.waiting(query, position or None, lang=ask.lang, mask=mask)
+        outcome = await lookup
+        await reply.answer(self.card(outcome, style, await self._card_lang(ask)), [outcome])
+
+    async def _many(self, ask: Ask, queries: Sequence[Query], reply: Reply) -> None:
+        """Several queries of one message, looked up together, answered in one message."""
+        outcomes = await asyncio.gather(
+            *(self.rt.lookup(ask.actor, q, refresh=ask.refresh) for q in queries)
+        )
+        lang = await self._card_lang(ask)
+        answer = cards.render_multi([self.card(o, reply.style, lang) for o in outcomes], lang=lang)
+        await reply.answer(answer, outcomes)

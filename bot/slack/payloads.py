@@ -1,0 +1,117 @@
+"""Slack payloads → what the bot needs of them: who asked, from where, and the words to read.
+
+Pure functions over the dicts Slack sends (slash commands use flat keys, interactive payloads
+nest objects, events put the message in `event`), tested on Slack's own published samples.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.errors import QueryError
+from bot.query import Command, extract_queries, parse_command
+from bot.slack.runtime import Actor
+
+_MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+
+
+def _id(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("id") or "")
+    return str(value or "")
+
+
+def actor_from_body(body: dict[str, Any], surface: str) -> Actor:
+    """Slash commands use flat keys (user_id, team_id…); interactive payloads nest objects."""
+    user = body.get("user")
+    return Actor(
+        team_id=str(body.get("team_id") or _id(body.get("team"))),
+        user_id=str(body.get("user_id") or _id(user)),
+        channel_id=str(body.get("channel_id") or _id(body.get("channel"))),
+        surface=surface,
+        locale=(user.get("locale") if isinstance(user, dict) else None) or body.get("locale"),
+    )
+
+
+def actor_from_event(body: dict[str, Any], event: dict[str, Any], surface: str) -> Actor:
+    """An Events API callback: the user and channel are the event's, the team the envelope's."""
+    return Actor(
+        team_id=str(body.get("team_id") or event.get("team") or ""),
+        user_id=str(event.get("user") or ""),
+        channel_id=str(event.get("channel") or ""),
+        surface=surface,
+    )
+
+
+def strip_mentions(text: str) -> str:
+    return _MENTION_RE.sub(" ", text).strip()
+
+
+def command_texts(text: str) -> list[str]:
+    """What to read as the command: the words after the first mention (so "hola @Wolkvox find
+    300…" works), then the whole text without mentions; duplicates dropped."""
+    match = _MENTION_RE.search(text)
+    after = strip_mentions(text[match.end() :]) if match else ""
+    return list(dict.fromkeys([after, strip_mentions(text)]))
+
+
+def parse_mention(text: str, region: str, default_campaign: str) -> Command:
+    """A command after the mention, else the first phone or labelled id in the sentence
+    ("@Wolkvox ¿me ayudas con el 300 123 4567?"), else the command's own error."""
+    first_error: QueryError | None = None
+    for candidate in command_texts(text):
+        try:
+            return parse_command(candidate, region, default_campaign)
+        except QueryError as error:
+            first_error = first_error or error
+    found = extract_queries(
+        strip_mentions(text), region, limit=1, default_campaign=default_campaign
+    )
+    if found:
+        return Command("find", found[0])
+    assert first_error is not None
+    raise first_error
+
+
+def message_text(msg: dict[str, Any]) -> str:
+    """The message's text, plus text inside its blocks (rich text, sections) and attachments."""
+    parts = [str(msg.get("text") or "")]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            text = node.get("text")
+            if isinstance(text, str) and node.get("type") in ("text", "mrkdwn", "plain_text"):
+                parts.append(text)
+            for value in node.values():
+                if isinstance(value, list | dict):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(msg.get("blocks") or [])
+    for attachment in msg.get("attachments") or []:
+        if isinstance(attachment, dict):
+            parts.extend(str(attachment.get(k) or "") for k in ("pretext", "text", "fallback"))
+    return "\n".join(p for p in parts if p)
+
+
+def button_value(body: dict[str, Any]) -> str:
+    """The pressed button's value (the first action of a block_actions payload)."""
+    actions = body.get("actions") or [{}]
+    first = actions[0] if isinstance(actions, list) and actions else {}
+    return str(first.get("value") or "") if isinstance(first, dict) else ""
+
+
+def card_is_visible(body: dict[str, Any]) -> bool:
+    """Is the card a button sits on visible to the whole conversation?"""
+    container = body.get("container") or {}
+    if container.get("type") == "view":
+        return False
+    return not container.get("is_ephemeral", False)
+
+
+def in_view(body: dict[str, Any]) -> bool:
+    """Was the button pressed inside a modal?"""
+    return (body.get("container") or {}).get("type") == "view"
