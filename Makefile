@@ -21,6 +21,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy bot
+	$(VENV)/bin/lint-imports
 
 test: lint
 	$(PY) -m pytest -q
