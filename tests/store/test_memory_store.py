@@ -8,8 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.errors import Busy, LookupFailure, WaitTimedOut
-from bot.store.base import Store
+from bot.errors import LookupFailure, WaitTimedOut
 from bot.store.memory import MemoryStore
 from bot.wolkvox.errors import TokenRejected
 from bot.wolkvox.records import Fetched, FindAnswer
@@ -58,12 +57,6 @@ async def store(clock: FakeClock) -> MemoryStore:
 # --- slots -------------------------------------------------------------------------------------
 
 
-async def test_satisfies_protocol_and_health(store: MemoryStore) -> None:
-    as_store: Store = store
-    assert as_store.backend == "memory"
-    assert await store.health() == {"backend": "memory", "ok": True}
-
-
 async def test_limit_is_honoured_and_fifo(store: MemoryStore) -> None:
     order: list[int] = []
     in_flight = 0
@@ -102,29 +95,6 @@ async def test_no_barging_newcomer_waits_behind_granted_waiter(store: MemoryStor
     newcomer = asyncio.create_task(take("newcomer"))
     await asyncio.gather(first, newcomer)
     assert got == ["first", "newcomer"]
-
-
-async def test_timeout_raises_busy_and_leaves_no_waiter(store: MemoryStore) -> None:
-    holder = await store.acquire_slot("k", 1, timeout=10, lease=60)
-    with pytest.raises(Busy):
-        await store.acquire_slot("k", 1, timeout=0.01, lease=60)
-    assert await store.slot_usage("k") == (1, 0)
-    await holder.release()
-    assert await store.slot_usage("k") == (0, 0)
-
-
-async def test_release_is_idempotent(store: MemoryStore) -> None:
-    a = await store.acquire_slot("k", 2, timeout=10, lease=60)
-    b = await store.acquire_slot("k", 2, timeout=10, lease=60)
-    await a.release()
-    await a.release()
-    assert await store.slot_usage("k") == (1, 0)  # b still counted
-    c = await store.acquire_slot("k", 2, timeout=10, lease=60)
-    with pytest.raises(Busy):
-        await store.acquire_slot("k", 2, timeout=0.01, lease=60)
-    await b.release()
-    await c.release()
-    assert await store.slot_usage("k") == (0, 0)
 
 
 async def test_cancelled_waiter_leaves_queue(store: MemoryStore) -> None:

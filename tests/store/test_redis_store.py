@@ -22,7 +22,7 @@ from bot.errors import (
 )
 from bot.store.codec import Undecodable, pack_outcome, unpack_outcome
 from bot.store.redis import RedisStore
-from bot.wolkvox.errors import FAILURES, QuotaExceeded, UpstreamError
+from bot.wolkvox.errors import FAILURES, UpstreamError
 from bot.wolkvox.lookup import FETCHED_CODEC
 from bot.wolkvox.records import CampaignSummary, Fetched, FindAnswer, Record
 from tests.redis_server import RedisServer
@@ -197,133 +197,7 @@ async def test_cache_roundtrip_ttl_and_garbage(make_store: MakeStore, raw: aiore
 # --- rate limit ----------------------------------------------------------------------------------
 
 
-async def test_rate_hit_sliding_window_shared(make_store: MakeStore) -> None:
-    a, b = await make_store(), await make_store()
-    assert [await s.rate_hit("u1", 3, 10) for s in (a, b, a)] == [0.0, 0.0, 0.0]
-    wait = await b.rate_hit("u1", 3, 10)
-    assert 0 < wait <= 10
-    assert 0 < await a.rate_hit("u1", 3, 10) <= wait  # refused hits are not counted
-    assert await a.rate_hit("u2", 3, 10) == 0.0  # per key
-    assert await a.rate_hit("u3", 0, 5) == 5
-    assert await a.rate_hit("fast", 1, 0.1) == 0.0
-    assert 0 < await a.rate_hit("fast", 1, 0.1) <= 0.1
-
-    async def allowed() -> bool:
-        return await b.rate_hit("fast", 1, 0.1) == 0.0
-
-    await until(allowed)
-
-
 # --- fair semaphore ------------------------------------------------------------------------------
-
-
-async def test_slot_basics_and_usage(make_store: MakeStore) -> None:
-    a = await make_store()
-    lease1 = await a.acquire_slot("slot:t", 2, timeout=1, lease=5)
-    lease2 = await a.acquire_slot("slot:t", 2, timeout=1, lease=5)
-    assert await a.slot_usage("slot:t") == (2, 0)
-    waiter = asyncio.create_task(a.acquire_slot("slot:t", 2, timeout=5, lease=5))
-
-    async def one_waiting() -> bool:
-        return await a.slot_usage("slot:t") == (2, 1)
-
-    await until(one_waiting)
-    await lease1.release()
-    await lease1.release()  # idempotent
-    lease3 = await waiter
-    assert await a.slot_usage("slot:t") == (2, 0)
-    await lease2.release()
-    await lease3.release()
-    assert await a.slot_usage("slot:t") == (0, 0)
-    with pytest.raises(ValueError):
-        await a.acquire_slot("slot:t", 0, timeout=1, lease=5)
-
-
-async def test_limit_holds_for_40_acquirers_on_two_instances(make_store: MakeStore) -> None:
-    a, b = await make_store(), await make_store()
-    limit, in_flight, peak, done = 2, 0, 0, 0
-
-    async def one(store: RedisStore) -> None:
-        nonlocal in_flight, peak, done
-        lease = await store.acquire_slot("slot:burst", limit, timeout=60, lease=10)
-        try:
-            in_flight += 1
-            peak = max(peak, in_flight)
-            await asyncio.sleep(0.01)
-            in_flight -= 1
-            done += 1
-        finally:
-            await lease.release()
-
-    await asyncio.gather(*(one(a if i % 2 else b) for i in range(40)))
-    assert done == 40
-    assert peak == limit  # reached, never exceeded
-    assert await a.slot_usage("slot:burst") == (0, 0)
-
-
-async def test_fifo_across_instances_and_positions(make_store: MakeStore) -> None:
-    a, b = await make_store(), await make_store()
-    holder = await a.acquire_slot("slot:f", 1, timeout=1, lease=10)
-    order: list[int] = []
-    told: dict[int, list[int]] = {}
-
-    async def waiter(i: int, store: RedisStore) -> None:
-        async def on_position(position: int) -> None:  # async callbacks are scheduled
-            told.setdefault(i, []).append(position)
-
-        lease = await store.acquire_slot("slot:f", 1, timeout=30, lease=10, on_position=on_position)
-        order.append(i)
-        await asyncio.sleep(0.01)
-        await lease.release()
-
-    tasks = []
-    for i in range(6):
-        tasks.append(asyncio.create_task(waiter(i, b if i % 2 else a)))
-
-        async def queued(n: int = i + 1) -> bool:
-            return (await a.slot_usage("slot:f"))[1] == n
-
-        await until(queued)
-    await holder.release()
-    await asyncio.gather(*tasks)
-    assert order == list(range(6))
-    await asyncio.sleep(0.05)  # let scheduled callbacks run
-    for i in range(6):
-        assert told[i][0] == i + 1  # position at arrival
-        assert told[i] == sorted(told[i], reverse=True)  # only ever moves up
-        assert len(set(told[i])) == len(told[i])  # told on change only
-
-
-async def test_timeout_is_busy_and_leaves_the_queue(make_store: MakeStore) -> None:
-    a, b = await make_store(), await make_store()
-    holder = await a.acquire_slot("slot:b", 1, timeout=1, lease=10)
-    with pytest.raises(Busy):
-        await b.acquire_slot("slot:b", 1, timeout=0.3, lease=10)
-    assert await a.slot_usage("slot:b") == (1, 0)
-    await holder.release()
-    lease = await b.acquire_slot("slot:b", 1, timeout=1, lease=10)
-    await lease.release()
-
-
-async def test_cancelled_waiter_leaves_the_queue(make_store: MakeStore) -> None:
-    a, b = await make_store(), await make_store()
-    holder = await a.acquire_slot("slot:c", 1, timeout=1, lease=10)
-    first = asyncio.create_task(b.acquire_slot("slot:c", 1, timeout=30, lease=10))
-
-    async def waiting(n: int) -> bool:
-        return (await a.slot_usage("slot:c"))[1] == n
-
-    await until(lambda: waiting(1))
-    second = asyncio.create_task(a.acquire_slot("slot:c", 1, timeout=30, lease=10))
-    await until(lambda: waiting(2))
-    first.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await first
-    assert await a.slot_usage("slot:c") == (1, 1)
-    await holder.release()
-    lease = await second  # the cancelled one did not block the line
-    await lease.release()
-    assert await a.slot_usage("slot:c") == (0, 0)
 
 
 async def test_crashed_holder_gives_the_slot_back_within_its_lease(
@@ -381,29 +255,6 @@ async def _waiters_are(store: RedisStore, key: str, n: int) -> bool:
 # --- coalescing ----------------------------------------------------------------------------------
 
 
-async def test_run_once_one_produce_across_instances(make_store: MakeStore) -> None:
-    a, b = await make_store(), await make_store()
-    calls = 0
-    gate = asyncio.Event()
-
-    async def produce() -> Fetched:
-        nonlocal calls
-        calls += 1
-        await gate.wait()
-        return fetched()
-
-    tasks = [asyncio.create_task(s.run_once("find:1", produce, timeout=20)) for s in [a, b] * 5]
-    await asyncio.sleep(0.3)
-    gate.set()
-    results = await asyncio.gather(*tasks)
-    assert calls == 1
-    assert all(r == fetched() for r, _ in results)
-    assert [shared for _, shared in results].count(False) == 1
-    # Done: a later identical query produces again (the cache, not run_once, serves repeats).
-    assert (await b.run_once("find:1", produce, timeout=5))[1] is False
-    assert calls == 2
-
-
 async def test_run_once_local_callers_share_one_redis_wait(make_store: MakeStore) -> None:
     a, b = await make_store(), await make_store()
     claims = 0
@@ -429,24 +280,6 @@ async def test_run_once_local_callers_share_one_redis_wait(make_store: MakeStore
     assert (await producer)[1] is False
     assert all(shared and r == fetched("Local") for r, shared in await asyncio.gather(*sharers))
     assert claims <= 8  # one waiter polling (~0.2 s) and woken, not ten
-
-
-async def test_run_once_shares_the_failure_kind(make_store: MakeStore) -> None:
-    a, b = await make_store(), await make_store()
-    calls = 0
-
-    async def produce() -> Fetched:
-        nonlocal calls
-        calls += 1
-        await asyncio.sleep(0.3)
-        raise QuotaExceeded("day spent", retry_after=3600)
-
-    tasks = [asyncio.create_task(s.run_once("find:q", produce, timeout=20)) for s in [a, b] * 3]
-    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
-    assert calls == 1
-    for exc in outcomes:
-        assert isinstance(exc, QuotaExceeded)
-        assert exc.detail == "day spent" and exc.retry_after == 3600
 
 
 def test_failures_survive_the_trip_by_kind() -> None:
@@ -529,22 +362,6 @@ async def test_run_once_cancelled_producer_hands_over_at_once(make_store: MakeSt
     await asyncio.sleep(0.2)
     producer.cancel()  # its only caller gone: the work stops and the lock is released
     assert await sharer == (fetched("B"), False)
-
-
-async def test_run_once_sharer_timeout(make_store: MakeStore) -> None:
-    a, b = await make_store(), await make_store()
-    gate = asyncio.Event()
-
-    async def slow() -> Fetched:
-        await gate.wait()
-        return fetched()
-
-    producer = asyncio.create_task(a.run_once("find:s", slow, timeout=30))
-    await asyncio.sleep(0.1)
-    with pytest.raises(WaitTimedOut):
-        await b.run_once("find:s", slow, timeout=0.3)
-    gate.set()
-    assert (await producer)[1] is False
 
 
 # --- Redis lost and back ---------------------------------------------------------------------

@@ -1,0 +1,315 @@
+"""The `Store` contract, run against every backend: what the guard, the cache, coalescing, the
+quota, the breaker, event dedupe and the rate limit rely on, whichever store they are given.
+
+Each test gets a `pair` of handles on one backend: for `MemoryStore` the same instance twice
+(one process shares one store), for `RedisStore` two instances on one real redis-server (two
+bot processes). Backend-specific behaviour (fake-clock expiry, LRU bounds, Redis key names and
+lifetimes, crashed processes, Redis lost) stays in `test_memory_store.py` / `test_redis_store.py`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
+
+import pytest
+
+from bot.errors import Busy, WaitTimedOut
+from bot.store.base import Store
+from bot.store.memory import MemoryStore
+from bot.store.redis import RedisStore
+from bot.wolkvox.errors import QuotaExceeded
+from bot.wolkvox.lookup import FETCHED_CODEC
+from bot.wolkvox.records import CampaignSummary, Fetched, FindAnswer, Record
+
+Pair = tuple[Store[Fetched], Store[Fetched]]
+
+
+def fetched(name: str = "Ana", n: int = 1) -> Fetched:
+    summary = CampaignSummary(
+        campaign_id="42",
+        customer_name=name,
+        customer_id="1020304050",
+        phone="3001234567",
+        last_date=datetime(2026, 1, 18, 19, 34, 31),
+        last_date_raw="2026-01-18 19:34:31",
+        last_result="Venta",
+        calls=3,
+        calls_raw="3",
+        conn_id="c-1",
+        records=n,
+    )
+    record = Record(customer_name=name, tel1="3001234567", extra={"x": "y"})
+    answer = FindAnswer(total_records=n, campaigns=(summary,), records=(record,))
+    return Fetched(answer=answer, fetched_at=1_700_000_000.5, upstream_ms=12.5)
+
+
+async def until(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
+    async with asyncio.timeout(within):
+        while True:
+            if await check():
+                return
+            await asyncio.sleep(0.02)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def pair(request: pytest.FixtureRequest) -> AsyncIterator[Pair]:
+    if request.param == "memory":
+        memory: MemoryStore[Fetched] = MemoryStore()
+        await memory.start()
+        yield memory, memory
+        await memory.close()
+        return
+    url = request.getfixturevalue("redis_url")
+    stores = [RedisStore(url, FETCHED_CODEC) for _ in range(2)]
+    for store in stores:
+        await store.start()
+    yield stores[0], stores[1]
+    for store in stores:
+        await store.close()
+
+
+async def test_satisfies_protocol_and_health(pair: Pair) -> None:
+    a, b = pair
+    as_store: Store[Fetched] = a
+    health = await as_store.health()
+    assert health["ok"] is True and health["backend"] == a.backend
+    assert a.backend in ("memory", "redis") and b.backend == a.backend
+
+
+async def test_slot_basics_and_usage(pair: Pair) -> None:
+    a, _ = pair
+    lease1 = await a.acquire_slot("slot:t", 2, timeout=1, lease=5)
+    lease2 = await a.acquire_slot("slot:t", 2, timeout=1, lease=5)
+    assert await a.slot_usage("slot:t") == (2, 0)
+    waiter = asyncio.create_task(a.acquire_slot("slot:t", 2, timeout=5, lease=5))
+
+    async def one_waiting() -> bool:
+        return await a.slot_usage("slot:t") == (2, 1)
+
+    await until(one_waiting)
+    await lease1.release()
+    await lease1.release()  # idempotent
+    lease3 = await waiter
+    assert await a.slot_usage("slot:t") == (2, 0)
+    await lease2.release()
+    await lease3.release()
+    assert await a.slot_usage("slot:t") == (0, 0)
+    with pytest.raises(ValueError):
+        await a.acquire_slot("slot:t", 0, timeout=1, lease=5)
+
+
+async def test_limit_holds_for_40_acquirers_on_two_instances(pair: Pair) -> None:
+    a, b = pair
+    limit, in_flight, peak, done = 2, 0, 0, 0
+
+    async def one(store: Store[Fetched]) -> None:
+        nonlocal in_flight, peak, done
+        lease = await store.acquire_slot("slot:burst", limit, timeout=60, lease=10)
+        try:
+            in_flight += 1
+            peak = max(peak, in_flight)
+            await asyncio.sleep(0.01)
+            in_flight -= 1
+            done += 1
+        finally:
+            await lease.release()
+
+    await asyncio.gather(*(one(a if i % 2 else b) for i in range(40)))
+    assert done == 40
+    assert peak == limit  # reached, never exceeded
+    assert await a.slot_usage("slot:burst") == (0, 0)
+
+
+async def test_fifo_across_instances_and_positions(pair: Pair) -> None:
+    a, b = pair
+    holder = await a.acquire_slot("slot:f", 1, timeout=1, lease=10)
+    order: list[int] = []
+    told: dict[int, list[int]] = {}
+
+    async def waiter(i: int, store: Store[Fetched]) -> None:
+        async def on_position(position: int) -> None:  # async callbacks are scheduled
+            told.setdefault(i, []).append(position)
+
+        lease = await store.acquire_slot("slot:f", 1, timeout=30, lease=10, on_position=on_position)
+        order.append(i)
+        await asyncio.sleep(0.01)
+        await lease.release()
+
+    tasks = []
+    for i in range(6):
+        tasks.append(asyncio.create_task(waiter(i, b if i % 2 else a)))
+
+        async def queued(n: int = i + 1) -> bool:
+            return (await a.slot_usage("slot:f"))[1] == n
+
+        await until(queued)
+    await holder.release()
+    await asyncio.gather(*tasks)
+    assert order == list(range(6))
+    await asyncio.sleep(0.05)  # let scheduled callbacks run
+    for i in range(6):
+        assert told[i][0] == i + 1  # position at arrival
+        assert told[i] == sorted(told[i], reverse=True)  # only ever moves up
+        assert len(set(told[i])) == len(told[i])  # told on change only
+
+
+async def test_timeout_is_busy_and_leaves_the_queue(pair: Pair) -> None:
+    a, b = pair
+    holder = await a.acquire_slot("slot:b", 1, timeout=1, lease=10)
+    with pytest.raises(Busy):
+        await b.acquire_slot("slot:b", 1, timeout=0.3, lease=10)
+    assert await a.slot_usage("slot:b") == (1, 0)
+    await holder.release()
+    lease = await b.acquire_slot("slot:b", 1, timeout=1, lease=10)
+    await lease.release()
+
+
+async def test_cancelled_waiter_leaves_the_queue(pair: Pair) -> None:
+    a, b = pair
+    holder = await a.acquire_slot("slot:c", 1, timeout=1, lease=10)
+    first = asyncio.create_task(b.acquire_slot("slot:c", 1, timeout=30, lease=10))
+
+    async def waiting(n: int) -> bool:
+        return (await a.slot_usage("slot:c"))[1] == n
+
+    await until(lambda: waiting(1))
+    second = asyncio.create_task(a.acquire_slot("slot:c", 1, timeout=30, lease=10))
+    await until(lambda: waiting(2))
+    first.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await first
+    assert await a.slot_usage("slot:c") == (1, 1)
+    await holder.release()
+    lease = await second  # the cancelled one did not block the line
+    await lease.release()
+    assert await a.slot_usage("slot:c") == (0, 0)
+
+
+async def test_rate_hit_sliding_window_shared(pair: Pair) -> None:
+    a, b = pair
+    assert [await s.rate_hit("u1", 3, 10) for s in (a, b, a)] == [0.0, 0.0, 0.0]
+    wait = await b.rate_hit("u1", 3, 10)
+    assert 0 < wait <= 10
+    assert 0 < await a.rate_hit("u1", 3, 10) <= wait  # refused hits are not counted
+    assert await a.rate_hit("u2", 3, 10) == 0.0  # per key
+    assert await a.rate_hit("u3", 0, 5) == 5
+    assert await a.rate_hit("fast", 1, 0.1) == 0.0
+    assert 0 < await a.rate_hit("fast", 1, 0.1) <= 0.1
+
+    async def allowed() -> bool:
+        return await b.rate_hit("fast", 1, 0.1) == 0.0
+
+    await until(allowed)
+
+
+async def test_run_once_one_produce_across_instances(pair: Pair) -> None:
+    a, b = pair
+    calls = 0
+    gate = asyncio.Event()
+
+    async def produce() -> Fetched:
+        nonlocal calls
+        calls += 1
+        await gate.wait()
+        return fetched()
+
+    tasks = [asyncio.create_task(s.run_once("find:1", produce, timeout=20)) for s in [a, b] * 5]
+    await asyncio.sleep(0.3)
+    gate.set()
+    results = await asyncio.gather(*tasks)
+    assert calls == 1
+    assert all(r == fetched() for r, _ in results)
+    assert [shared for _, shared in results].count(False) == 1
+    # Done: a later identical query produces again (the cache, not run_once, serves repeats).
+    assert (await b.run_once("find:1", produce, timeout=5))[1] is False
+    assert calls == 2
+
+
+async def test_run_once_shares_the_failure_kind(pair: Pair) -> None:
+    a, b = pair
+    calls = 0
+
+    async def produce() -> Fetched:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.3)
+        raise QuotaExceeded("day spent", retry_after=3600)
+
+    tasks = [asyncio.create_task(s.run_once("find:q", produce, timeout=20)) for s in [a, b] * 3]
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert calls == 1
+    for exc in outcomes:
+        assert isinstance(exc, QuotaExceeded)
+        assert exc.detail == "day spent" and exc.retry_after == 3600
+
+
+async def test_run_once_sharer_timeout(pair: Pair) -> None:
+    a, b = pair
+    gate = asyncio.Event()
+
+    async def slow() -> Fetched:
+        await gate.wait()
+        return fetched()
+
+    producer = asyncio.create_task(a.run_once("find:s", slow, timeout=30))
+    await asyncio.sleep(0.1)
+    with pytest.raises(WaitTimedOut):
+        await b.run_once("find:s", slow, timeout=0.3)
+    gate.set()
+    assert (await producer)[1] is False
+
+
+async def test_release_is_idempotent(pair: Pair) -> None:
+    store, _ = pair
+    a = await store.acquire_slot("k", 2, timeout=10, lease=60)
+    b = await store.acquire_slot("k", 2, timeout=10, lease=60)
+    await a.release()
+    await a.release()
+    assert await store.slot_usage("k") == (1, 0)  # b still counted
+    c = await store.acquire_slot("k", 2, timeout=10, lease=60)
+    with pytest.raises(Busy):
+        await store.acquire_slot("k", 2, timeout=0.2, lease=60)
+    await b.release()
+    await c.release()
+    assert await store.slot_usage("k") == (0, 0)
+
+
+async def test_counters_and_values(pair: Pair) -> None:
+    a, b = pair
+    assert await a.counter_get("q") == 0
+    assert await a.counter_incr("q", 1, 100) == 1
+    assert await b.counter_incr("q", 5, 100) == 6
+    await a.counter_set("q", 42, 0)
+    assert await b.counter_get("q") == 42
+    await a.counter_incr("short", 1, 0.05)
+    await a.value_set("brief", "y", 0.05)
+    await a.value_set("forever", "x", None)
+
+    async def expired() -> bool:
+        return await b.counter_get("short") == 0 and await b.value_get("brief") is None
+
+    await until(expired)
+    assert await b.value_get("forever") == "x"
+    results = await asyncio.gather(
+        *(s.value_set_if_absent("event:1", f"v{i}", 60) for i, s in enumerate([a, b] * 10))
+    )
+    assert results.count(True) == 1
+    assert await b.value_get("event:1") == f"v{results.index(True)}"
+
+
+async def test_cache_roundtrip_and_forget(pair: Pair) -> None:
+    a, b = pair
+    value = fetched()
+    assert await a.cache_get("find:300") is None
+    await a.cache_set("find:300", value, 300)
+    assert await b.cache_get("find:300") == value  # datetimes and nested structs survive
+    await a.cache_set("find:300", value, 0)  # ttl <= 0: not cached, older value forgotten
+    assert await b.cache_get("find:300") is None
+    await a.cache_set("brief", value, 0.05)
+
+    async def gone() -> bool:
+        return await b.cache_get("brief") is None
+
+    await until(gone)
