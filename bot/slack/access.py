@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from bot.config import Settings
 from bot.errors import StoreUnavailable
+from bot.slack.single_flight import SingleFlightCache
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,9 @@ class AccessControl:
         self.web = web
         self.store = store
         self.clock = clock
-        self._members: dict[str, tuple[float, frozenset[str]]] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
+        self._members: SingleFlightCache[str, frozenset[str]] = SingleFlightCache(
+            ttl=GROUP_MEMBERS_TTL, maxsize=1000, clock=clock
+        )
 
     @property
     def restricted(self) -> bool:
@@ -100,24 +102,16 @@ class AccessControl:
         return None
 
     async def _group_members(self, group_id: str) -> frozenset[str]:
-        cached = self._members.get(group_id)
-        now = self.clock()
-        if cached is not None and now - cached[0] < GROUP_MEMBERS_TTL:
-            return cached[1]
-        lock = self._locks.setdefault(group_id, asyncio.Lock())
-        async with lock:
-            cached = self._members.get(group_id)
-            if cached is not None and self.clock() - cached[0] < GROUP_MEMBERS_TTL:
-                return cached[1]
-            try:
-                resp = await asyncio.wait_for(
-                    self.web.usergroups_users_list(usergroup=group_id),
-                    timeout=GROUP_MEMBERS_TIMEOUT,
-                )
-                members = frozenset(str(u) for u in (resp.get("users") or []))
-            except Exception as error:
-                # Fail closed, but keep serving from the last known list if there is one.
-                log.warning("usergroups.users.list %s failed (%s)", group_id, type(error).__name__)
-                return cached[1] if cached is not None else frozenset()
-            self._members[group_id] = (self.clock(), members)
-            return members
+        """The group's members, read at most every few minutes, one read at a time."""
+        try:
+            return await self._members.get(group_id, lambda: self._read_members(group_id))
+        except Exception as error:
+            # Fail closed, but keep serving from the last known list if there is one.
+            log.warning("usergroups.users.list %s failed (%s)", group_id, type(error).__name__)
+            return self._members.stale(group_id) or frozenset()
+
+    async def _read_members(self, group_id: str) -> frozenset[str]:
+        resp = await asyncio.wait_for(
+            self.web.usergroups_users_list(usergroup=group_id), timeout=GROUP_MEMBERS_TIMEOUT
+        )
+        return frozenset(str(u) for u in (resp.get("users") or []))

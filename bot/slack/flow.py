@@ -213,7 +213,7 @@ class LookupFlow:
             queue_depth=status.queue_depth,
             cache_hit_rate=status.stats.cache_hit_rate,
             tokens=[(t.masked, t.used_today, t.quota, t.spent) for t in status.tokens],
-            last_upstream_error=status.stats.last_upstream_error,
+            last_upstream_error=status.wolkvox_last_error,
             backend=status.backend,
             backend_ok=status.backend_ok,
         )

@@ -13,8 +13,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cachetools import TTLCache
-
 from bot.audit import AuditLog, AuditRecord
 from bot.config import Settings
 from bot.errors import LookupFailure
@@ -22,6 +20,7 @@ from bot.i18n import lang_for_locale
 from bot.query import Query
 from bot.slack.access import AccessControl
 from bot.slack.sealed import Sealer
+from bot.slack.single_flight import SingleFlightCache
 from bot.store.base import PositionCallback, Store
 from bot.wolkvox.lookup import LookupResult, LookupService
 
@@ -59,10 +58,9 @@ class SlackRuntime:
     audit: AuditLog
     sealer: Sealer
     clock: Callable[[], float] = time.time
-    _locales: TTLCache[str, str] = field(
-        default_factory=lambda: TTLCache(maxsize=5000, ttl=LOCALE_TTL)
+    _locales: SingleFlightCache[str, str] = field(
+        default_factory=lambda: SingleFlightCache(ttl=LOCALE_TTL, maxsize=5000)
     )
-    _locale_fetches: dict[str, asyncio.Future[str]] = field(default_factory=dict)
     _jobs: set[asyncio.Task[Any]] = field(default_factory=set)
     _accepting: bool = True
 
@@ -71,15 +69,9 @@ class SlackRuntime:
         """The user's Slack locale where known (payload, else users.info), else WOLKVOX_LANG."""
         if actor.locale:
             return lang_for_locale(actor.locale, self.settings.lang)
-        cached = self._locales.get(actor.user_id)
-        if cached is None:
-            pending = self._locale_fetches.get(actor.user_id)
-            if pending is None:  # one users.info per user, however many ask at once
-                pending = asyncio.ensure_future(self._fetch_locale(actor.user_id))
-                self._locale_fetches[actor.user_id] = pending
-                pending.add_done_callback(lambda _: self._locale_fetches.pop(actor.user_id, None))
-            cached = await asyncio.shield(pending)
-        return lang_for_locale(cached or None, self.settings.lang)
+        # One users.info per user, however many answers ask at once.
+        locale = await self._locales.get(actor.user_id, lambda: self._fetch_locale(actor.user_id))
+        return lang_for_locale(locale or None, self.settings.lang)
 
     async def _fetch_locale(self, user_id: str) -> str:
         locale = ""
@@ -90,7 +82,6 @@ class SlackRuntime:
             locale = str((resp.get("user") or {}).get("locale") or "")
         except Exception as error:  # locale is a nicety: never fail a lookup over it
             log.debug("users.info failed for locale: %s", type(error).__name__)
-        self._locales[user_id] = locale
         return locale
 
     def lang_now(self, actor: Actor) -> str:
@@ -98,7 +89,7 @@ class SlackRuntime:
         user's locale fetched in the background for the card that follows."""
         if actor.locale:
             return lang_for_locale(actor.locale, self.settings.lang)
-        cached = self._locales.get(actor.user_id)
+        cached = self._locales.fresh(actor.user_id)
         if cached is None:
             self.spawn(self.lang_for(actor), name=f"locale:{actor.user_id}")
             return self.settings.lang

@@ -56,7 +56,8 @@ async def health(bot: Bot) -> dict[str, Any]:
         "version": __version__,
         "wolkvox": {
             "last_ok_at": status.wolkvox_last_ok_at,
-            "last_error": status.wolkvox_last_error,
+            "last_error": status.wolkvox_last_error,  # a kind, never upstream text
+            "last_error_at": status.wolkvox_last_error_at,
             "breaker": status.breaker,
         },
         "queue_depth": status.queue_depth,

@@ -299,7 +299,8 @@ class WolkvoxClient:
         self.last_error = None
 
     def _failed(self, exc: LookupFailure) -> None:
-        self.last_error = f"{exc.kind}: {exc.detail or exc.kind}"[:300]
+        # The kind only: an upstream text can echo the token, carry markup or personal data.
+        self.last_error = exc.kind
         self.last_error_at = time.time()
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import msgspec
 
 from bot.config import Secret, Settings
-from bot.errors import LookupFailure, ShuttingDown
+from bot.errors import LookupFailure
 from bot.query import Query
 from bot.store.base import PositionCallback, Store, notify_position
 from bot.store.codec import Codec, MsgpackCodec
@@ -69,8 +69,6 @@ class LookupStats:
     cache_misses: int = 0
     upstream_calls: int = 0
     shared: int = 0
-    last_upstream_error: str | None = None
-    last_upstream_error_at: float | None = None
 
     @property
     def cache_hit_rate(self) -> float:
@@ -88,7 +86,8 @@ class ServiceStatus:
     stats: LookupStats
     breaker: str
     wolkvox_last_ok_at: float | None
-    wolkvox_last_error: str | None
+    wolkvox_last_error: str | None  # a failure kind (e.g. "timeout"), never upstream text
+    wolkvox_last_error_at: float | None
     store_health: dict[str, object] = field(default_factory=dict)
 
 
@@ -150,9 +149,6 @@ class LookupService:
         self.campaign_names = CampaignNames(clock)
         self._in_flight = 0
         self._producing: set[str] = set()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._closing = False
 
     # --- public API -----------------------------------------------------------------------
     async def lookup(
@@ -162,8 +158,6 @@ class LookupService:
 
         Raises a `LookupFailure` subclass the Slack side knows how to explain.
         """
-        if self._closing:
-            raise ShuttingDown("the bot is restarting")
         async with self._tracked():
             use_cache = self.settings.cache_ttl > 0
             if use_cache and not refresh:
@@ -213,6 +207,7 @@ class LookupService:
             breaker=breaker,
             wolkvox_last_ok_at=self.client.last_ok_at,
             wolkvox_last_error=self.client.last_error,
+            wolkvox_last_error_at=self.client.last_error_at,
             store_health=health,
         )
 
@@ -220,28 +215,14 @@ class LookupService:
     def in_flight(self) -> int:
         return self._in_flight
 
-    async def drain(self, grace: float) -> bool:
-        """Stop taking lookups; wait up to `grace` s for those in flight. True when all ended."""
-        self._closing = True
-        if self._idle.is_set():
-            return True  # nothing in flight: done, whatever the grace (wait_for(0) would time out)
-        try:
-            await asyncio.wait_for(self._idle.wait(), timeout=grace)
-        except TimeoutError:
-            return False
-        return True
-
     # --- internals ------------------------------------------------------------------------
     @contextlib.asynccontextmanager
     async def _tracked(self) -> AsyncIterator[None]:
         self._in_flight += 1
-        self._idle.clear()
         try:
             yield
         finally:
             self._in_flight -= 1
-            if self._in_flight == 0:
-                self._idle.set()
 
     def _result(
         self, query: Query, fetched: Fetched, *, from_cache: bool, shared: bool
@@ -265,7 +246,6 @@ class LookupService:
             try:
                 fetched = await self._fetch_once(query, on_wait, budget_end)
             except WolkvoxError as error:
-                self._note_error(error)
                 await self.breaker.record_failure(error)
                 delay = self._retry_delay(error, attempt)
                 if delay is None or time.monotonic() + delay >= budget_end:
@@ -350,10 +330,6 @@ class LookupService:
             self.campaign_names.failed()
             return
         self.campaign_names.update(names)
-
-    def _note_error(self, error: LookupFailure) -> None:
-        self.stats.last_upstream_error = error.kind
-        self.stats.last_upstream_error_at = self.clock()
 
 
 def store_key(query: Query) -> str:

@@ -291,7 +291,7 @@ async def test_documented_json_errors(
     client = make_client(base)
     exc = await fails(client.find_record(TOKEN, phone="3001234567"), kind)
     assert type(exc) is kind
-    assert client.last_error is not None and client.last_error.startswith(exc.kind)
+    assert client.last_error == exc.kind  # the kind only: upstream text may echo a token
     assert_no_secret(exc, client)
 
 
@@ -365,7 +365,7 @@ async def test_truncated_body_is_broken_answer(raw_server, make_client) -> None:
     base = await raw_server(script)
     client = make_client(base)
     await fails(client.find_record(TOKEN, phone="1"), BrokenAnswer)
-    assert client.last_error is not None and client.last_error.startswith("broken_answer")
+    assert client.last_error == "broken_answer"
 
 
 def _reset(writer: asyncio.StreamWriter) -> None:
@@ -427,7 +427,7 @@ async def test_connection_refused_is_unavailable(make_client) -> None:
         client = make_client(f"http://127.0.0.1:{port}")
         exc = await fails(client.find_record(TOKEN, phone="1"), Unavailable)
     assert "connect" in str(exc)
-    assert client.last_error is not None and client.last_error.startswith("unavailable")
+    assert client.last_error == "unavailable"
 
 
 async def test_slow_headers_time_out(raw_server, make_client) -> None:
@@ -667,7 +667,7 @@ async def test_last_error_cleared_by_next_success(web_server, make_client) -> No
     base, _ = await web_server(flaky)
     client = make_client(base)
     await fails(client.find_record(TOKEN, phone="1"), Unavailable)
-    assert client.last_error is not None and "502" in client.last_error
+    assert client.last_error == "unavailable" and client.last_error_at is not None
     assert client.last_ok_at is None
     await client.find_record(TOKEN, phone="1")
     assert client.last_error is None and client.last_ok_at is not None

@@ -1,0 +1,62 @@
+"""Cached reads of Slack data (a user's locale, a user group's members), one read at a time.
+
+However many answers need the same value at once, one Web API call fetches it and every caller
+shares its result; the value is then reused for `ttl` seconds. A failed read reaches every
+caller waiting on it, and the last value read stays available (`stale`) for callers that
+prefer old data to none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class SingleFlightCache(Generic[K, V]):
+    def __init__(
+        self, *, ttl: float, maxsize: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.ttl = ttl
+        self.maxsize = maxsize
+        self.clock = clock
+        self._values: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self._reads: dict[K, asyncio.Future[V]] = {}
+
+    def fresh(self, key: K) -> V | None:
+        """The value read less than `ttl` ago, else None (no read is started)."""
+        item = self._values.get(key)
+        if item is None or self.clock() - item[0] >= self.ttl:
+            return None
+        return item[1]
+
+    def stale(self, key: K) -> V | None:
+        """The last value read, however old (None when never read)."""
+        item = self._values.get(key)
+        return None if item is None else item[1]
+
+    async def get(self, key: K, read: Callable[[], Awaitable[V]]) -> V:
+        """The fresh value, or the result of the one `read()` in flight for `key`."""
+        value = self.fresh(key)
+        if value is not None:
+            return value
+        pending = self._reads.get(key)
+        if pending is None:
+            pending = asyncio.ensure_future(self._read(key, read))
+            self._reads[key] = pending
+            pending.add_done_callback(lambda _: self._reads.pop(key, None))
+        # Shielded: one caller giving up (its timeout) does not cancel the others' read.
+        return await asyncio.shield(pending)
+
+    async def _read(self, key: K, read: Callable[[], Awaitable[V]]) -> V:
+        value = await read()
+        self._values[key] = (self.clock(), value)
+        self._values.move_to_end(key)
+        while len(self._values) > self.maxsize:
+            self._values.popitem(last=False)
+        return value
