@@ -19,7 +19,7 @@ from bot.config import Settings, load_settings
 from bot.devtools.fakeslack import requests as sr
 from bot.devtools.fakeslack.server import FakeSlack
 from bot.devtools.wolkvox_sim.server import STATS, SimulatorConfig, SimulatorStats, serve_simulator
-from bot.slack.server import Bot, create_web_app
+from bot.slack.server import Bot, make_runner
 from bot.wiring import create_bot
 
 TEAM = "T0WOLKVOX"
@@ -258,7 +258,7 @@ async def local_stack(
         settings = load_settings(bot_settings(slack, wolkvox_url, secret, env), dotenv=False)
         bot = await create_bot(settings)
         stack.push_async_callback(bot.close)
-        runner = web.AppRunner(create_web_app(bot), access_log=None, handle_signals=False)
+        runner = make_runner(bot, handle_signals=False)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)
         site = web.TCPSite(runner, "127.0.0.1", 0)

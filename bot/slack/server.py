@@ -9,16 +9,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import __version__
 from bot.config import ConfigError, Settings
-from bot.slack.runtime import SlackRuntime
+from bot.slack.runtime import SlackRuntime, new_error_id
+from bot.slack.verify import (
+    Rejection,
+    RejectionLog,
+    body_rejection,
+    encoding_rejection,
+    signature_rejection,
+)
 from bot.store.base import Store
 from bot.wolkvox.lookup import LookupService
 
@@ -67,11 +76,43 @@ async def health(bot: Bot) -> dict[str, Any]:
 
 
 def create_web_app(bot: Bot) -> web.Application:
+    """POST /slack/events (verified before anything reads or acts on it) and GET /healthz."""
+    secret = bot.settings.slack_signing_secret
+    rejections = RejectionLog()
+
+    def refuse(rejection: Rejection) -> web.Response:
+        rejections.note(rejection)
+        return web.Response(status=rejection.status)
+
     async def events(request: web.Request) -> web.Response:
+        refused = encoding_rejection(request.headers)
+        if refused is not None:
+            return refuse(refused)
         if request.content_length is not None and request.content_length > MAX_BODY:
-            return web.Response(status=413, text="too large")
-        bolt_response = await bot.app.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+            return refuse(Rejection(413, "body too large"))
+        try:
+            body = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            return refuse(Rejection(413, "body too large"))
+        if secret is None:  # HTTP mode always has one (settings require it); never guess
+            return refuse(Rejection(401, "no signing secret configured"))
+        refused = signature_rejection(
+            request.headers, body, secret.reveal(), time.time()
+        ) or body_rejection(request.content_type, body)
+        if refused is not None:
+            return refuse(refused)
+        bolt_request = AsyncBoltRequest(
+            body=body.decode("utf-8"),
+            query=request.query_string,
+            headers=request.headers,  # type: ignore[arg-type]  # a multidict of str is fine
+        )
+        try:
+            response = await bot.app.async_dispatch(bolt_request)
+        except Exception as error:  # bolt itself choked on a signed but odd payload
+            error_id = new_error_id()
+            log.error("dispatch failed (error id %s): %s", error_id, type(error).__name__)
+            return web.Response(status=500)
+        return await to_aiohttp_response(response)
 
     async def healthz(request: web.Request) -> web.Response:
         body = await health(bot)
@@ -94,8 +135,14 @@ async def drain(bot: Bot) -> bool:
     return finished
 
 
+def make_runner(bot: Bot, **options: Any) -> web.AppRunner:
+    """The HTTP server for `bot`: no access log, and no request decompression at all (a
+    compressed body is refused unread; Slack never sends one)."""
+    return web.AppRunner(create_web_app(bot), access_log=None, auto_decompress=False, **options)
+
+
 async def serve_http(bot: Bot, stop: asyncio.Event) -> None:
-    runner = web.AppRunner(create_web_app(bot), access_log=None)
+    runner = make_runner(bot)
     await runner.setup()
     host = bot.settings.host
     site = web.TCPSite(runner, host, bot.settings.port)
