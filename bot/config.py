@@ -13,6 +13,7 @@ import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 from typing import Literal
 
 import phonenumbers
@@ -224,6 +225,15 @@ class _Reader:
             return default
         if not re.match(r"^https?://[^\s/]+", raw):
             raise ConfigError(name, "must be an http(s) URL")
+        try:
+            parts = urlsplit(raw)
+            port = parts.port  # raises ValueError for a port that is not 0-65535 digits
+        except ValueError:
+            raise ConfigError(name, "is not a valid URL (check the host and port)") from None
+        if not parts.hostname:
+            raise ConfigError(name, "has no host name")
+        if port == 0:
+            raise ConfigError(name, "port must be between 1 and 65535")
         return raw
 
 

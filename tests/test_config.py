@@ -203,6 +203,28 @@ def test_base_url_must_be_http() -> None:
         refused("WOLKVOX_BASE_URL", WOLKVOX_BASE_URL=bad)
 
 
+@pytest.mark.parametrize("name", ["WOLKVOX_BASE_URL", "SLACK_API_URL"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "http://127.0.0.1:99999",
+        "http://[::1",
+        "http://127.0.0.1:0",
+        "https://slack.com:0/api/",
+        "http://host:port",
+        "http://h:-1",
+        "https://:443",
+    ],
+)
+def test_urls_with_impossible_hosts_or_ports_are_one_line_errors(name: str, bad: str) -> None:
+    refused(name, **{name: bad})
+
+
+def test_urls_with_good_hosts_and_ports() -> None:
+    for good in ("http://[::1]:8089", "http://127.0.0.1:65535/x", "https://slack.com/api/"):
+        assert load(WOLKVOX_BASE_URL=good, SLACK_API_URL=good).slack_api_url == good
+
+
 @pytest.mark.parametrize("value", ["1", "2"])
 def test_max_concurrency_up_to_two(value: str) -> None:
     assert load(WOLKVOX_MAX_CONCURRENCY=value).max_concurrency == int(value)
