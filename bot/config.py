@@ -13,8 +13,8 @@ import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 from typing import Literal
+from urllib.parse import urlsplit
 
 import phonenumbers
 

@@ -66,18 +66,22 @@ class AccessControl:
                 return True
         return False
 
-    def channel_allowed(self, channel_id: str, *, visible: bool) -> bool:
-        """Channel rule: applies where something happens in a channel; a DM answered privately
-        (the user's own conversation with the bot) is always fine."""
+    def channel_allowed(self, channel_id: str | None, *, visible: bool) -> bool:
+        """Channel rule (WOLKVOX_ALLOWED_CHANNELS): applies wherever an answer lands in a
+        conversation. `None` means there is none (the search modal, a private card's button):
+        the answer is the user's alone, like a DM answered privately, so it is allowed. An
+        empty id where a conversation should be named is refused, never waved through."""
         allowed = self.settings.allowed_channels
-        if not allowed or not channel_id:
+        if not allowed or channel_id is None:
             return True
+        if not channel_id:
+            return False
         if not visible and channel_id.startswith("D"):
             return True
         return channel_id in allowed
 
     async def check(
-        self, user_id: str, channel_id: str, *, visible: bool, count: bool = True
+        self, user_id: str, channel_id: str | None, *, visible: bool, count: bool = True
     ) -> Denial | None:
         """None when this user may run one lookup here now; else why not.
 

@@ -31,7 +31,8 @@ POSITION_UPDATE_EVERY = 2.0  # seconds between "you're Nth in line" updates
 class Ask:
     """Who asks, where the access rules look, and in which language to answer at once.
 
-    `channel`: the conversation the channel rule checks ("" where there is none, e.g. a modal).
+    `channel`: the conversation the channel rule checks; None where the answer is the user's
+    alone (the search modal, a private card's button); "" when a payload lacked its channel.
     `visible`: the answer will be read by the whole conversation (access rules for a DM differ).
     `fetch_locale`: a card that comes later may wait for the user's locale (users.info); where
     a trigger id is about to expire it may not, and `lang` is used throughout.
@@ -39,7 +40,7 @@ class Ask:
 
     actor: Actor
     lang: str
-    channel: str
+    channel: str | None
     visible: bool = False
     refresh: bool = False
     fetch_locale: bool = False

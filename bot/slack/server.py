@@ -7,6 +7,7 @@ WOLKVOX_SHUTDOWN_GRACE seconds, then exits 0.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import signal
 import time
@@ -20,8 +21,10 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot import __version__
 from bot.config import ConfigError, Settings
+from bot.errors import StoreUnavailable
 from bot.slack.runtime import SlackRuntime, new_error_id
 from bot.slack.verify import (
+    WINDOW,
     Rejection,
     RejectionLog,
     body_rejection,
@@ -101,6 +104,9 @@ def create_web_app(bot: Bot) -> web.Application:
         ) or body_rejection(request.content_type, body)
         if refused is not None:
             return refuse(refused)
+        if not await first_time(bot, request.headers.getone("X-Slack-Signature")):
+            rejections.note(Rejection(200, "replayed request answered with nothing"))
+            return web.Response(status=200)
         bolt_request = AsyncBoltRequest(
             body=body.decode("utf-8"),
             query=request.query_string,
@@ -133,6 +139,18 @@ async def drain(bot: Bot) -> bool:
     if not finished:
         log.warning("shutdown grace of %.0f s ran out with answers still in flight", grace)
     return finished
+
+
+async def first_time(bot: Bot, signature: str) -> bool:
+    """Has this signed request been seen before? A captured request replays within Slack's
+    window; its signature is remembered (by digest, in the shared store, so every instance
+    knows) for twice the window. With the store down the request is served: its lookup will
+    say the store is down anyway."""
+    digest = hashlib.sha256(signature.encode()).hexdigest()[:32]
+    try:
+        return await bot.store.value_set_if_absent(f"sig:{digest}", "1", 2 * WINDOW)
+    except StoreUnavailable:
+        return True
 
 
 def make_runner(bot: Bot, **options: Any) -> web.AppRunner:

@@ -171,6 +171,28 @@ async def test_allowed_channels(stack: Stack) -> None:
 
 
 @pytest.mark.stack_env(WOLKVOX_ALLOWED_CHANNELS=ALLOWED_CHANNEL)
+async def test_an_empty_channel_id_does_not_skip_the_channel_rule(stack: Stack) -> None:
+    status, ack, elapsed, _ = await stack.command(f"find {SHOWCASE_PHONE}", channel="")
+    assert_acked(status, elapsed)
+    assert_refusal(ack_json(ack))
+    await settle(stack)
+    assert upstream_requests(stack) == 0
+
+
+@pytest.mark.stack_env(WOLKVOX_ALLOWED_CHANNELS=ALLOWED_CHANNEL)
+async def test_the_search_modal_is_private_so_the_channel_rule_lets_it_through(
+    stack: Stack,
+) -> None:
+    """Decided and documented: the modal has no conversation; its answer is the user's alone,
+    like a DM answered privately (the user and rate rules still apply)."""
+    view = await open_modal(stack)
+    status, _, _ = await stack.submit(view, {"phone": SHOWCASE_PHONE})
+    assert status == 200
+    [update] = await stack.slack.wait_for("views.update", ok=True)
+    assert SHOWCASE_NAME in text_of(update.args["view"])
+
+
+@pytest.mark.stack_env(WOLKVOX_ALLOWED_CHANNELS=ALLOWED_CHANNEL)
 async def test_sharing_into_a_channel_not_allowed_is_refused(stack: Stack) -> None:
     # A private answer in a DM is fine; sharing it into a channel that is not allowed is not.
     _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}", channel="D0AGENTDM1")

@@ -24,7 +24,7 @@ from aiohttp import web
 
 from bot.devtools.fakeslack import requests as sr
 from bot.devtools.stack import AGENT, CHANNEL, TEAM, Stack
-from tests.e2e.conftest import SHOWCASE_PHONE, settle, upstream_requests
+from tests.e2e.conftest import SHOWCASE_PHONE, command_answer, settle, upstream_requests
 
 
 @pytest.fixture
@@ -285,3 +285,29 @@ async def test_a_flood_of_rejected_requests_is_a_few_short_log_lines(
     assert len(lines) <= 10, lines[:5]
     assert sum(len(line) for line in lines) < 2000
     assert SHOWCASE_PHONE not in caplog.text
+
+
+async def test_a_captured_request_replayed_in_the_window_is_answered_with_nothing(
+    stack: Stack,
+) -> None:
+    """Five replays of one signed Refresh click: one lookup, one answer."""
+    _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+    before = upstream_requests(stack)
+    url = stack.slack.new_response_url(channel_id=CHANNEL, user_id=AGENT)
+    body = sr.block_actions_body(
+        action_id="refresh_card",
+        user_id=AGENT,
+        team_id=TEAM,
+        trigger_id=stack.slack.new_trigger_id(user_id=AGENT),
+        message={"ts": stack.next_ts(), **card},
+        channel_id=CHANNEL,
+        response_url=url,
+        is_ephemeral=True,
+    )
+    headers = [("Content-Type", sr.FORM), *signed(body, stack.signing_secret)]
+    answers = [await post(stack, body.encode(), headers) for _ in range(6)]
+    assert [(status, text) for status, text, _ in answers] == [(200, b"")] * 6
+    await stack.slack.wait_for_response(url)
+    await settle(stack)
+    assert upstream_requests(stack) - before == 1  # a refresh skips the cache: one call
+    assert len(stack.slack.responses(url)) == 1

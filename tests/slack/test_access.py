@@ -190,7 +190,10 @@ async def test_dm_rule(web: FakeWeb, clock: Clock) -> None:
     ac = control(settings(channels=[SUPPORT]), web, clock)
     assert ac.channel_allowed(DM, visible=False)  # the user's own conversation, answered privately
     assert not ac.channel_allowed(DM, visible=True)  # something posted where others may see it
-    assert ac.channel_allowed("", visible=True)  # no channel (e.g. a global shortcut's modal)
+    assert ac.channel_allowed(None, visible=True)  # no conversation (e.g. the search modal)
+    # A payload that lacked its channel where one belongs is refused, not waved through.
+    assert not ac.channel_allowed("", visible=True)
+    assert not ac.channel_allowed("", visible=False)
     assert control(settings(channels=[DM]), web, clock).channel_allowed(DM, visible=True)
 
 

@@ -150,7 +150,7 @@ class ActionListener:
         rt = self.flow.rt
         actor = payloads.actor_from_body(body, surface)
         # No users.info wait anywhere here: Show all's trigger id dies in 3 s.
-        channel = actor.channel_id if visible or payloads.card_is_visible(body) else ""
+        channel = actor.channel_id if visible or payloads.card_is_visible(body) else None
         ask = Ask(actor, reply.lang, channel, visible=visible, refresh=refresh)
         async with rt.tracked(apologize=reply.apologize):
             query = rt.sealer.open(payloads.button_value(body))

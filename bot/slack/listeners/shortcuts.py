@@ -81,7 +81,7 @@ class ShortcutListener:
         await ack()
         rt = self.flow.rt
         actor = actor_from_body(body, "modal")
-        ask = Ask(actor, rt.lang_now(actor), "")
+        ask = Ask(actor, rt.lang_now(actor), None)
         # The trigger id dies 3 s after the click: open the modal before anything slow.
         refusal = await self.flow.gate(ask, count=False)
         if refusal is not None:

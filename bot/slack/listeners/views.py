@@ -72,7 +72,7 @@ class ViewListener:
     ) -> None:
         rt = self.flow.rt
         actor = actor_from_body(body, "modal")
-        ask = Ask(actor, rt.lang_now(actor), "", fetch_locale=True)
+        ask = Ask(actor, rt.lang_now(actor), None, fetch_locale=True)
         fields = field_values(view)
         try:
             query = build_query(
