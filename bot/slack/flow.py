@@ -55,13 +55,15 @@ class CardStyle:
     card shared into a channel). `quick`: how long the first reply may wait for the answer
     itself (a slash command's ack can be the card); 0 shows the placeholder at once.
     `follow_positions`: tell queue positions after the first (where the placeholder can be
-    updated).
+    updated). `conceal`: hide what a shared card hides (phones and customer ids), because
+    the card comes from one (its buttons were sealed so).
     """
 
     visible: bool = False
     max_blocks: int = MAX_MESSAGE_BLOCKS
     actions: bool = True
     shared_by: str | None = None
+    conceal: bool = False
     audience_lang: str | None = None
     quick: float = 0.0
     follow_positions: bool = True
@@ -182,17 +184,20 @@ class LookupFlow:
         rt = self.rt
         try:
             if outcome.result is not None:
+                concealed = self.concealed(style)
                 return cards.render_result(
                     outcome.result,
                     lang=style.audience_lang or lang,
                     tz=rt.settings.tz,
                     now=rt.clock(),
-                    mask_phones=self.mask(style),
+                    mask_phones=self.mask(style) or concealed,
+                    mask_ids=concealed,
                     max_blocks=style.max_blocks,
                     shared_by=style.shared_by,
                     actions=style.actions,
-                    # Buttons carry the query sealed: a channel can read a button's value.
-                    button_value=rt.sealer.seal(outcome.result.query),
+                    # Buttons carry the query sealed (a channel can read a button's value), and
+                    # say whether this card hides phones and ids, so what comes from it does too.
+                    button_value=rt.sealer.seal(outcome.result.query, concealed=concealed),
                 )
             error = outcome.error or LookupFailure("no result")
             return cards.render_error(error, lang=lang, error_id=outcome.error_id)
@@ -207,6 +212,13 @@ class LookupFlow:
         return mode == "always" or (
             mode == "shared" and (style.visible or style.shared_by is not None)
         )
+
+    def concealed(self, style: CardStyle) -> bool:
+        """Does this card hide phones and ids as a shared card does? Shared cards, cards that
+        come from one, and cards the conversation reads with masking on."""
+        if style.conceal or style.shared_by is not None:
+            return True
+        return style.visible and self.mask(style)
 
     async def status_card(self, lang: str) -> cards.Card:
         status = await self.rt.service.status()

@@ -4,6 +4,9 @@ A card posted in a channel shows phones masked, but Slack hands every button's `
 anyone who can read the message through the API. So the query behind Refresh / Show all is
 sealed (Fernet: AES + HMAC) with a key derived from the signing secret, and only this bot can
 read it back. A forged or stale value opens as None.
+
+A value also says whether its card concealed what a shared card hides (phones, customer ids):
+every path from such a card (Refresh, Show all) keeps them hidden.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -19,24 +23,35 @@ from bot.query import Query
 MAX_AGE = 7 * 24 * 3600  # a week-old card's buttons still work; older ones ask to search again
 
 
+@dataclass(frozen=True, slots=True)
+class Opened:
+    query: Query
+    concealed: bool  # the card hid phones and ids: what comes from it hides them too
+
+
 class Sealer:
     def __init__(self, secret: str) -> None:
         digest = hashlib.sha256(b"wolkvox-slack/button-value/v1\x00" + secret.encode()).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(digest))
 
-    def seal(self, query: Query) -> str:
-        payload = json.dumps(
-            {"p": query.phone, "i": query.customer_id, "c": query.campaign_id},
-            separators=(",", ":"),
-        )
+    def seal(self, query: Query, *, concealed: bool = False) -> str:
+        fields: dict[str, str | int] = {
+            "p": query.phone,
+            "i": query.customer_id,
+            "c": query.campaign_id,
+        }
+        if concealed:
+            fields["h"] = 1
+        payload = json.dumps(fields, separators=(",", ":"))
         return self._fernet.encrypt(payload.encode()).decode("ascii")
 
-    def open(self, value: str) -> Query | None:
+    def open(self, value: str) -> Opened | None:
         try:
             raw = self._fernet.decrypt(value.encode("ascii"), ttl=MAX_AGE)
             data = json.loads(raw)
-            return Query(
+            query = Query(
                 phone=str(data["p"]), customer_id=str(data["i"]), campaign_id=str(data["c"])
             )
+            return Opened(query, concealed=data.get("h") == 1)
         except (InvalidToken, ValueError, KeyError, TypeError, UnicodeError):
             return None

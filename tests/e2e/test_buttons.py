@@ -62,7 +62,8 @@ async def test_share_posts_in_channel_masked_and_says_who_shared(stack: Stack) -
     assert values, "a shared card keeps its Refresh button"
     for value in values:  # sealed: only the bot can read the query back
         opened = stack.bot.runtime.sealer.open(value)
-        assert opened is not None and opened.phone == SHOWCASE_PHONE
+        assert opened is not None and opened.query.phone == SHOWCASE_PHONE
+        assert opened.concealed  # what the shared card hides, its buttons keep hidden
 
 
 async def test_share_falls_back_to_chat_post_message_when_response_url_fails(
@@ -137,12 +138,12 @@ CAMPAIGNS = 46  # more than a message's 50 blocks can show, fewer than a modal's
 CUT_PHONE = "3005550000"
 
 
-def _records(count: int) -> list[dict[str, str]]:
+def _records(count: int, customer_id: str = "55") -> list[dict[str, str]]:
     return [
         {
             "customer_name": "Ana",
             "customer_last_name": "Ruiz",
-            "customer_id": "55",
+            "customer_id": customer_id,
             "tel1": CUT_PHONE,
             "date": f"2026-01-{1 + i % 28:02d} 10:{i % 60:02d}:00",
             "calls": "1",
@@ -156,14 +157,14 @@ def _records(count: int) -> list[dict[str, str]]:
 
 @contextlib.asynccontextmanager
 async def many_campaigns_wolkvox(
-    campaigns: int = CAMPAIGNS,
+    campaigns: int = CAMPAIGNS, customer_id: str = "55"
 ) -> AsyncIterator[tuple[str, list[str]]]:
     """A loopback Wolkvox whose one customer sits in `campaigns` campaigns (the demo has 5)."""
     seen: list[str] = []
 
     async def campaign(request: web.Request) -> web.Response:
         seen.append(request.query.get("api", ""))
-        data = _records(campaigns)
+        data = _records(campaigns, customer_id)
         return web.json_response(
             {"code": "200", "error": None, "msg": f"{len(data)} records were found", "data": data}
         )
@@ -245,3 +246,35 @@ async def test_buttons_of_the_second_card_in_a_multi_answer(stack: Stack) -> Non
     assert isinstance(post.body, dict)
     assert SHOWCASE_NAME in text_of(post.body["blocks"])
     assert find_calls(stack) == before + 1
+
+
+async def test_what_a_shared_card_hides_stays_hidden_on_every_path_from_it() -> None:
+    """Shared cards mask phones and customer ids (as the audit does); Show all and Refresh
+    pressed on one, by anyone in the channel, keep them masked, modal included."""
+    customer_id = "1020304050"
+    async with (
+        many_campaigns_wolkvox(customer_id=customer_id) as (url, _),
+        local_stack(env={"WOLKVOX_TOKEN": TOKEN}, simulator_url=url) as stack,
+    ):
+        _, card, _ = await command_answer(stack, f"find {CUT_PHONE}")
+        assert customer_id in text_of(card["blocks"])  # the private card shows it in full
+        status, _, _, hook = await stack.press("share_card", card)
+        [shared_post] = await stack.slack.wait_for_response(hook)
+        shared = shared_post.body
+        assert isinstance(shared, dict)
+        assert customer_id not in json.dumps(shared) and "••••••4050" in text_of(shared)
+        assert CUT_PHONE not in json.dumps(shared)
+
+        status, _, _, _ = await stack.press(
+            "show_all", shared, user="U0OTHER02", is_ephemeral=False
+        )
+        assert status == 200
+        [opened] = await stack.slack.wait_for("views.open", ok=True)
+        modal = json.dumps(opened.args, ensure_ascii=False)
+        assert "Ana" in modal and "••••••4050" in modal
+        assert customer_id not in modal and CUT_PHONE not in modal
+
+        status, _, _, hook = await stack.press("refresh_card", shared, is_ephemeral=False)
+        [refreshed] = await stack.slack.wait_for_response(hook)
+        again = json.dumps(refreshed.body, ensure_ascii=False)
+        assert "Ana" in again and customer_id not in again and CUT_PHONE not in again

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from bot.query import Query
-from bot.slack.sealed import MAX_AGE, Sealer
+from bot.slack.sealed import MAX_AGE, Opened, Sealer
 
 SECRET = "8f14e45fceea167a5a36dedd4bea2543"
 QUERIES = [
@@ -24,8 +24,11 @@ QUERIES = [
 def test_round_trip(query: Query) -> None:
     sealer = Sealer(SECRET)
     value = sealer.seal(query)
-    assert sealer.open(value) == query
-    assert Sealer(SECRET).open(value) == query  # another instance (a restart) with the same secret
+    assert sealer.open(value) == Opened(query, concealed=False)
+    # another instance (a restart) with the same secret
+    assert Sealer(SECRET).open(value) == Opened(query, concealed=False)
+    concealed = sealer.seal(query, concealed=True)
+    assert sealer.open(concealed) == Opened(query, concealed=True)
 
 
 def test_value_hides_the_query_and_fits_a_button() -> None:
@@ -87,5 +90,5 @@ def test_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "time", lambda: now - MAX_AGE - 60)
     stale = sealer.seal(QUERIES[0])  # sealed just over a week ago
     monkeypatch.setattr(time, "time", lambda: now)
-    assert sealer.open(recent) == QUERIES[0]
+    assert sealer.open(recent) == Opened(QUERIES[0], concealed=False)
     assert sealer.open(stale) is None

@@ -12,7 +12,7 @@ from datetime import tzinfo
 from typing import Protocol
 
 from bot.i18n import fmt_ago, fmt_date, fmt_int, fmt_seconds, ordinal, result_label, t, tn
-from bot.query import Query, mask_phone
+from bot.query import Query, mask_phone, mask_value
 from bot.slack.cards.blocks import (
     Block,
     Card,
@@ -70,8 +70,9 @@ class ResultView(Protocol):
     def upstream_ms(self) -> float: ...
 
 
-def describe_query(query: Query, lang: str, *, mask: bool) -> str:
-    """`3001234567 · id 1020304050 · campaign 42` in `lang`; the phone masked when `mask`.
+def describe_query(query: Query, lang: str, *, mask: bool, mask_id: bool = False) -> str:
+    """`3001234567 · id 1020304050 · campaign 42` in `lang`; the phone masked when `mask`, the
+    customer id when `mask_id` (as the audit log shows them: last 4 characters).
 
     Plain text (not escaped): callers escape for mrkdwn with `inert` where needed.
     """
@@ -79,7 +80,8 @@ def describe_query(query: Query, lang: str, *, mask: bool) -> str:
     if query.phone:
         parts.append(mask_phone(query.phone) if mask else query.phone)
     if query.customer_id:
-        parts.append(t(lang, "query_id", id=query.customer_id))
+        shown = mask_value(query.customer_id) if mask_id else query.customer_id
+        parts.append(t(lang, "query_id", id=shown))
     if query.campaign_id:
         parts.append(t(lang, "query_campaign", id=query.campaign_id))
     return " · ".join(parts) or "Wolkvox"
@@ -96,8 +98,18 @@ def _campaign_title(summary: CampaignSummary, lang: str, redact: Sequence[str]) 
 
 
 def _campaign_block(
-    summary: CampaignSummary, *, lang: str, tz: tzinfo, mask: bool, redact: Sequence[str]
+    summary: CampaignSummary,
+    *,
+    lang: str,
+    tz: tzinfo,
+    mask: bool,
+    mask_id: bool,
+    redact: Sequence[str],
 ) -> Block:
+    if mask_id:
+        customer_id = inert(mask_value(summary.customer_id[:200]), CAP_ID)
+    else:
+        customer_id = inert(summary.customer_id, CAP_ID, redact=redact)
     if mask:
         phone = mask_phone(summary.phone[:200])
     else:
@@ -115,7 +127,7 @@ def _campaign_block(
             t(lang, "field_customer"),
             inert(summary.customer_name, CAP_CUSTOMER_NAME, redact=redact),
         ),
-        field_obj(t(lang, "field_customer_id"), inert(summary.customer_id, CAP_ID, redact=redact)),
+        field_obj(t(lang, "field_customer_id"), customer_id),
         field_obj(t(lang, "field_phone"), phone),
         field_obj(
             t(lang, "field_last_contact"),
@@ -212,14 +224,17 @@ def render_result(
     shared_by: str | None = None,
     actions: bool = True,
     button_value: str | None = None,
+    mask_ids: bool = False,
 ) -> Card:
     """The answer card: what was searched, a summary, one section per campaign (most recent
     first, as many as fit), the data's age, and buttons.
 
     `shared_by`: the Slack user id who shared it into a channel; the card says so, has no
-    Share button, and masks every phone. `button_value`: the opaque (sealed) value the buttons
-    carry; without one, or with `actions=False`, the card has no buttons: a channel can read a
-    button's value, so a query never rides in it in the clear. `max_blocks` must be at least 6.
+    Share button, and masks every phone and customer id (`mask_ids` masks ids on any card
+    that must hide what a shared card hides). `button_value`: the opaque (sealed) value the
+    buttons carry; without one, or with `actions=False`, the card has no buttons: a channel can
+    read a button's value, so a query never rides in it in the clear. `max_blocks` must be at
+    least 6.
     """
     if max_blocks < _MIN_RESULT_BLOCKS:
         raise ValueError(f"max_blocks must be at least {_MIN_RESULT_BLOCKS}")
@@ -227,8 +242,9 @@ def render_result(
     answer = result.answer
     shared = shared_by is not None
     mask = mask_phones or shared
-    redact = _phones_to_redact(query, answer) if mask else ()
-    searched = describe_query(query, lang, mask=mask)
+    hide_ids = mask_ids or shared
+    redact = _phones_to_redact(query, answer, ids=hide_ids) if mask or hide_ids else ()
+    searched = describe_query(query, lang, mask=mask, mask_id=hide_ids)
 
     value = button_value if actions else None
 
@@ -268,7 +284,9 @@ def render_result(
     for campaign in answer.campaigns:
         if len(sections) >= room_blocks:
             break
-        block = _campaign_block(campaign, lang=lang, tz=tz, mask=mask, redact=redact)
+        block = _campaign_block(
+            campaign, lang=lang, tz=tz, mask=mask, mask_id=hide_ids, redact=redact
+        )
         size = blocks_text_length([block])
         if size > room_text:
             break
@@ -290,10 +308,14 @@ def render_result(
     return Card(blocks=blocks, text=text[:MAX_FALLBACK_TEXT], left_out=left_out)
 
 
-def _phones_to_redact(query: Query, answer: FindAnswer) -> tuple[str, ...]:
-    """Phone numbers that must not appear in full anywhere on a masked card."""
-    phones = {query.phone} | {c.phone.strip()[:40] for c in answer.campaigns[:MAX_MODAL_BLOCKS]}
-    found = {p for p in phones if sum(ch.isdigit() for ch in p) >= 6}
+def _phones_to_redact(query: Query, answer: FindAnswer, *, ids: bool = False) -> tuple[str, ...]:
+    """Phone numbers (and, with `ids`, customer ids) that must not appear in full anywhere on
+    a masked card: in names, dates, results or any other field they may have been typed into."""
+    values = {query.phone} | {c.phone.strip()[:40] for c in answer.campaigns[:MAX_MODAL_BLOCKS]}
+    if ids:
+        values |= {query.customer_id}
+        values |= {c.customer_id.strip()[:40] for c in answer.campaigns[:MAX_MODAL_BLOCKS]}
+    found = {v for v in values if sum(ch.isdigit() for ch in v) >= 6}
     return tuple(sorted(found, key=len, reverse=True))  # longest first: no partial overlap
 
 

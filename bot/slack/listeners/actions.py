@@ -153,11 +153,14 @@ class ActionListener:
         channel = actor.channel_id if visible or payloads.card_is_visible(body) else None
         ask = Ask(actor, reply.lang, channel, visible=visible, refresh=refresh)
         async with rt.tracked(apologize=reply.apologize):
-            query = rt.sealer.open(payloads.button_value(body))
-            if query is None and rt.accepting:
+            opened = rt.sealer.open(payloads.button_value(body))
+            if opened is None and rt.accepting:
                 await reply.notice(cards.render_stale_button(ask.lang))
                 return
-            await self.flow.find(ask, [query] if query is not None else [], reply)
+            if opened is not None and opened.concealed:
+                # What the card hid stays hidden on every path from it (Show all, Refresh).
+                reply.style = replace(reply.style, conceal=True)
+            await self.flow.find(ask, [opened.query] if opened is not None else [], reply)
 
     async def on_share(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         rt = self.flow.rt
