@@ -411,6 +411,10 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "I found no phone number or customer id in that message. "
         "Customer ids need a label, like `id 1020304050` or `cc 1020304050`.",
     },
+    "checking_access": {
+        "es": "Comprobando tu acceso con Slack… la respuesta llega en un momento.",
+        "en": "Checking your access with Slack… the answer follows in a moment.",
+    },
     "stale_button": {
         "es": "Este botón ya no sirve (caducó o el bot se reinició). Vuelve a buscar con "
         "`/wolkvox buscar …`.",

@@ -23,7 +23,11 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 
 GROUP_MEMBERS_TTL = 300.0
-GROUP_MEMBERS_TIMEOUT = 3.0
+GROUP_MEMBERS_TIMEOUT = 2.0  # one read of usergroups.users.list, shared by every waiter
+GROUP_MEMBERS_RETRY = 10.0  # after a failed read, no new read for this long
+# While Slack's API fails, the last list read stays in force this long, then the group counts as
+# empty (fail closed): a member removed from the group keeps access for at most this long.
+GROUP_MEMBERS_STALE_LIMIT = 1800.0
 RATE_WINDOW = 60.0
 
 Reason = Literal["user", "channel", "rate"]
@@ -49,7 +53,7 @@ class AccessControl:
         self.store = store
         self.clock = clock
         self._members: SingleFlightCache[str, frozenset[str]] = SingleFlightCache(
-            ttl=GROUP_MEMBERS_TTL, maxsize=1000, clock=clock
+            ttl=GROUP_MEMBERS_TTL, maxsize=1000, clock=clock, retry_after=GROUP_MEMBERS_RETRY
         )
 
     @property
@@ -110,9 +114,9 @@ class AccessControl:
         try:
             return await self._members.get(group_id, lambda: self._read_members(group_id))
         except Exception as error:
-            # Fail closed, but keep serving from the last known list if there is one.
+            # Fail closed, but keep serving from the last list read if it is recent enough.
             log.warning("usergroups.users.list %s failed (%s)", group_id, type(error).__name__)
-            return self._members.stale(group_id) or frozenset()
+            return self._members.stale(group_id, GROUP_MEMBERS_STALE_LIMIT) or frozenset()
 
     async def _read_members(self, group_id: str) -> frozenset[str]:
         resp = await asyncio.wait_for(

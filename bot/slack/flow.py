@@ -25,6 +25,9 @@ from bot.slack.runtime import Actor, Outcome, SlackRuntime, new_error_id
 log = logging.getLogger(__name__)
 
 POSITION_UPDATE_EVERY = 2.0  # seconds between "you're Nth in line" updates
+# How long the access check (a user group read from Slack) may hold the first reply: well
+# inside the 3 s ack; past it the agent is told "checking your access…" and the answer follows.
+ACCESS_WAIT = 1.2
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +162,7 @@ class LookupFlow:
     async def find(self, ask: Ask, queries: Sequence[Query], reply: Reply) -> None:
         """Look `queries` up for `ask.actor` and answer through `reply`; never raises."""
         async with self.rt.tracked(apologize=reply.apologize):
-            denial = await self.gate(ask, count=True)
+            denial = await self._bounded_gate(ask, reply)
             if denial is not None:
                 await reply.notice(denial)
             elif len(queries) == 1:
@@ -177,6 +180,14 @@ class LookupFlow:
             ask.actor.user_id, ask.channel, visible=ask.visible, count=count
         )
         return denial_card(denial, ask.lang) if denial is not None else None
+
+    async def _bounded_gate(self, ask: Ask, reply: Reply) -> cards.Card | None:
+        """The gate, without letting a slow Slack API make the first reply late."""
+        check = asyncio.ensure_future(self.gate(ask, count=True))
+        done, _ = await asyncio.wait({check}, timeout=ACCESS_WAIT)
+        if not done:
+            await reply.notice(cards.render_checking_access(ask.lang))
+        return await check
 
     def card(self, outcome: Outcome, style: CardStyle, lang: str) -> cards.Card:
         """The card for one lookup's outcome; a bug in rendering becomes an apology with an

@@ -308,3 +308,37 @@ async def test_status_is_for_allowed_users_only(stack: Stack) -> None:
     assert REFUSAL in text_of(json.loads(body)["blocks"])
     status, body, _, _ = await stack.command("status", user=AGENT)
     assert REFUSAL not in text_of(json.loads(body)["blocks"])
+
+
+@pytest.mark.stack_env(WOLKVOX_ALLOWED_USERGROUPS="S0SUPPORT")
+async def test_a_slow_user_group_check_never_makes_the_ack_late(stack: Stack) -> None:
+    """usergroups.users.list hangs: every command is still acked within Slack's 3 s ("checking
+    your access…"), one read serves them all, and each card follows once Slack answers."""
+    import asyncio
+
+    stack.slack.set_usergroup("S0SUPPORT", [AGENT])
+    stack.slack.slow("usergroups.users.list", seconds=1.7)  # past the ack budget, under the read's
+    results = await asyncio.gather(*(stack.command(f"find {SHOWCASE_PHONE}") for _ in range(5)))
+    for status, ack, elapsed, url in results:
+        assert_acked(status, elapsed)
+        assert elapsed < 2.5
+        assert "Comprobando tu acceso" in text_of(ack_json(ack))
+        [post] = await stack.slack.wait_for_response(url, timeout=10)
+        assert SHOWCASE_NAME in text_of(post.body)
+    assert len(stack.slack.calls("usergroups.users.list")) == 1
+
+
+@pytest.mark.stack_env(WOLKVOX_ALLOWED_USERGROUPS="S0SUPPORT")
+async def test_a_user_group_check_that_fails_is_a_refusal_in_time(stack: Stack) -> None:
+    """Slack's API hangs past the read's bound and no list was ever read: fail closed, and
+    say so after the "checking" ack rather than miss it."""
+    stack.slack.set_usergroup("S0SUPPORT", [AGENT])
+    stack.slack.hang("usergroups.users.list", seconds=30)
+    status, ack, elapsed, url = await stack.command(f"find {SHOWCASE_PHONE}")
+    assert_acked(status, elapsed)
+    assert "⏳" in text_of(ack_json(ack))
+    [post] = await stack.slack.wait_for_response(url, timeout=10)
+    assert isinstance(post.body, dict)
+    assert_refusal(post.body)
+    await settle(stack)
+    assert upstream_requests(stack) == 0

@@ -13,7 +13,14 @@ import pytest
 from bot.config import Settings
 from bot.errors import StoreUnavailable
 from bot.slack import access as access_module
-from bot.slack.access import GROUP_MEMBERS_TTL, RATE_WINDOW, AccessControl, Denial
+from bot.slack.access import (
+    GROUP_MEMBERS_RETRY,
+    GROUP_MEMBERS_STALE_LIMIT,
+    GROUP_MEMBERS_TTL,
+    RATE_WINDOW,
+    AccessControl,
+    Denial,
+)
 from bot.store.memory import MemoryStore
 
 ALICE, BOB, CAROL = "U0ALICE01", "U0BOB0002", "U0CAROL03"
@@ -148,7 +155,34 @@ async def test_group_lookup_failure_fails_closed(web: FakeWeb, clock: Clock) -> 
     assert not await ac.user_allowed(ALICE)
     assert await ac.check(ALICE, SUPPORT, visible=True) == Denial("user")
     web.fail = False
-    assert await ac.user_allowed(ALICE)  # a failure is not cached: the next check asks again
+    # A failed read is not retried by every waiter in turn: for a few seconds the answer
+    # stays "no", then the next check asks Slack again.
+    assert not await ac.user_allowed(ALICE)
+    assert web.calls[AGENTS] == 1
+    clock.advance(GROUP_MEMBERS_RETRY + 1)
+    assert await ac.user_allowed(ALICE)
+    assert web.calls[AGENTS] == 2
+
+
+async def test_the_last_list_holds_only_for_a_bound_then_fails_closed(
+    web: FakeWeb, clock: Clock
+) -> None:
+    """A member removed from the group keeps access while Slack's API fails, but only for
+    GROUP_MEMBERS_STALE_LIMIT after the last good read."""
+    ac = control(settings(groups=[AGENTS]), web, clock)
+    assert await ac.user_allowed(ALICE)
+    web.fail = True
+    clock.advance(GROUP_MEMBERS_STALE_LIMIT - 60)
+    assert await ac.user_allowed(ALICE)
+    clock.advance(120)
+    assert not await ac.user_allowed(ALICE)
+
+
+async def test_many_checks_during_a_slack_hang_share_one_read(web: FakeWeb, clock: Clock) -> None:
+    web.delay = 0.2
+    ac = control(settings(groups=[AGENTS]), web, clock)
+    results = await asyncio.gather(*(ac.user_allowed(ALICE) for _ in range(30)))
+    assert all(results) and web.calls[AGENTS] == 1
 
 
 async def test_group_lookup_failure_keeps_the_last_known_list(web: FakeWeb, clock: Clock) -> None:

@@ -100,7 +100,7 @@ class ApiCall:
     content_type: str
     status: int = 200
     response: dict[str, Any] = field(default_factory=dict)
-    fault: str | None = None  # "ratelimit" | "status" | "hang" | "error" when injected
+    fault: str | None = None  # "ratelimit" | "status" | "hang" | "error" | "slow" when injected
 
     @property
     def ok(self) -> bool:
@@ -164,7 +164,7 @@ class SocketConnection:
 
 @dataclass
 class _Fault:
-    kind: Literal["ratelimit", "status", "hang", "error"]
+    kind: Literal["ratelimit", "status", "hang", "error", "slow"]
     retry_after: int = 1
     status: int = 500
     seconds: float = 30.0
@@ -449,6 +449,10 @@ class FakeSlack:
     def hang(self, method: str, times: int = 1, *, seconds: float = 30.0) -> None:
         """The next ``times`` calls to ``method`` get no answer for ``seconds`` (then a 504)."""
         self._add_fault(f"api:{method}", _Fault("hang", seconds=seconds), times)
+
+    def slow(self, method: str, times: int = 1, *, seconds: float = 2.0) -> None:
+        """The next ``times`` calls to ``method`` answer as usual, ``seconds`` late (a slow API)."""
+        self._add_fault(f"api:{method}", _Fault("slow", seconds=seconds), times)
 
     def hook_fail(self, url_or_id: str, times: int = 1, *, status: int = 500) -> None:
         """The next ``times`` POSTs to this response URL get HTTP ``status`` and are not shown."""
@@ -765,7 +769,19 @@ class FakeSlack:
         headers: dict[str, str] = {}
         if (auth_error := self._auth_error(method, token, from_header=from_header)) is not None:
             call.response = {"ok": False, "error": auth_error}
-        elif (fault := self._next_fault(f"api:{method}")) is not None:
+        elif (fault := self._next_fault(f"api:{method}")) is not None and fault.kind == "slow":
+            call.fault = fault.kind
+            await asyncio.sleep(fault.seconds)
+            if parse_error is not None:
+                call.response = {"ok": False, "error": parse_error}
+            elif (impl := self._methods.get(method)) is None:
+                call.response = {"ok": False, "error": "unknown_method"}
+            else:
+                try:
+                    call.response = impl(args)
+                except SlackError as err:
+                    call.response = err.body()
+        elif fault is not None:
             call.fault = fault.kind
             if fault.kind == "ratelimit":
                 call.status = 429

@@ -21,6 +21,7 @@ from bot.slack.cards.multi import render_multi
 from bot.slack.cards.notices import (
     StatusInfo,
     field_error,
+    render_checking_access,
     render_error,
     render_help,
     render_nothing_found_in_message,
@@ -46,6 +47,7 @@ __all__ = [
     "loading_modal",
     "plain",
     "redact_phones",
+    "render_checking_access",
     "render_error",
     "render_help",
     "render_multi",

@@ -201,6 +201,12 @@ def render_nothing_found_in_message(lang: str) -> Card:
     return Card(blocks=[section_block(f"🤷 {text}")], text=text)
 
 
+def render_checking_access(lang: str) -> Card:
+    """Slack is slow to say who is in the allowed groups: the answer follows."""
+    text = t(lang, "checking_access")
+    return Card(blocks=[section_block(f"⏳ {text}")], text=text)
+
+
 def render_stale_button(lang: str) -> Card:
     """A button whose value can no longer be read (expired seal, restart, old message)."""
     text = t(lang, "stale_button")
