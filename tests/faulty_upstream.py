@@ -46,6 +46,7 @@ FaultKind = Literal[
     "maintenance",  # 403 with Wolkvox's maintenance message
     "token_rejected",  # 403 PLEASE VALIDATE TOKEN
     "quota",  # 403 TOKEN LIMIT EXCEEDED
+    "echo_token",  # a proxy's 500 whose text repeats the token sent, with markup and a phone
 ]
 
 NO_RECORDS = "3009999999"
@@ -116,7 +117,7 @@ def _json(doc: object) -> bytes:
 
 
 def _error_json(status: int, msg: str) -> bytes:
-    name = {403: "FORBIDDEN", 404: "NOT FOUND"}[status]
+    name = {403: "FORBIDDEN", 404: "NOT FOUND", 500: "INTERNAL SERVER ERROR"}[status]
     return _json({"code": str(status), "error": name, "msg": msg, "data": None})
 
 
@@ -294,6 +295,9 @@ class FaultyWolkvox:
             status = int(kind[-3:])
             page = _HTML.format(status=f"{status} {_REASONS[status]}").encode()
             await self._send(writer, status, page, "text/html")
+        elif kind == "echo_token":
+            text = f"upstream failed for wolkvox-token={seen.token} <b>{seen.phone}</b>"
+            await self._send(writer, 500, _error_json(500, text))
         elif kind == "huge":
             await self._send(writer, 200, huge_body(seen.phone))
         elif kind == "huge_chunked":

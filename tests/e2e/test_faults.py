@@ -316,3 +316,20 @@ async def test_breaker_probe_that_fails_reopens(s: Stack, up: FaultyWolkvox) -> 
     assert_clear(await ask(s, OTHER), UNAVAILABLE, s)  # the probe: one call, failed
     assert len(up.seen) == calls + 1  # and not retried against a dead upstream
     assert await service.breaker.state() == "open"
+
+
+async def test_an_upstream_text_that_echoes_the_token_is_never_shown(
+    s: Stack, up: FaultyWolkvox
+) -> None:
+    """A proxy repeats the token (and markup, and the phone) in its error text: /healthz, the
+    status card and the agent's card show only the error's kind."""
+    up.plan(BAD, then="echo_token")
+    card = await ask(s, BAD)
+    assert leaks(card_text(card), [TOKEN]) == []
+    async with s.session.get(s.health_url) as response:
+        health = await response.text()
+    assert leaks(health, [TOKEN]) == [] and BAD not in health and "<b>" not in health
+    assert json.loads(health)["wolkvox"]["last_error"] == "unavailable"
+    assert json.loads(health)["wolkvox"]["last_error_at"]
+    status = await ask(s, "status")
+    assert leaks(card_text(status), [TOKEN]) == [] and BAD not in card_text(status)
