@@ -411,6 +411,12 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "I found no phone number or customer id in that message. "
         "Customer ids need a label, like `id 1020304050` or `cc 1020304050`.",
     },
+    "restarted": {
+        "es": "El bot se reinició antes de terminar tu búsqueda, así que no llegará respuesta. "
+        "Vuelve a buscar en un momento.",
+        "en": "The bot restarted before your search finished, so no answer is coming. "
+        "Please search again in a moment.",
+    },
     "checking_access": {
         "es": "Comprobando tu acceso con Slack… la respuesta llega en un momento.",
         "en": "Checking your access with Slack… the answer follows in a moment.",

@@ -91,6 +91,10 @@ class Reply(Protocol):
     async def apologize(self, error_id: str) -> None:
         """A bug cut the flow short: say sorry with the id an admin finds in the logs."""
 
+    async def interrupted(self, card: cards.Card) -> None:
+        """The bot stopped before the answer: put `card` ("restarted, search again") where
+        the answer would have gone, replacing any "searching…" placeholder."""
+
 
 class PositionReporter:
     """Turns the guard's queue positions into at most one update every few seconds.
@@ -136,6 +140,11 @@ def shutting_down_card(lang: str) -> cards.Card:
     return cards.render_error(ShuttingDown("restarting"), lang=lang)
 
 
+def restarted_card(lang: str) -> cards.Card:
+    """For an agent whose lookup the bot's own restart cut short."""
+    return cards.render_restarted(lang)
+
+
 class LookupFlow:
     """The gate and the answer, shared by every listener."""
 
@@ -165,10 +174,16 @@ class LookupFlow:
             denial = await self._bounded_gate(ask, reply)
             if denial is not None:
                 await reply.notice(denial)
-            elif len(queries) == 1:
-                await self._one(ask, queries[0], reply)
-            else:
-                await self._many(ask, queries, reply)
+                return
+
+            async def tell_restarted() -> None:
+                await reply.interrupted(restarted_card(ask.lang))
+
+            with self.rt.waiting(tell_restarted):
+                if len(queries) == 1:
+                    await self._one(ask, queries[0], reply)
+                else:
+                    await self._many(ask, queries, reply)
 
     async def gate(self, ask: Ask, *, count: bool) -> cards.Card | None:
         """The card that refuses this ask (restarting, not allowed, too many searches), or None.

@@ -9,7 +9,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 LOCALE_TTL = 3600.0
 LOCALE_TIMEOUT = 1.5
+# At shutdown, how long the restart notes to agents still waiting may take, all together.
+TELL_WITHIN = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,8 @@ class SlackRuntime:
         default_factory=lambda: SingleFlightCache(ttl=LOCALE_TTL, maxsize=5000)
     )
     _jobs: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Agents waiting on an answer, each with a way to tell them the bot restarted (see drain).
+    _waiting: dict[int, Callable[[], Awaitable[object]]] = field(default_factory=dict)
     _accepting: bool = True
 
     # --- language -----------------------------------------------------------------------
@@ -119,16 +123,46 @@ class SlackRuntime:
     def jobs_in_flight(self) -> int:
         return len(self._jobs)
 
-    async def drain(self, grace: float) -> bool:
-        """Stop taking work; let answers in flight finish for up to `grace` s."""
+    async def drain(self, grace: float, *, tell_within: float = TELL_WITHIN) -> bool:
+        """Stop taking work; let answers in flight finish for up to `grace` s.
+
+        Whoever is still waiting then is told, before the process exits, that the bot restarted
+        and to search again (their lookups are stopped first, so no card follows the note):
+        nobody is left on "searching…". True when every answer was delivered in time."""
         self._accepting = False
         deadline = time.monotonic() + grace
         while self._jobs:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return False
+                break
             await asyncio.wait(set(self._jobs), timeout=remaining)
-        return True
+        if not self._jobs:
+            return True
+        notes = list(self._waiting.values())
+        self._waiting.clear()
+        for task in self._jobs:
+            task.cancel()
+        await asyncio.wait(set(self._jobs), timeout=1.0)
+        if notes:
+            log.warning("shutdown: telling %d waiting agent(s) to search again", len(notes))
+            told = [asyncio.ensure_future(note()) for note in notes]
+            _, late = await asyncio.wait(told, timeout=tell_within)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("shutdown: %d restart note(s) could not be sent in time", len(late))
+        return False
+
+    @contextlib.contextmanager
+    def waiting(self, tell: Callable[[], Awaitable[object]]) -> Iterator[None]:
+        """While inside, an agent waits on an answer; `tell` lets them know if the bot has to
+        stop before it comes (see drain)."""
+        key = id(tell)
+        self._waiting[key] = tell
+        try:
+            yield
+        finally:
+            self._waiting.pop(key, None)
 
     @contextlib.asynccontextmanager
     async def tracked(

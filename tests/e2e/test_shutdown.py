@@ -204,3 +204,62 @@ def test_logs_hold_no_secret(session: Session) -> None:
         assert secret not in logs
         assert secret[-8:] not in logs  # nor a recognisable piece of it
     assert "Traceback" not in session.stderr
+
+
+# ------------------------------------------------- more waiting than the grace can serve
+
+QUEUED = 40  # distinct lookups behind one token at LATENCY each: far more than the grace serves
+SHORT_GRACE = 2
+
+
+async def run_overload(tmp: Path) -> tuple[int | None, float, dict[str, list[HookPost]], str]:
+    """SIGTERM with QUEUED lookups waiting and WOLKVOX_SHUTDOWN_GRACE=2."""
+    async with (
+        serve_simulator(SimulatorConfig(latency=LATENCY)) as (wolkvox_url, _),
+        FakeSlack(token=BOT_TOKEN) as fs,
+        aiohttp.ClientSession() as http,
+    ):
+        fs.add_user(AGENT, name="ana.agente", locale="en-US")
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = bot_env(wolkvox_url, fs, port)
+        env["WOLKVOX_SHUTDOWN_GRACE"] = str(SHORT_GRACE)
+        env["WOLKVOX_USER_RATE"] = "1000"  # one agent sends them all
+        stderr = tmp / "overload.log"
+        with stderr.open("wb") as err_file:
+            proc = await start_bot(env, cwd=tmp, stdout=asyncio.subprocess.DEVNULL, stderr=err_file)
+            try:
+                await wait_until_serving(http, base, proc)
+                urls = {}
+                for n in range(QUEUED):
+                    text = f"find 30055{n:05d}"
+                    status, _, urls[text] = await command(http, base, fs, text)
+                    assert status == 200
+                signalled = time.monotonic()
+                proc.send_signal(signal.SIGTERM)
+                returncode = await asyncio.wait_for(proc.wait(), SHORT_GRACE + 20)
+                took = time.monotonic() - signalled
+                answers = {text: fs.responses(url) for text, url in urls.items()}
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+        return returncode, took, answers, stderr.read_text(encoding="utf-8", errors="replace")
+
+
+def test_nobody_is_left_searching_when_the_grace_runs_out(tmp_path: Path) -> None:
+    returncode, took, answers, stderr = asyncio.run(run_overload(tmp_path))
+    assert returncode == 0, stderr[-2000:]
+    assert took < SHORT_GRACE + 6  # the grace, the notes (≤ 3 s), and closing
+    told = answered = 0
+    for text, posts in answers.items():
+        assert [p.status for p in posts] == [200], (text, posts)  # exactly one answer each
+        body = text_of(posts[0].body)
+        if "The bot restarted before your search finished" in body:
+            told += 1
+        else:
+            assert "No records" in body, (text, body)  # a real answer, not an error
+            answered += 1
+        assert "unavailable" not in body.lower()  # the bot's own shutdown is not Wolkvox's fault
+    assert told >= QUEUED // 2 and answered + told == QUEUED
+    assert "telling" in stderr and "Traceback" not in stderr

@@ -201,6 +201,12 @@ def render_nothing_found_in_message(lang: str) -> Card:
     return Card(blocks=[section_block(f"🤷 {text}")], text=text)
 
 
+def render_restarted(lang: str) -> Card:
+    """The bot restarted before this agent's answer came: nothing is coming, search again."""
+    text = t(lang, "restarted")
+    return Card(blocks=[section_block(f"🔄 {text}")], text=text)
+
+
 def render_checking_access(lang: str) -> Card:
     """Slack is slow to say who is in the allowed groups: the answer follows."""
     text = t(lang, "checking_access")

@@ -50,6 +50,9 @@ class ButtonReply:
     async def apologize(self, error_id: str) -> None:
         await self.private(apology_card(self.lang, error_id))
 
+    async def interrupted(self, card: cards.Card) -> None:
+        await self.private(card)
+
 
 class ShareReply(ButtonReply):
     """The card into the conversation, for everyone (masked, in the team's language); an

@@ -59,6 +59,9 @@ class CommandReply:
     async def apologize(self, error_id: str) -> None:
         await self._send(apology_card(self._lang, error_id))
 
+    async def interrupted(self, card: cards.Card) -> None:
+        await self._send(card)
+
 
 class CommandListener:
     def __init__(self, flow: LookupFlow) -> None:

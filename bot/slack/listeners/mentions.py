@@ -102,6 +102,9 @@ class ThreadReply:
             **message(apology_card(self.lang, error_id)),
         )
 
+    async def interrupted(self, card: cards.Card) -> None:
+        await self.answer(card, ())
+
 
 class MentionListener:
     def __init__(self, flow: LookupFlow) -> None:

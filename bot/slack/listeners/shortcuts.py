@@ -50,6 +50,9 @@ class PrivateReply:
             ),
         )
 
+    async def interrupted(self, card: cards.Card) -> None:
+        await self.answer(card, ())
+
 
 class ShortcutListener:
     def __init__(self, flow: LookupFlow) -> None:

@@ -62,6 +62,9 @@ class ModalReply:
     async def apologize(self, error_id: str) -> None:
         await self.notice(apology_card(self._lang, error_id))
 
+    async def interrupted(self, card: cards.Card) -> None:
+        await self._show(cards.result_modal(card, self._lang))
+
 
 class ViewListener:
     def __init__(self, flow: LookupFlow) -> None:
