@@ -23,6 +23,7 @@ from bot.audit import AuditLog
 from bot.config import Settings
 from bot.slack.access import AccessControl
 from bot.slack.app import build_app
+from bot.slack.flow import LookupFlow
 from bot.slack.runtime import SlackRuntime
 from bot.slack.sealed import Sealer
 from bot.slack.server import Bot, serve_bot, stop_signal
@@ -123,7 +124,8 @@ async def create_bot(settings: Settings) -> Bot:
     await store.start()
     service = build_service(settings, store)
     runtime = build_runtime(settings, service, store, build_web_client(settings))
-    return Bot(settings, store, service, runtime, build_app(runtime))
+    flow = LookupFlow(runtime)
+    return Bot(settings, store, service, runtime, flow, build_app(flow))
 
 
 @contextlib.asynccontextmanager

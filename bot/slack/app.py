@@ -16,8 +16,9 @@ from slack_bolt.response import BoltResponse
 
 from bot.slack import cards, ids
 from bot.slack.delivery import call_web_safely, message, respond_safely
-from bot.slack.flow import LookupFlow, apology_card
+from bot.slack.flow import LookupFlow
 from bot.slack.listeners import actions, commands, mentions, shortcuts, views
+from bot.slack.replies import apology_card
 from bot.slack.runtime import SlackRuntime, new_error_id
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,8 @@ def _token_warning_silenced() -> Iterator[None]:
         logger.removeFilter(keep)
 
 
-def build_app(rt: SlackRuntime) -> AsyncApp:
+def build_app(flow: LookupFlow) -> AsyncApp:
+    rt = flow.rt
     settings = rt.settings
     with _token_warning_silenced():
         app = AsyncApp(
@@ -52,7 +54,6 @@ def build_app(rt: SlackRuntime) -> AsyncApp:
             name="wolkvox",
             process_before_response=False,
         )
-    flow = LookupFlow(rt)
     for module in (commands, mentions, shortcuts, views, actions):
         module.register(app, flow)
 

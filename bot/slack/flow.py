@@ -13,14 +13,29 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-from bot.errors import LookupFailure, QueryError, ShuttingDown
+from bot.errors import LookupFailure, QueryError
 from bot.query import Command, Query
-from bot.slack import cards
-from bot.slack.access import Denial
+from bot.slack import cards, handover
 from bot.slack.ids import MAX_MESSAGE_BLOCKS
-from bot.slack.runtime import Actor, Outcome, SlackRuntime, new_error_id
+from bot.slack.replies import (
+    CardStyle,
+    Reply,
+    apology_card,
+    denial_card,
+    restarted_card,
+    shutting_down_card,
+)
+from bot.slack.runtime import (
+    HANDOVER_QUEUE,
+    HANDOVER_TTL,
+    Actor,
+    Outcome,
+    SlackRuntime,
+    Waiter,
+    new_error_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,61 +64,17 @@ class Ask:
     fetch_locale: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class CardStyle:
-    """How a surface shows its answer.
-
-    `visible`: the whole conversation reads the card (phones masked unless
-    WOLKVOX_MASK_PHONES=never). `audience_lang`: the card's language when not the asker's (a
-    card shared into a channel). `quick`: how long the first reply may wait for the answer
-    itself (a slash command's ack can be the card); 0 shows the placeholder at once.
-    `follow_positions`: tell queue positions after the first (where the placeholder can be
-    updated). `conceal`: hide what a shared card hides (phones and customer ids), because
-    the card comes from one (its buttons were sealed so).
-    """
-
-    visible: bool = False
-    max_blocks: int = MAX_MESSAGE_BLOCKS
-    actions: bool = True
-    shared_by: str | None = None
-    conceal: bool = False
-    audience_lang: str | None = None
-    quick: float = 0.0
-    follow_positions: bool = True
-
-
-class Reply(Protocol):
-    """How one surface answers. Every method is called at most as the flow says, never raises
-    for a failed delivery (it logs), and may be called after the ack."""
-
-    style: CardStyle
-
-    async def notice(self, card: cards.Card) -> None:
-        """A private answer that is not a lookup's: usage, help, status, refusal, restarting."""
-
-    async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
-        """The lookup is under way: `None` right after it starts (a placeholder), then its
-        1-based place in the token's queue (when `style.follow_positions`)."""
-
-    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
-        """The lookup's card (for several queries, their cards in one)."""
-
-    async def apologize(self, error_id: str) -> None:
-        """A bug cut the flow short: say sorry with the id an admin finds in the logs."""
-
-    async def interrupted(self, card: cards.Card) -> None:
-        """The bot stopped before the answer: put `card` ("restarted, search again") where
-        the answer would have gone, replacing any "searching…" placeholder."""
-
-
 class PositionReporter:
     """Turns the guard's queue positions into at most one update every few seconds.
 
     `first` resolves with the first report: a queue position, or SERVING (0) when the lookup
     went straight to Wolkvox. Only positions are sent on."""
 
-    def __init__(self, send: Callable[[int], Awaitable[None]] | None) -> None:
+    def __init__(
+        self, send: Callable[[int], Awaitable[None]] | None, *, waiter: Waiter | None = None
+    ) -> None:
         self.send = send
+        self.waiter = waiter
         self.last: int | None = None
         self.last_at = 0.0
         self.first: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -111,6 +82,8 @@ class PositionReporter:
     async def __call__(self, position: int) -> None:
         if not self.first.done():
             self.first.set_result(position)
+        if self.waiter is not None:
+            self.waiter.serving = position <= 0  # SERVING: at Wolkvox now
         if self.send is None or position <= 0:
             return
         now = time.monotonic()
@@ -123,26 +96,6 @@ class PositionReporter:
             await self.send(position)
         except Exception as error:
             log.debug("position update failed: %s", type(error).__name__)
-
-
-def denial_card(denial: Denial, lang: str) -> cards.Card:
-    if denial.reason == "rate":
-        return cards.render_rate_limited(lang, denial.retry_after)
-    return cards.render_refusal(lang)
-
-
-def apology_card(lang: str, error_id: str) -> cards.Card:
-    """Sorry, something went wrong on our side: with the id an admin finds in the logs."""
-    return cards.render_error(LookupFailure("unexpected error"), lang=lang, error_id=error_id)
-
-
-def shutting_down_card(lang: str) -> cards.Card:
-    return cards.render_error(ShuttingDown("restarting"), lang=lang)
-
-
-def restarted_card(lang: str) -> cards.Card:
-    """For an agent whose lookup the bot's own restart cut short."""
-    return cards.render_restarted(lang)
 
 
 class LookupFlow:
@@ -179,9 +132,12 @@ class LookupFlow:
             async def tell_restarted() -> None:
                 await reply.interrupted(restarted_card(ask.lang))
 
-            with self.rt.waiting(tell_restarted):
+            def pack() -> bytes | None:
+                return self._pack(ask, queries, reply)
+
+            with self.rt.waiting(tell_restarted, pack) as waiter:
                 if len(queries) == 1:
-                    await self._one(ask, queries[0], reply)
+                    await self._one(ask, queries[0], reply, waiter)
                 else:
                     await self._many(ask, queries, reply)
 
@@ -258,18 +214,88 @@ class LookupFlow:
         )
         return cards.render_status(info, lang)
 
+    # --- hand-over between instances ----------------------------------------------------------
+    def _pack(self, ask: Ask, queries: Sequence[Query], reply: Reply) -> bytes | None:
+        """This lookup as another instance would take it over, or None when it cannot go."""
+        route = reply.route_for_handover()
+        if route is None or len(queries) != 1:
+            return None
+        style, query, actor = reply.style, queries[0], ask.actor
+        max_blocks = style.max_blocks if route.kind == "view" else MAX_MESSAGE_BLOCKS
+        return handover.encode(
+            handover.Handover(
+                team_id=actor.team_id,
+                user_id=actor.user_id,
+                channel_id=actor.channel_id,
+                surface=actor.surface,
+                lang=ask.lang,
+                phone=query.phone,
+                customer_id=query.customer_id,
+                campaign_id=query.campaign_id,
+                refresh=ask.refresh,
+                route=route,
+                visible=style.visible,
+                max_blocks=max_blocks,
+                actions=style.actions,
+                shared_by=style.shared_by,
+                audience_lang=style.audience_lang,
+                conceal=self.concealed(style),
+                handed_at=time.time(),
+            )
+        )
+
+    async def take_over(self, poll: float = 1.0) -> None:
+        """Answer lookups other instances handed over while they stopped; runs until this
+        instance stops accepting work (what it took but cannot start goes back)."""
+        rt = self.rt
+        while rt.accepting:
+            try:
+                item = await rt.store.queue_pop(HANDOVER_QUEUE, poll)
+            except LookupFailure:
+                await asyncio.sleep(poll)  # the store is down: try again later
+                continue
+            if item is None:
+                continue
+            if not rt.accepting:
+                await rt.store.queue_push(HANDOVER_QUEUE, item, HANDOVER_TTL)
+                return
+            taken = handover.decode(item)
+            if taken is None or not handover.still_deliverable(taken):
+                log.warning("a handed-over lookup was unreadable or too old; dropped")
+                continue
+            rt.spawn(self.resume(taken), name=f"handover:{taken.surface}")
+
+    async def resume(self, taken: handover.Handover) -> None:
+        """Finish a lookup another instance started: its gate was passed there."""
+        reply = handover.RoutedReply(self.rt.web, taken)
+        ask = Ask(taken.actor, taken.lang, taken.channel_id, refresh=taken.refresh)
+        async with self.rt.tracked(apologize=reply.apologize):
+
+            async def tell_restarted() -> None:
+                await reply.interrupted(restarted_card(ask.lang))
+
+            def pack() -> bytes | None:
+                return self._pack(ask, [taken.query], reply)
+
+            with self.rt.waiting(tell_restarted, pack) as waiter:
+                await self._one(ask, taken.query, reply, waiter)
+
     # --- internals --------------------------------------------------------------------------
     async def _card_lang(self, ask: Ask) -> str:
         return await self.rt.lang_for(ask.actor) if ask.fetch_locale else ask.lang
 
-    async def _one(self, ask: Ask, query: Query, reply: Reply) -> None:
+    async def _one(
+        self, ask: Ask, query: Query, reply: Reply, waiter: Waiter | None = None
+    ) -> None:
         style = reply.style
         mask = self.mask(style)
 
         async def show_position(position: int) -> None:
             await reply.waiting(query, position, lang=ask.lang, mask=mask)
 
-        reporter = PositionReporter(show_position if style.follow_positions else None)
+        reporter = PositionReporter(
+            show_position if style.follow_positions else None, waiter=waiter
+        )
         if style.quick <= 0:
             await reply.waiting(query, None, lang=ask.lang, mask=mask)
         lookup = asyncio.ensure_future(

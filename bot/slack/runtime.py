@@ -30,6 +30,8 @@ LOCALE_TTL = 3600.0
 LOCALE_TIMEOUT = 1.5
 # At shutdown, how long the restart notes to agents still waiting may take, all together.
 TELL_WITHIN = 3.0
+HANDOVER_QUEUE = "handover"  # the store queue stopping instances hand lookups over in
+HANDOVER_TTL = 25 * 60.0  # under the 30 minutes a response_url lives
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +52,16 @@ class Outcome:
     error_id: str | None = None
 
 
+@dataclass(slots=True)
+class Waiter:
+    """One agent waiting on an answer, as the drain sees it."""
+
+    task: asyncio.Task[Any]
+    tell: Callable[[], Awaitable[object]]
+    pack: Callable[[], bytes | None]
+    serving: bool = False  # its lookup holds a token slot (or shares a call): at Wolkvox
+
+
 @dataclass
 class SlackRuntime:
     settings: Settings
@@ -64,8 +76,9 @@ class SlackRuntime:
         default_factory=lambda: SingleFlightCache(ttl=LOCALE_TTL, maxsize=5000)
     )
     _jobs: set[asyncio.Task[Any]] = field(default_factory=set)
-    # Agents waiting on an answer, each with a way to tell them the bot restarted (see drain).
-    _waiting: dict[int, Callable[[], Awaitable[object]]] = field(default_factory=dict)
+    # Agents waiting on an answer: how to tell them the bot restarted, and how to hand their
+    # lookup over to another instance (see drain).
+    _waiting: dict[int, Waiter] = field(default_factory=dict)
     _accepting: bool = True
 
     # --- language -----------------------------------------------------------------------
@@ -126,9 +139,11 @@ class SlackRuntime:
     async def drain(self, grace: float, *, tell_within: float = TELL_WITHIN) -> bool:
         """Stop taking work; let answers in flight finish for up to `grace` s.
 
-        Whoever is still waiting then is told, before the process exits, that the bot restarted
-        and to search again (their lookups are stopped first, so no card follows the note):
-        nobody is left on "searching…". True when every answer was delivered in time."""
+        Then nobody is left on "searching…": lookups still waiting in line are stopped at once,
+        those already at Wolkvox get up to `tell_within` s more (stopping them would free the
+        token's slot while Wolkvox still works on their call); each one left is handed to
+        another instance (with Redis) or its agent is told the bot restarted and to search
+        again, before the process exits. True when every answer was delivered in time."""
         self._accepting = False
         deadline = time.monotonic() + grace
         while self._jobs:
@@ -138,11 +153,22 @@ class SlackRuntime:
             await asyncio.wait(set(self._jobs), timeout=remaining)
         if not self._jobs:
             return True
-        notes = list(self._waiting.values())
+        waiters = list(self._waiting.values())
+        at_wolkvox = {w.task for w in waiters if w.serving and not w.task.done()}
+        in_line = [w for w in waiters if w.task not in at_wolkvox]
+        for waiter in in_line:  # they stop now, so none of them reaches Wolkvox late
+            waiter.task.cancel()
+        if at_wolkvox:
+            await asyncio.wait(at_wolkvox, timeout=tell_within)
+        left = in_line + [w for w in waiters if w.task in at_wolkvox and not w.task.done()]
         self._waiting.clear()
         for task in self._jobs:
             task.cancel()
-        await asyncio.wait(set(self._jobs), timeout=1.0)
+        if self._jobs:
+            await asyncio.wait(set(self._jobs), timeout=1.0)
+        notes = [w.tell for w in left if not await self._hand_over(w.pack)]
+        if len(notes) < len(left):
+            log.warning("shutdown: handed %d lookup(s) to other instances", len(left) - len(notes))
         if notes:
             log.warning("shutdown: telling %d waiting agent(s) to search again", len(notes))
             told = [asyncio.ensure_future(note()) for note in notes]
@@ -153,14 +179,41 @@ class SlackRuntime:
                 log.warning("shutdown: %d restart note(s) could not be sent in time", len(late))
         return False
 
-    @contextlib.contextmanager
-    def waiting(self, tell: Callable[[], Awaitable[object]]) -> Iterator[None]:
-        """While inside, an agent waits on an answer; `tell` lets them know if the bot has to
-        stop before it comes (see drain)."""
-        key = id(tell)
-        self._waiting[key] = tell
+    @property
+    def can_hand_over(self) -> bool:
+        """Other instances share this one's store (Redis) and can take its lookups."""
+        return self.store.backend != "memory"
+
+    async def _hand_over(self, pack: Callable[[], bytes | None]) -> bool:
+        """Put one waiting lookup in the shared hand-over queue; False when it cannot go."""
+        if not self.can_hand_over:
+            return False
         try:
-            yield
+            item = pack()
+            if item is None:
+                return False
+            await asyncio.wait_for(self.store.queue_push(HANDOVER_QUEUE, item, HANDOVER_TTL), 1.0)
+        except (LookupFailure, TimeoutError) as error:
+            log.warning("shutdown: hand-over failed (%s)", type(error).__name__)
+            return False
+        return True
+
+    @contextlib.contextmanager
+    def waiting(
+        self,
+        tell: Callable[[], Awaitable[object]],
+        pack: Callable[[], bytes | None] = lambda: None,
+    ) -> Iterator[Waiter]:
+        """While inside, an agent waits on an answer. If the bot has to stop before it comes,
+        `pack` gives the lookup to hand over (None: it cannot go), else `tell` lets them know.
+        The caller sets `serving` on the yielded Waiter once its lookup is at Wolkvox."""
+        task = asyncio.current_task()
+        assert task is not None
+        waiter = Waiter(task, tell, pack)
+        key = id(waiter)
+        self._waiting[key] = waiter
+        try:
+            yield waiter
         finally:
             self._waiting.pop(key, None)
 

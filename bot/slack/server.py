@@ -7,6 +7,7 @@ WOLKVOX_SHUTDOWN_GRACE seconds, then exits 0.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import signal
@@ -22,6 +23,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot import __version__
 from bot.config import ConfigError, Settings
 from bot.errors import StoreUnavailable
+from bot.slack.flow import LookupFlow
 from bot.slack.runtime import SlackRuntime, new_error_id
 from bot.slack.verify import (
     WINDOW,
@@ -49,6 +51,7 @@ class Bot:
     store: Store[Any]
     service: LookupService
     runtime: SlackRuntime
+    flow: LookupFlow
     app: AsyncApp
     draining: bool = False
 
@@ -218,8 +221,16 @@ def stop_signal() -> asyncio.Event:
 
 
 async def serve_bot(bot: Bot, stop: asyncio.Event) -> None:
-    """Socket Mode when SLACK_APP_TOKEN is set, else HTTP; until `stop`, then drain."""
-    if bot.settings.slack_app_token is not None:
-        await serve_socket_mode(bot, stop)
-    else:
-        await serve_http(bot, stop)
+    """Socket Mode when SLACK_APP_TOKEN is set, else HTTP; until `stop`, then drain. With a
+    shared store (Redis) it also answers lookups that stopping instances hand over."""
+    taker = asyncio.create_task(bot.flow.take_over()) if bot.runtime.can_hand_over else None
+    try:
+        if bot.settings.slack_app_token is not None:
+            await serve_socket_mode(bot, stop)
+        else:
+            await serve_http(bot, stop)
+    finally:
+        if taker is not None:
+            taker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await taker

@@ -108,6 +108,14 @@ class Store(Protocol[V]):
         kind. `timeout` bounds how long a sharer waits for another's result.
         """
 
+    # --- hand-over queue (work a stopping instance passes to the others) -------------------
+    async def queue_push(self, key: str, item: bytes, ttl: float) -> None:
+        """Append `item`; the whole queue expires `ttl` s after the last push."""
+
+    async def queue_pop(self, key: str, timeout: float) -> bytes | None:
+        """The oldest item, waiting up to `timeout` s for one; None when none came. Each item
+        is taken by exactly one caller, across every process sharing the store."""
+
     # --- per-user rate limit ---------------------------------------------------------------
     async def rate_hit(self, key: str, limit: int, window: float) -> float:
         """Count one event; return 0 when allowed, else seconds until one would be."""

@@ -95,6 +95,7 @@ class MemoryStore(Generic[V]):
         self._counters: dict[str, _Entry] = {}
         self._values: dict[str, _Entry] = {}
         self._rates: dict[str, _Window] = {}
+        self._queues: dict[str, asyncio.Queue[bytes]] = {}
         self._runs: SharedRuns[V] = SharedRuns()
         self._callbacks: set[asyncio.Task[Any]] = set()
         self._last_sweep = clock()
@@ -310,6 +311,19 @@ class MemoryStore(Generic[V]):
         """Share one run of `produce` among every caller of the same `key` while it is running
         (see bot.store.sharing); every caller's wait is bounded by `timeout`."""
         return await self._runs.run(key, lambda: _produce(produce), timeout)
+
+    # --- hand-over queue -----------------------------------------------------------------------
+
+    async def queue_push(self, key: str, item: bytes, ttl: float) -> None:
+        """In one process there is nobody to hand over to; kept for the contract (and tests)."""
+        self._queues.setdefault(key, asyncio.Queue()).put_nowait(item)
+
+    async def queue_pop(self, key: str, timeout: float) -> bytes | None:
+        queue = self._queues.setdefault(key, asyncio.Queue())
+        try:
+            return await asyncio.wait_for(queue.get(), timeout=timeout)
+        except TimeoutError:
+            return None
 
     # --- rate limit ---------------------------------------------------------------------------
 

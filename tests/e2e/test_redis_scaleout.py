@@ -515,3 +515,48 @@ async def test_redis_unreachable_at_start_exits_1_with_one_line(tmp_path: Path) 
     assert "Traceback" not in stderr
     for secret in (password, TOKEN, BOT_TOKEN, SIGNING_SECRET):
         assert secret not in stderr and secret not in out.decode("utf-8", "replace")
+
+
+# --------------------------------------------------------------------------- hand-over
+
+
+async def test_a_stopping_instance_hands_its_waiting_lookups_to_the_other(
+    tmp_path: Path, redis_url: str
+) -> None:
+    """SIGTERM on A with a queue of lookups behind the token and WOLKVOX_SHUTDOWN_GRACE=2: what
+    A cannot finish in time, B answers (response_urls and the mention's placeholder), each
+    once; nobody is told to search again and nobody is left on "searching…"."""
+    sim = SimulatorConfig(latency=0.4)
+    env = {"WOLKVOX_USER_RATE": "1000"}
+    async with cluster(tmp_path, redis_url=redis_url, sim=sim, env=env) as c:
+        a, b = c.bots
+        phones = generated_numbers(12)
+        waiting = [await c.command(a, f"find {p}") for p in phones]
+        assert await c.mention(a, f"find {SHOWCASE_PHONE}", "Ev0HANDOVER1") == 200
+        await c.slack.wait_for("chat.postMessage", ok=True, timeout=10)  # its placeholder
+        a.proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(a.proc.wait(), 15) == 0, a.logs()
+        assert "handed" in a.logs()
+        for (ack, url), phone in zip(waiting, phones, strict=True):
+            if not is_searching(ack):
+                continue  # answered in the ack itself
+            [post] = await c.slack.wait_for_response(url, timeout=20)
+            assert isinstance(post.body, dict)
+            assert "restarted" not in text_of(post.body), c.logs()
+            assert_result_card(post.body, phone)
+        cards: list[Any] = []
+        for _ in range(300):  # the mention's placeholder, replaced by whoever answered
+            cards = [
+                u
+                for u in c.slack.calls("chat.update")
+                if u.ok and str(u.args.get("text", "")).startswith("Wolkvox · ")
+            ]
+            if cards:
+                break
+            await asyncio.sleep(0.05)
+        assert len(cards) == 1, c.logs()
+        await c.settle()
+        for _, url in waiting:
+            assert len(c.slack.responses(url)) <= 1  # never twice
+        assert c.stats.max_concurrent[TOKEN] == 1
+        assert "dropped" not in b.logs() and "Traceback" not in a.logs() + b.logs()

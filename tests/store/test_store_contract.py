@@ -313,3 +313,18 @@ async def test_cache_roundtrip_and_forget(pair: Pair) -> None:
         return await b.cache_get("brief") is None
 
     await until(gone)
+
+
+async def test_queue_hands_each_item_to_exactly_one_taker(pair: Pair) -> None:
+    a, b = pair
+    assert await b.queue_pop("handover", 0.05) is None
+    for n in range(6):
+        await a.queue_push("handover", f"item-{n}".encode(), 60)
+    taken = await asyncio.gather(*(s.queue_pop("handover", 2.0) for s in [a, b] * 4))
+    items = [t for t in taken if t is not None]
+    assert sorted(items) == [f"item-{n}".encode() for n in range(6)]
+    assert taken.count(None) == 2
+    waiting = asyncio.create_task(b.queue_pop("handover", 3.0))
+    await asyncio.sleep(0.05)
+    await a.queue_push("handover", b"late", 60)
+    assert await waiting == b"late"

@@ -19,7 +19,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.query import Query
 from bot.slack import cards, ids, payloads
 from bot.slack.delivery import call_web_safely, message, respond_safely
-from bot.slack.flow import Ask, CardStyle, LookupFlow, apology_card
+from bot.slack.flow import Ask, LookupFlow
+from bot.slack.handover import Route
+from bot.slack.replies import CardStyle, apology_card
 from bot.slack.runtime import Outcome
 
 
@@ -53,6 +55,10 @@ class ButtonReply:
     async def interrupted(self, card: cards.Card) -> None:
         await self.private(card)
 
+    def route_for_handover(self) -> Route | None:
+        url = self.respond.response_url
+        return Route("response_url", url=url) if url else None
+
 
 class ShareReply(ButtonReply):
     """The card into the conversation, for everyone (masked, in the team's language); an
@@ -75,6 +81,10 @@ class ShareReply(ButtonReply):
         ):
             return
         await call_web_safely(self.web, "chat_postMessage", channel=self.channel, **message(card))
+
+    def route_for_handover(self) -> Route | None:
+        url = self.respond.response_url
+        return Route("response_url", url=url, response_type="in_channel") if url else None
 
 
 class RefreshReply(ButtonReply):
@@ -103,6 +113,12 @@ class RefreshReply(ButtonReply):
             await self.private(card)
             return
         await respond_safely(self.respond, **message(card, replace_original=True))
+
+    def route_for_handover(self) -> Route | None:
+        if self.view_id is not None:
+            return Route("view", view_id=self.view_id)
+        url = self.respond.response_url
+        return Route("response_url", url=url, replace_original=True) if url else None
 
 
 class ShowAllReply(ButtonReply):

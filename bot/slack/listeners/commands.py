@@ -13,8 +13,10 @@ from bot.errors import QueryError
 from bot.query import Query, parse_command
 from bot.slack import cards, ids
 from bot.slack.delivery import message, respond_safely
-from bot.slack.flow import Ask, CardStyle, LookupFlow, apology_card
+from bot.slack.flow import Ask, LookupFlow
+from bot.slack.handover import Route
 from bot.slack.payloads import actor_from_body
+from bot.slack.replies import CardStyle, apology_card
 from bot.slack.runtime import Outcome
 
 # How long the ack may wait for the lookup's first news: a cached card (then the card itself is
@@ -61,6 +63,11 @@ class CommandReply:
 
     async def interrupted(self, card: cards.Card) -> None:
         await self._send(card)
+
+    def route_for_handover(self) -> Route | None:
+        if not self._acked or not self._respond.response_url:
+            return None  # the ack can only come from here
+        return Route("response_url", url=self._respond.response_url)
 
 
 class CommandListener:

@@ -16,7 +16,9 @@ from bot.errors import QueryError, StoreUnavailable
 from bot.query import Query
 from bot.slack import cards, ids, payloads
 from bot.slack.delivery import call_web_safely, message
-from bot.slack.flow import Ask, CardStyle, LookupFlow, apology_card
+from bot.slack.flow import Ask, LookupFlow
+from bot.slack.handover import Route
+from bot.slack.replies import CardStyle, apology_card
 from bot.slack.runtime import Outcome
 
 EVENT_DEDUPE_TTL = 3600.0  # Slack retries within minutes; an hour is ample
@@ -104,6 +106,11 @@ class ThreadReply:
 
     async def interrupted(self, card: cards.Card) -> None:
         await self.answer(card, ())
+
+    def route_for_handover(self) -> Route | None:
+        return Route(
+            "thread", channel=self.channel, ts=self.placeholder_ts, thread_ts=self.thread_ts
+        )
 
 
 class MentionListener:

@@ -12,8 +12,10 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.query import Query, extract_queries
 from bot.slack import cards, ids
 from bot.slack.delivery import call_web_safely, message, respond_safely
-from bot.slack.flow import Ask, CardStyle, LookupFlow, apology_card
+from bot.slack.flow import Ask, LookupFlow
+from bot.slack.handover import Route
 from bot.slack.payloads import actor_from_body, message_text
+from bot.slack.replies import CardStyle, apology_card
 from bot.slack.runtime import Outcome
 
 MAX_QUERIES_PER_MESSAGE = 3
@@ -52,6 +54,10 @@ class PrivateReply:
 
     async def interrupted(self, card: cards.Card) -> None:
         await self.answer(card, ())
+
+    def route_for_handover(self) -> Route | None:
+        url = self._respond.response_url
+        return Route("response_url", url=url) if url else None
 
 
 class ShortcutListener:

@@ -13,8 +13,10 @@ from bot.errors import QueryError
 from bot.query import Query, build_query
 from bot.slack import cards, ids
 from bot.slack.delivery import call_web_safely
-from bot.slack.flow import Ask, CardStyle, LookupFlow, apology_card
+from bot.slack.flow import Ask, LookupFlow
+from bot.slack.handover import Route
 from bot.slack.payloads import actor_from_body
+from bot.slack.replies import CardStyle, apology_card
 from bot.slack.runtime import Outcome
 
 
@@ -64,6 +66,11 @@ class ModalReply:
 
     async def interrupted(self, card: cards.Card) -> None:
         await self._show(cards.result_modal(card, self._lang))
+
+    def route_for_handover(self) -> Route | None:
+        if not self._acked or not self._view_id:
+            return None  # the submission's ack can only come from here
+        return Route("view", view_id=self._view_id)
 
 
 class ViewListener:

@@ -33,6 +33,8 @@ key                                    type      what and how long
 `<prefix>once:<key>:result:<token>`    string    the produced answer or error for sharers
                                                  (personal data); `result_ttl` (10 s)
 `<prefix>rate:<key>`                   zset      times of allowed hits; `window`
+`<prefix>queue:<key>`                  list      items handed over by a stopping instance
+                                                 (personal data); `ttl` after the last push
 =====================================  ========  =============================================
 
 Nothing personal outlives the cache TTL as long as that is at least `result_ttl` (10 s).
@@ -150,6 +152,7 @@ class RedisStore(Generic[V]):
         port = f":{parts.port}" if parts.port else ""
         self._where = f"{parts.scheme}://{host}{port}{parts.path}"  # never the password
         self._codec = codec
+        self._op_timeout = op_timeout
         self._prefix = prefix
         self._clock = clock
         self._poll = poll_interval
@@ -513,6 +516,23 @@ class RedisStore(Generic[V]):
             return unpack_outcome(self._codec, payload)
         except Undecodable:
             raise LookupFailure(f"undecodable shared answer for {key}") from None
+
+    # --- hand-over queue -----------------------------------------------------------------------
+
+    async def queue_push(self, key: str, item: bytes, ttl: float) -> None:
+        name = f"{self._prefix}queue:{key}"
+        with self._errors("queue"):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.rpush(name, item)
+                pipe.pexpire(name, _ms(ttl))
+                await pipe.execute()
+
+    async def queue_pop(self, key: str, timeout: float) -> bytes | None:
+        """BLPOP, bounded below the connection's own socket timeout."""
+        wait = max(0.01, min(timeout, self._op_timeout - 1.0))
+        with self._errors("queue"):
+            got = await self._redis.blpop([f"{self._prefix}queue:{key}"], timeout=wait)
+        return None if got is None else _raw(got[1])
 
     # --- rate limit ---------------------------------------------------------------------------
 

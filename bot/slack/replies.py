@@ -1,0 +1,92 @@
+"""How a surface answers: the `Reply` protocol every listener implements, how it shows a card
+(`CardStyle`), and the small cards every surface may need (refusal, apology, restarting).
+
+A leaf of the Slack side: the flow, the listeners and the hand-over all build on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from bot.errors import LookupFailure, ShuttingDown
+from bot.query import Query
+from bot.slack import cards
+from bot.slack.access import Denial
+from bot.slack.ids import MAX_MESSAGE_BLOCKS
+from bot.slack.runtime import Outcome
+
+if TYPE_CHECKING:
+    from bot.slack.handover import Route
+
+
+@dataclass(frozen=True, slots=True)
+class CardStyle:
+    """How a surface shows its answer.
+
+    `visible`: the whole conversation reads the card (phones masked unless
+    WOLKVOX_MASK_PHONES=never). `audience_lang`: the card's language when not the asker's (a
+    card shared into a channel). `quick`: how long the first reply may wait for the answer
+    itself (a slash command's ack can be the card); 0 shows the placeholder at once.
+    `follow_positions`: tell queue positions after the first (where the placeholder can be
+    updated). `conceal`: hide what a shared card hides (phones and customer ids), because
+    the card comes from one (its buttons were sealed so).
+    """
+
+    visible: bool = False
+    max_blocks: int = MAX_MESSAGE_BLOCKS
+    actions: bool = True
+    shared_by: str | None = None
+    conceal: bool = False
+    audience_lang: str | None = None
+    quick: float = 0.0
+    follow_positions: bool = True
+
+
+class Reply(Protocol):
+    """How one surface answers. Every method is called at most as the flow says, never raises
+    for a failed delivery (it logs), and may be called after the ack."""
+
+    style: CardStyle
+
+    async def notice(self, card: cards.Card) -> None:
+        """A private answer that is not a lookup's: usage, help, status, refusal, restarting."""
+
+    async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
+        """The lookup is under way: `None` right after it starts (a placeholder), then its
+        1-based place in the token's queue (when `style.follow_positions`)."""
+
+    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        """The lookup's card (for several queries, their cards in one)."""
+
+    async def apologize(self, error_id: str) -> None:
+        """A bug cut the flow short: say sorry with the id an admin finds in the logs."""
+
+    async def interrupted(self, card: cards.Card) -> None:
+        """The bot stopped before the answer: put `card` ("restarted, search again") where
+        the answer would have gone, replacing any "searching…" placeholder."""
+
+    def route_for_handover(self) -> Route | None:
+        """Where another instance could deliver this answer (a response_url, a thread message,
+        a modal), or None when only this one can (an ack not yet sent, a dying trigger)."""
+
+
+def denial_card(denial: Denial, lang: str) -> cards.Card:
+    if denial.reason == "rate":
+        return cards.render_rate_limited(lang, denial.retry_after)
+    return cards.render_refusal(lang)
+
+
+def apology_card(lang: str, error_id: str) -> cards.Card:
+    """Sorry, something went wrong on our side: with the id an admin finds in the logs."""
+    return cards.render_error(LookupFailure("unexpected error"), lang=lang, error_id=error_id)
+
+
+def shutting_down_card(lang: str) -> cards.Card:
+    return cards.render_error(ShuttingDown("restarting"), lang=lang)
+
+
+def restarted_card(lang: str) -> cards.Card:
+    """For an agent whose lookup the bot's own restart cut short."""
+    return cards.render_restarted(lang)
