@@ -6,7 +6,6 @@ import asyncio
 import sys
 import textwrap
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -24,30 +23,12 @@ from bot.store.codec import Undecodable, pack_outcome, unpack_outcome
 from bot.store.redis import RedisStore
 from bot.wolkvox.errors import FAILURES, UpstreamError
 from bot.wolkvox.lookup import FETCHED_CODEC
-from bot.wolkvox.records import CampaignSummary, Fetched, FindAnswer, Record
+from bot.wolkvox.records import Fetched
 from tests.redis_server import RedisServer
+from tests.store.values import fetched
 
 ROOT = Path(__file__).resolve().parents[2]
 MakeStore = Callable[..., Awaitable[RedisStore[Fetched]]]
-
-
-def fetched(name: str = "Ana", n: int = 1) -> Fetched:
-    summary = CampaignSummary(
-        campaign_id="42",
-        customer_name=name,
-        customer_id="1020304050",
-        phone="3001234567",
-        last_date=datetime(2026, 1, 18, 19, 34, 31),
-        last_date_raw="2026-01-18 19:34:31",
-        last_result="Venta",
-        calls=3,
-        calls_raw="3",
-        conn_id="c-1",
-        records=n,
-    )
-    record = Record(customer_name=name, tel1="3001234567", extra={"x": "y"})
-    answer = FindAnswer(total_records=n, campaigns=(summary,), records=(record,))
-    return Fetched(answer=answer, fetched_at=1_700_000_000.5, upstream_ms=12.5)
 
 
 @pytest.fixture
