@@ -1,8 +1,12 @@
-"""Circuit breaker: after repeated upstream failures, answer "unavailable" at once.
+"""Circuit breaker: when Wolkvox itself is down, answer "unavailable" at once.
 
 Without it every agent would queue behind a dead Wolkvox for the full timeout, one token slot at
 a time. State lives in the shared store, so every instance sees the same breaker. While open,
 one probe at a time is let through; its success closes the breaker.
+
+It counts failed lookups, not attempts, and only distinct queries: one customer whose answer is
+broken or slow fails their own lookups, not the team's. `threshold` distinct queries failing
+with no success in between (a success from anywhere starts a new count) is evidence of an outage.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from bot.store.base import Store
 from bot.wolkvox.errors import CircuitOpen, Unavailable, UpstreamTimeout
 
 _FAILURES = "breaker:failures"
+_GENERATION = "breaker:generation"  # moves on with every success: a new count of distinct queries
 _OPEN_UNTIL = "breaker:open_until"
 _PROBE = "breaker:probe"
 
@@ -63,12 +68,22 @@ class CircuitBreaker:
         if await self._open_until():
             await self.store.value_set(_OPEN_UNTIL, "0", ttl=None)
         await self.store.counter_set(_FAILURES, 0, ttl=self.window)
+        await self.store.counter_incr(_GENERATION, 1, ttl=0)
 
-    async def record_failure(self, error: LookupFailure) -> None:
+    async def record_failure(self, error: LookupFailure, query_key: str | None = None) -> None:
+        """One failed lookup. With `query_key` (a digest of the query, never the query), a
+        query that already failed since the last success does not count again."""
         if not isinstance(error, TRIPPING_ERRORS) or isinstance(error, CircuitOpen):
             return
-        failures = await self.store.counter_incr(_FAILURES, 1, ttl=self.window)
         half_open = bool(await self._open_until())
+        if query_key is not None and not half_open:
+            generation = await self.store.counter_get(_GENERATION)
+            first_time = await self.store.value_set_if_absent(
+                f"breaker:failed:{generation}:{query_key}", "1", self.window
+            )
+            if not first_time:
+                return
+        failures = await self.store.counter_incr(_FAILURES, 1, ttl=self.window)
         if failures >= self.threshold or half_open:
             until = self.clock() + self.cooldown
             await self.store.value_set(_OPEN_UNTIL, repr(until), ttl=None)

@@ -246,13 +246,16 @@ class LookupService:
             try:
                 fetched = await self._fetch_once(query, on_wait, budget_end)
             except WolkvoxError as error:
-                await self.breaker.record_failure(error)
                 delay = self._retry_delay(error, attempt)
-                if delay is None or time.monotonic() + delay >= budget_end:
-                    raise
-                # This failure opened the breaker (or was a failed probe): Wolkvox is down,
-                # so retrying would only hammer it; everyone else is already failing fast.
-                if await self.breaker.state() == "open":
+                # The breaker counts this lookup once, when it gives up: not each attempt. It
+                # gives up at once when the breaker is open (Wolkvox is down: retrying would only
+                # hammer it) or half-open (this lookup was the probe, and it failed).
+                if (
+                    delay is None
+                    or time.monotonic() + delay >= budget_end
+                    or await self.breaker.state() != "closed"
+                ):
+                    await self.breaker.record_failure(error, store_key(query))
                     raise
                 log.info(
                     "retrying lookup after %s (attempt %d) in %.2fs", error.kind, attempt, delay

@@ -285,8 +285,10 @@ async def test_breaker_fails_fast_while_open_and_a_probe_closes_it(
     service = s.bot.service
     clock = Clock()
     service.breaker = CircuitBreaker(s.bot.store, threshold=2, cooldown=30, clock=clock)
-    up.down = Fault("html_502")
+    up.down = Fault("html_502")  # Wolkvox down: every query fails
     assert_clear(await ask(s, BAD), UNAVAILABLE, s)
+    assert await service.breaker.state() == "closed"  # one failed lookup is no outage
+    assert_clear(await ask(s, GOOD), UNAVAILABLE, s)  # a second, distinct query: an outage
     assert await service.breaker.state() == "open"
 
     calls = len(up.seen)
@@ -309,13 +311,29 @@ async def test_breaker_probe_that_fails_reopens(s: Stack, up: FaultyWolkvox) -> 
     service.breaker = CircuitBreaker(s.bot.store, threshold=2, cooldown=30, clock=clock)
     up.down = Fault("html_502")
     await ask(s, BAD)
-    assert len(up.seen) == 2  # the failure that opened the breaker was not retried
+    await ask(s, GOOD)
+    assert await service.breaker.state() == "open"  # two distinct queries failed
     clock.now += 31  # the cool-down is over
     assert await service.breaker.state() == "half-open"
     calls = len(up.seen)
     assert_clear(await ask(s, OTHER), UNAVAILABLE, s)  # the probe: one call, failed
     assert len(up.seen) == calls + 1  # and not retried against a dead upstream
     assert await service.breaker.state() == "open"
+
+
+async def test_one_customers_broken_answers_never_open_the_breaker(
+    s: Stack, up: FaultyWolkvox
+) -> None:
+    """A 502 page and a timeout for one customer, again and again: their own lookups fail,
+    the breaker stays closed, and the next agent is served (today's bug: two bad lookups were
+    six attempts, over the threshold, and locked everyone out for 30 s)."""
+    service = s.bot.service
+    service.breaker = CircuitBreaker(s.bot.store, threshold=3, cooldown=30)
+    up.plan(BAD, then="html_502")
+    for _ in range(3):
+        assert_clear(await ask(s, BAD), UNAVAILABLE, s)
+    assert await service.breaker.state() == "closed"
+    await assert_next_lookup_works(s)
 
 
 async def test_an_upstream_text_that_echoes_the_token_is_never_shown(

@@ -191,3 +191,19 @@ async def test_garbage_in_the_store_reads_as_closed(clock: Clock) -> None:
     breaker = CircuitBreaker(store, clock=clock)
     assert await breaker.state() == "closed"
     await breaker.check()
+
+
+async def test_the_same_query_failing_counts_once_until_a_success(
+    breaker: CircuitBreaker,
+) -> None:
+    for _ in range(10):
+        await breaker.record_failure(Unavailable("502"), "digest-of-one-query")
+    assert await breaker.state() == "closed"
+    await breaker.record_failure(Unavailable("502"), "digest-two")
+    assert await breaker.state() == "closed"
+    await breaker.record_success()  # someone was answered: a new count begins
+    await breaker.record_failure(Unavailable("502"), "digest-three")
+    await breaker.record_failure(Unavailable("502"), "digest-of-one-query")  # counts again now
+    assert await breaker.state() == "closed"
+    await breaker.record_failure(Unavailable("502"), "digest-four")
+    assert await breaker.state() == "open"  # three distinct queries since the last success

@@ -404,9 +404,15 @@ async def test_breaker_opens_then_answers_at_once_and_a_probe_closes_it(rig: Rig
     store = MemoryStore(clock=clock)
     breaker = CircuitBreaker(store, threshold=3, window=60, cooldown=30, clock=clock)
     service = rig.service(store=store, breaker=breaker, clock=clock)
+    rig.config.maintenance = True  # Wolkvox down for everyone
     with pytest.raises(Unavailable):
-        await service.lookup(MAINTENANCE)  # three attempts: three failures
+        await service.lookup(MAINTENANCE)  # three attempts, one failed lookup: still closed
+    assert await breaker.state() == "closed"
+    for i in (1, 2):  # failures across distinct queries: an outage
+        with pytest.raises(Unavailable):
+            await service.lookup(other_phone(i))
     assert await breaker.state() == "open"
+    rig.config.maintenance = False
 
     before = rig.stats.total_requests
     with pytest.raises(CircuitOpen) as info:
@@ -429,15 +435,52 @@ async def test_a_failed_probe_reopens_the_breaker(rig: Rig) -> None:
     breaker = CircuitBreaker(store, threshold=2, window=60, cooldown=30, clock=clock)
     service = rig.service(store=store, breaker=breaker, clock=clock)
     rig.config.maintenance = True
-    with pytest.raises(Unavailable):
-        await service.lookup(SHOWCASE)
+    for i in (1, 2):
+        with pytest.raises(Unavailable):
+            await service.lookup(other_phone(i))
+    assert await breaker.state() == "open"
     clock.advance(31)
+    before = rig.stats.total_requests
     with pytest.raises(Unavailable) as info:
-        await service.lookup(SHOWCASE)  # the probe fails
+        await service.lookup(SHOWCASE)  # the probe fails...
+    assert rig.stats.total_requests - before == 1  # ...once: a probe is not retried
     assert not isinstance(info.value, CircuitOpen)
     assert await breaker.state() == "open"
     with pytest.raises(CircuitOpen):
         await service.lookup(SHOWCASE)
+
+
+async def test_one_customers_failing_query_never_locks_out_the_team(rig: Rig) -> None:
+    """The same query failing again and again (a broken record set, a slow customer) is one
+    query: the breaker stays closed and everyone else is served."""
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    breaker = CircuitBreaker(store, threshold=3, window=60, cooldown=30, clock=clock)
+    service = rig.service(store=store, breaker=breaker, clock=clock, cache_ttl=0)
+    for _ in range(6):
+        with pytest.raises(Unavailable):
+            await service.lookup(MAINTENANCE)
+    assert await breaker.state() == "closed"
+    assert (await service.lookup(SHOWCASE)).answer.total_records == 6
+
+
+async def test_a_success_between_failures_starts_a_new_count(rig: Rig) -> None:
+    clock = FakeClock()
+    store = MemoryStore(clock=clock)
+    breaker = CircuitBreaker(store, threshold=2, window=60, cooldown=30, clock=clock)
+    service = rig.service(store=store, breaker=breaker, clock=clock, cache_ttl=0)
+    rig.config.maintenance = True
+    with pytest.raises(Unavailable):
+        await service.lookup(other_phone(1))
+    rig.config.maintenance = False
+    await service.lookup(SHOWCASE)  # Wolkvox answered someone: not an outage
+    rig.config.maintenance = True
+    with pytest.raises(Unavailable):
+        await service.lookup(other_phone(1))  # the same query again counts anew...
+    assert await breaker.state() == "closed"  # ...as the first failure since the success
+    with pytest.raises(Unavailable):
+        await service.lookup(other_phone(2))
+    assert await breaker.state() == "open"
 
 
 async def test_request_errors_do_not_trip_the_breaker(rig: Rig) -> None:
