@@ -19,11 +19,13 @@ from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
 from bot.devtools.fakeslack.server import BLOCK_KIT_SCHEMA
+from bot.slack import ids
 
 SCHEMA_PATH = BLOCK_KIT_SCHEMA
 
-MAX_MESSAGE_BLOCKS = 50
-MAX_MODAL_BLOCKS = 100
+# Slack's per-message and per-modal block limits: one home, bot/slack/ids.py.
+MAX_MESSAGE_BLOCKS = ids.MAX_MESSAGE_BLOCKS
+MAX_MODAL_BLOCKS = ids.MAX_MODAL_BLOCKS
 MAX_TOTAL_TEXT = 12_000
 
 
