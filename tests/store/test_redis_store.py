@@ -25,7 +25,7 @@ from bot.wolkvox.errors import FAILURES, UpstreamError
 from bot.wolkvox.lookup import FETCHED_CODEC
 from bot.wolkvox.records import Fetched
 from tests.redis_server import RedisServer
-from tests.store.values import fetched
+from tests.store.helpers import fetched, until
 
 ROOT = Path(__file__).resolve().parents[2]
 MakeStore = Callable[..., Awaitable[RedisStore[Fetched]]]
@@ -76,14 +76,6 @@ async def kill(proc: asyncio.subprocess.Process) -> None:
     if proc.returncode is None:
         proc.kill()
     await proc.wait()
-
-
-async def until(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    async with asyncio.timeout(within):
-        while True:
-            if await check():
-                return
-            await asyncio.sleep(0.02)
 
 
 # --- lifecycle and health --------------------------------------------------------------------

@@ -10,7 +10,7 @@ lifetimes, crashed processes, Redis lost) stays in `test_memory_store.py` / `tes
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -21,17 +21,9 @@ from bot.store.redis import RedisStore
 from bot.wolkvox.errors import QuotaExceeded
 from bot.wolkvox.lookup import FETCHED_CODEC
 from bot.wolkvox.records import Fetched
-from tests.store.values import fetched
+from tests.store.helpers import fetched, until
 
 Pair = tuple[Store[Fetched], Store[Fetched]]
-
-
-async def until(check: Callable[[], Awaitable[bool]], within: float = 10.0) -> None:
-    async with asyncio.timeout(within):
-        while True:
-            if await check():
-                return
-            await asyncio.sleep(0.02)
 
 
 @pytest.fixture(params=["memory", "redis"])
