@@ -183,40 +183,45 @@ def render_status(status: StatusInfo, lang: str) -> Card:
     return Card(blocks=blocks, text=t(lang, "status_title"))
 
 
+def _note(icon: str, text: str) -> Card:
+    """A one-line private note: an icon and plain words."""
+    return Card(blocks=[section_block(f"{icon} {text}")], text=text)
+
+
 def render_refusal(lang: str) -> Card:
     """Polite private refusal for someone outside the allowed users, groups or channels."""
     text = t(lang, "refusal")
-    return Card(blocks=[section_block(f"🚫 {text}")], text=text)
+    return _note("🚫", text)
 
 
 def render_rate_limited(lang: str, retry_after: float | None) -> Card:
     """Over WOLKVOX_USER_RATE: when to try again."""
     text = t(lang, "rate_limited", when=fmt_when(retry_after, lang))
-    return Card(blocks=[section_block(f"⏳ {text}")], text=text)
+    return _note("⏳", text)
 
 
 def render_nothing_found_in_message(lang: str) -> Card:
     """Message shortcut on a text with no phone number or labelled customer id."""
     text = t(lang, "nothing_in_message")
-    return Card(blocks=[section_block(f"🤷 {text}")], text=text)
+    return _note("🤷", text)
 
 
 def render_restarted(lang: str) -> Card:
     """The bot restarted before this agent's answer came: nothing is coming, search again."""
     text = t(lang, "restarted")
-    return Card(blocks=[section_block(f"🔄 {text}")], text=text)
+    return _note("🔄", text)
 
 
 def render_checking_access(lang: str) -> Card:
     """Slack is slow to say who is in the allowed groups: the answer follows."""
     text = t(lang, "checking_access")
-    return Card(blocks=[section_block(f"⏳ {text}")], text=text)
+    return _note("⏳", text)
 
 
 def render_stale_button(lang: str) -> Card:
     """A button whose value can no longer be read (expired seal, restart, old message)."""
     text = t(lang, "stale_button")
-    return Card(blocks=[section_block(f"⌛ {text}")], text=text)
+    return _note("⌛", text)
 
 
 def field_error(error: QueryError, lang: str) -> str:
