@@ -40,7 +40,11 @@ MAX_FIELDS: Final = 10
 MAX_HEADER: Final = 150
 MAX_BUTTON_VALUE: Final = 2000
 MAX_MODAL_TITLE: Final = 24
-TEXT_BUDGET: Final = 11_000  # all text of one message; Slack's cumulative cap is about 12,000
+# All text of one message. Slack's undocumented cumulative cap is roughly 11-13k characters
+# (bolt-js issues #2509, #2867): a message card stays well under it. A modal's cap is not known
+# to be lower than a message's, so its 100 blocks keep the older, larger budget.
+TEXT_BUDGET: Final = 8_000
+MODAL_TEXT_BUDGET: Final = 11_000
 MAX_FALLBACK_TEXT: Final = 300
 
 

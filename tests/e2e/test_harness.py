@@ -618,3 +618,20 @@ async def test_other_api_faults_and_wait_for(fs: FakeSlack) -> None:
     assert done.args["text"] == "later"
     with pytest.raises(AssertionError, match=r"expected 2 chat\.postMessage"):
         await fs.wait_for("chat.postMessage", count=2, timeout=0.2, ok=True)
+
+
+async def test_the_stand_in_refuses_a_message_over_slacks_cumulative_text_limit() -> None:
+    """Slack refuses blocks whose text adds up past roughly 11-13k characters (undocumented,
+    measured in bolt-js #2509/#2867): the stand-in refuses at 11,000 with Slack's error."""
+    section = {"type": "section", "text": {"type": "mrkdwn", "text": "x" * 2900}}
+    async with FakeSlack() as fake, aiohttp.ClientSession() as http:
+        for count, expected in ((3, True), (4, False)):
+            async with http.post(
+                f"{fake.api_url}chat.postMessage",
+                json={"channel": "C0SOPORTE", "text": "t", "blocks": [section] * count},
+                headers={"Authorization": f"Bearer {fake.token}"},
+            ) as resp:
+                body = await resp.json()
+            assert body["ok"] is expected, body
+            if not expected:
+                assert body["error"] == "msg_blocks_too_long"

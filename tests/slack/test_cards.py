@@ -430,7 +430,7 @@ def test_500_campaigns_are_cut_with_a_correct_summary() -> None:
     sections = campaign_sections(card)
     assert 10 <= len(sections) < 500
     assert len(card.blocks) <= 50
-    assert total_text_length(card.blocks) < 12_000
+    assert total_text_length(card.blocks) <= 8_000  # the message budget, under Slack's ~11-13k
     assert card.left_out == 500 - len(sections)
     # Most recent first: the shown ones are the first ones, in order.
     shown_ids = [s["text"]["text"] for s in sections]
@@ -1062,7 +1062,7 @@ def test_any_records_render_to_valid_block_kit_within_limits(
     else:
         assert_valid_message(card.blocks)
     assert len(card.blocks) <= max_blocks
-    assert total_text_length(card.blocks) < 12_000
+    assert total_text_length(card.blocks) <= (8_000 if max_blocks <= 50 else 11_000)
     assert 0 <= card.left_out <= len(campaigns)
     assert len(campaign_sections(card)) + card.left_out == len(campaigns)
     assert 0 < len(card.text) <= 300

@@ -57,6 +57,10 @@ TRIGGER_TTL = 3.0  # Slack: a trigger_id can be exchanged once, within 3 seconds
 HOOK_TTL = 30 * 60.0  # Slack: a response_url works up to 5 times within 30 minutes.
 HOOK_MAX_USES = 5
 MESSAGE_MAX_BLOCKS = 50
+# Slack refuses a message whose blocks' text adds up to more than roughly 11-13k characters
+# (undocumented; measured in slackapi/bolt-js issues #2509 and #2867): the stand-in refuses at the
+# low end, with Slack's own error.
+MESSAGE_MAX_TOTAL_TEXT = 11_000
 VIEW_MAX_BLOCKS = 100
 VIEW_TITLE_MAX = 24
 SOCKET_TICKET_TTL = 30.0  # how long an apps.connections.open URL may wait to be connected to
@@ -948,6 +952,8 @@ class FakeSlack:
         blocks = args.get("blocks")
         if blocks is not None:
             self._check_blocks(blocks, limit, "invalid_blocks", "/blocks")
+            if _text_total(blocks) > MESSAGE_MAX_TOTAL_TEXT:
+                raise SlackError("msg_blocks_too_long")
         if not (args.get("text") or blocks or args.get("attachments")):
             raise SlackError("no_text")
 
@@ -1242,3 +1248,15 @@ class FakeSlack:
         if _truthy(args.get("include_locale")):
             channel["locale"] = "en-US"
         return {"ok": True, "channel": channel}
+
+
+def _text_total(node: Any) -> int:
+    """Characters of every `text` string in a block tree: what the cumulative limit counts."""
+    if isinstance(node, dict):
+        return sum(
+            len(value) if key == "text" and isinstance(value, str) else _text_total(value)
+            for key, value in node.items()
+        )
+    if isinstance(node, list):
+        return sum(_text_total(item) for item in node)
+    return 0

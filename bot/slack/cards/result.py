@@ -45,6 +45,7 @@ from bot.slack.ids import (
     MAX_FALLBACK_TEXT,
     MAX_MESSAGE_BLOCKS,
     MAX_MODAL_BLOCKS,
+    MODAL_TEXT_BUDGET,
     TEXT_BUDGET,
 )
 from bot.wolkvox.records import CampaignSummary, FindAnswer
@@ -278,7 +279,8 @@ def render_result(
     if worst_buttons is not None:
         tail_worst.append(worst_buttons)
     room_blocks = max_blocks - len(head) - len(tail_worst)
-    room_text = TEXT_BUDGET - blocks_text_length(head) - blocks_text_length(tail_worst)
+    budget = TEXT_BUDGET if max_blocks <= MAX_MESSAGE_BLOCKS else MODAL_TEXT_BUDGET
+    room_text = budget - blocks_text_length(head) - blocks_text_length(tail_worst)
 
     sections: list[Block] = []
     for campaign in answer.campaigns:
