@@ -256,8 +256,11 @@ class LookupFlow:
                 continue
             if item is None:
                 continue
-            if not rt.accepting:
-                await rt.store.queue_push(HANDOVER_QUEUE, item, HANDOVER_TTL)
+            if not rt.accepting:  # stopping too: give it back for another instance
+                try:
+                    await rt.store.queue_push(HANDOVER_QUEUE, item, HANDOVER_TTL)
+                except LookupFailure:
+                    log.warning("could not give back a handed-over lookup; it is lost")
                 return
             taken = handover.decode(item)
             if taken is None or not handover.still_deliverable(taken):

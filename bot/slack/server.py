@@ -233,4 +233,7 @@ async def serve_bot(bot: Bot, stop: asyncio.Event) -> None:
         if taker is not None:
             taker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await taker
+                try:
+                    await taker
+                except Exception as error:  # never turn a clean stop into a crash
+                    log.warning("hand-over worker ended with %s", type(error).__name__)
