@@ -30,8 +30,15 @@ def manifest_contract() -> dict[str, set[str]]:
     return {
         "commands": {"/wolkvox"},
         "callback_ids": {"find_in_wolkvox", "wolkvox_search"},
-        "events": {"app_mention"},
-        "scopes": {"commands", "chat:write", "app_mentions:read", "users:read", "usergroups:read"},
+        "events": {"app_mention", "message.im"},
+        "scopes": {
+            "commands",
+            "chat:write",
+            "app_mentions:read",
+            "users:read",
+            "usergroups:read",
+            "im:history",
+        },
     }
 
 
@@ -159,3 +166,9 @@ async def test_every_registered_listener_answers_a_signed_request() -> None:
         )
         status, _, _ = await s.post(unknown, sr.FORM)
         assert status == 404  # the control: an id the manifest does not promise is not handled
+
+
+def test_the_messages_tab_lets_agents_write_to_the_bot() -> None:
+    home = load_manifest()["features"]["app_home"]
+    assert home["messages_tab_enabled"] is True
+    assert home["messages_tab_read_only_enabled"] is False

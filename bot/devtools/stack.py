@@ -25,6 +25,7 @@ from bot.wiring import create_bot
 TEAM = "T0WOLKVOX"
 AGENT = "U0AGENT01"
 CHANNEL = "C0SOPORTE"
+DM_CHANNEL = "D0AGENTDM1"  # the agent's direct conversation with the bot
 
 
 def bot_settings(
@@ -143,6 +144,29 @@ class Stack:
             channel=channel,
             response_url=response_url,
         )
+
+    async def direct_message(
+        self,
+        text: str,
+        *,
+        user: str = AGENT,
+        channel: str = DM_CHANNEL,
+        subtype: str | None = None,
+        bot_id: str | None = None,
+        event_id: str | None = None,
+    ) -> tuple[int, str, float]:
+        """A message the user writes in their DM with the bot (a ``message.im`` event)."""
+        body = sr.direct_message_event_body(
+            text,
+            event_id=event_id or "Ev" + secrets.token_hex(5).upper(),
+            channel=channel,
+            user=user,
+            ts=self.next_ts(),
+            team_id=TEAM,
+            subtype=subtype,
+            bot_id=bot_id,
+        )
+        return await self.post(body, sr.JSON)
 
     async def mention(
         self,

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import LookupFailure, QueryError
+from bot.errors import LookupFailure, QueryError, StoreUnavailable
 from bot.query import Command, Query
 from bot.slack import cards, handover
 from bot.slack.ids import MAX_MESSAGE_BLOCKS
@@ -43,6 +43,7 @@ POSITION_UPDATE_EVERY = 2.0  # seconds between "you're Nth in line" updates
 # How long the access check (a user group read from Slack) may hold the first reply: well
 # inside the 3 s ack; past it the agent is told "checking your access…" and the answer follows.
 ACCESS_WAIT = 1.2
+EVENT_DEDUPE_TTL = 3600.0  # Slack retries within minutes; an hour is ample
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +117,20 @@ class LookupFlow:
         else:
             assert command.query is not None
             await self.find(ask, [command.query], reply)
+
+    async def first_delivery(self, event_id: str, reply: Reply) -> bool:
+        """Claim an event id; False for a retry of an event already being answered (Slack
+        retries events it thinks were slow). With the store down no lookup can run either: the
+        agent is told so privately, not as a bug."""
+        if not event_id:
+            return True
+        try:
+            return await self.rt.store.value_set_if_absent(
+                f"event:{event_id}", "1", EVENT_DEDUPE_TTL
+            )
+        except StoreUnavailable as error:
+            await reply.notice(cards.render_error(error, lang=self.rt.settings.lang))
+            return False
 
     async def usage(self, ask: Ask, error: QueryError, reply: Reply) -> None:
         """Input that is not a search: what was wrong and how a search is written."""

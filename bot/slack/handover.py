@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Literal
 
 import msgspec
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -21,21 +20,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.query import Query
 from bot.slack import cards
 from bot.slack.delivery import call_web_safely, message, respond_safely
-from bot.slack.replies import CardStyle, apology_card
+from bot.slack.replies import CardStyle, Route, apology_card
 from bot.slack.runtime import HANDOVER_TTL, Actor, Outcome
-
-
-class Route(msgspec.Struct, frozen=True):
-    """Where an answer goes, in a form any instance can use."""
-
-    kind: Literal["response_url", "thread", "view"]
-    url: str = ""  # response_url
-    response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
-    replace_original: bool = False
-    channel: str = ""  # thread
-    ts: str = ""  # the "searching…" message to replace ("" to post anew)
-    thread_ts: str = ""
-    view_id: str = ""  # view
 
 
 class Handover(msgspec.Struct, frozen=True):

@@ -58,9 +58,22 @@ def command_texts(text: str) -> list[str]:
 
 def parse_mention(text: str, region: str, default_campaign: str) -> Command:
     """A command after the mention, else the first phone or labelled id in the sentence
-    ("@Wolkvox ¿me ayudas con el 300 123 4567?"), else the command's own error."""
+    ("@Wolkvox ¿me ayudas con el 300 123 4567?"), else the command's own error. A bare
+    "@Wolkvox" is the help."""
+    return _command_or_found(command_texts(text), text, region, default_campaign)
+
+
+def parse_message(text: str, region: str, default_campaign: str) -> Command:
+    """What a user wrote to the bot in a DM: a command ("find id 1020304050", "help"), else
+    the first phone or labelled id in the sentence, else the command's own error."""
+    return _command_or_found([strip_mentions(text)], text, region, default_campaign)
+
+
+def _command_or_found(
+    candidates: list[str], text: str, region: str, default_campaign: str
+) -> Command:
     first_error: QueryError | None = None
-    for candidate in command_texts(text):
+    for candidate in candidates:
         try:
             return parse_command(candidate, region, default_campaign)
         except QueryError as error:

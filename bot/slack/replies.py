@@ -8,17 +8,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Literal, Protocol
+
+import msgspec
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import LookupFailure, ShuttingDown
 from bot.query import Query
 from bot.slack import cards
 from bot.slack.access import Denial
+from bot.slack.delivery import call_web_safely, message
 from bot.slack.ids import MAX_MESSAGE_BLOCKS
 from bot.slack.runtime import Outcome
 
-if TYPE_CHECKING:
-    from bot.slack.handover import Route
+
+class Route(msgspec.Struct, frozen=True):
+    """Where an answer goes, in a form any instance can use."""
+
+    kind: Literal["response_url", "thread", "view"]
+    url: str = ""  # response_url
+    response_type: Literal["ephemeral", "in_channel"] = "ephemeral"
+    replace_original: bool = False
+    channel: str = ""  # thread
+    ts: str = ""  # the "searching…" message to replace ("" to post anew)
+    thread_ts: str = ""
+    view_id: str = ""  # view
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +104,92 @@ def shutting_down_card(lang: str) -> cards.Card:
 def restarted_card(lang: str) -> cards.Card:
     """For an agent whose lookup the bot's own restart cut short."""
     return cards.render_restarted(lang)
+
+
+class ConversationReply:
+    """Answers in a conversation (a mention's thread, a DM): notices are ephemeral there; the
+    lookup is a "searching…" post, updated with the queue position and then replaced by the
+    card (posted anew when the placeholder could not be posted or updated)."""
+
+    def __init__(
+        self,
+        web: AsyncWebClient,
+        channel: str,
+        user: str,
+        thread_ts: str,
+        lang: str,
+        style: CardStyle,
+    ) -> None:
+        self.web = web
+        self.channel = channel
+        self.user = user
+        self.thread_ts = thread_ts
+        self.lang = lang
+        self.style = style
+        self.placeholder_ts = ""
+
+    async def notice(self, card: cards.Card) -> None:
+        await call_web_safely(
+            self.web,
+            "chat_postEphemeral",
+            channel=self.channel,
+            user=self.user,
+            thread_ts=self.thread_ts or None,
+            **message(card),
+        )
+
+    async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
+        card = cards.render_searching(query, lang=lang, mask_phones=mask, position=position)
+        if position is None:
+            posted = await call_web_safely(
+                self.web,
+                "chat_postMessage",
+                channel=self.channel,
+                thread_ts=self.thread_ts,
+                **message(card),
+            )
+            self.placeholder_ts = str(posted.get("ts") or "") if posted else ""
+        elif self.placeholder_ts:
+            await call_web_safely(
+                self.web,
+                "chat_update",
+                channel=self.channel,
+                ts=self.placeholder_ts,
+                **message(card),
+            )
+
+    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        if self.placeholder_ts:
+            updated = await call_web_safely(
+                self.web,
+                "chat_update",
+                channel=self.channel,
+                ts=self.placeholder_ts,
+                **message(card),
+            )
+            if updated is not None:
+                return
+        await call_web_safely(
+            self.web,
+            "chat_postMessage",
+            channel=self.channel,
+            thread_ts=self.thread_ts,
+            **message(card),
+        )
+
+    async def apologize(self, error_id: str) -> None:
+        await call_web_safely(
+            self.web,
+            "chat_postEphemeral",
+            channel=self.channel,
+            user=self.user,
+            **message(apology_card(self.lang, error_id)),
+        )
+
+    async def interrupted(self, card: cards.Card) -> None:
+        await self.answer(card, ())
+
+    def route_for_handover(self) -> Route | None:
+        return Route(
+            "thread", channel=self.channel, ts=self.placeholder_ts, thread_ts=self.thread_ts
+        )

@@ -32,6 +32,7 @@ __all__ = [
     "JSON",
     "app_mention_event_body",
     "block_actions_body",
+    "direct_message_event_body",
     "global_shortcut_body",
     "message_shortcut_body",
     "post_signed",
@@ -170,6 +171,64 @@ def app_mention_event_body(
         ],
         "is_ext_shared_channel": False,
         "event_context": f"4-{event_id}",
+    }
+    return json.dumps(envelope, ensure_ascii=False)
+
+
+def direct_message_event_body(
+    text: str,
+    *,
+    event_id: str,
+    channel: str,
+    user: str,
+    ts: str,
+    team_id: str = "T0WOLKVOX",
+    subtype: str | None = None,
+    bot_id: str | None = None,
+    thread_ts: str | None = None,
+    api_app_id: str = API_APP_ID,
+) -> str:
+    """An Events API ``event_callback`` around a ``message`` in the user's DM with the bot
+    (``channel_type: im``), as the ``message.im`` subscription delivers it. ``subtype`` and
+    ``bot_id`` make it an edit, a bot's message and so on."""
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel": channel,
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "event_ts": ts,
+        "team": team_id,
+        "channel_type": "im",
+        "client_msg_id": f"{event_id.lower()}-msg",
+        "blocks": [
+            {
+                "type": "rich_text",
+                "block_id": event_id[-5:],
+                "elements": [
+                    {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}
+                ],
+            }
+        ],
+    }
+    if subtype is not None:
+        event["subtype"] = subtype
+    if bot_id is not None:
+        event["bot_id"] = bot_id
+    if thread_ts is not None:
+        event["thread_ts"] = thread_ts
+    envelope = {
+        "token": VERIFICATION_TOKEN,
+        "team_id": team_id,
+        "api_app_id": api_app_id,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(float(ts)),
+        "authorizations": [
+            {"team_id": team_id, "user_id": "U0WOLKBOT", "is_bot": True, "enterprise_id": None}
+        ],
+        "is_ext_shared_channel": False,
     }
     return json.dumps(envelope, ensure_ascii=False)
 

@@ -20,8 +20,7 @@ from bot.query import Query
 from bot.slack import cards, ids, payloads
 from bot.slack.delivery import call_web_safely, message, respond_safely
 from bot.slack.flow import Ask, LookupFlow
-from bot.slack.handover import Route
-from bot.slack.replies import CardStyle, apology_card
+from bot.slack.replies import CardStyle, Route, apology_card
 from bot.slack.runtime import Outcome
 
 

@@ -13,9 +13,8 @@ from bot.query import Query, extract_queries
 from bot.slack import cards, ids
 from bot.slack.delivery import call_web_safely, message, respond_safely
 from bot.slack.flow import Ask, LookupFlow
-from bot.slack.handover import Route
 from bot.slack.payloads import actor_from_body, message_text
-from bot.slack.replies import CardStyle, apology_card
+from bot.slack.replies import CardStyle, Route, apology_card
 from bot.slack.runtime import Outcome
 
 MAX_QUERIES_PER_MESSAGE = 3

@@ -14,9 +14,8 @@ from bot.query import Query, build_query
 from bot.slack import cards, ids
 from bot.slack.delivery import call_web_safely
 from bot.slack.flow import Ask, LookupFlow
-from bot.slack.handover import Route
 from bot.slack.payloads import actor_from_body
-from bot.slack.replies import CardStyle, apology_card
+from bot.slack.replies import CardStyle, Route, apology_card
 from bot.slack.runtime import Outcome
 
 

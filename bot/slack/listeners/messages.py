@@ -1,0 +1,66 @@
+"""Direct messages to the bot: "3001234567", "find id 1020304050", "hola, ¿me ayudas con el
+300 123 4567?". The answer is posted in the DM, a placeholder then the card; it is private, so
+phones show in full unless WOLKVOX_MASK_PHONES=always. The bot never answers its own messages or
+other bots' (`bot_id`), edits, deletions or any other message subtype.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.errors import QueryError
+from bot.slack import ids, payloads
+from bot.slack.flow import Ask, LookupFlow
+from bot.slack.replies import CardStyle, ConversationReply
+
+
+def is_a_person_writing_to_the_bot(event: dict[str, Any]) -> bool:
+    """A new message a user typed in their DM with the bot: not a bot's, not an edit."""
+    return (
+        event.get("channel_type") == "im"
+        and not event.get("bot_id")
+        and not event.get("subtype")
+        and bool(event.get("user"))
+        and bool(event.get("text"))
+    )
+
+
+class MessageListener:
+    def __init__(self, flow: LookupFlow) -> None:
+        self.flow = flow
+
+    async def on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if not is_a_person_writing_to_the_bot(event):
+            return
+        rt = self.flow.rt
+        actor = payloads.actor_from_event(body, event, "dm")
+        reply = ConversationReply(
+            rt.web,
+            actor.channel_id,
+            actor.user_id,
+            str(event.get("thread_ts") or ""),  # a DM thread keeps its thread; else the DM
+            rt.settings.lang,
+            CardStyle(),
+        )
+        if not await self.flow.first_delivery(str(body.get("event_id") or ""), reply):
+            return
+        async with rt.tracked(apologize=reply.apologize):
+            reply.lang = await rt.lang_for(actor)
+            ask = Ask(actor, reply.lang, actor.channel_id)
+            settings = rt.settings
+            try:
+                command = payloads.parse_message(
+                    str(event.get("text") or ""),
+                    settings.phone_region,
+                    settings.wolkvox_campaign_id,
+                )
+            except QueryError as error:
+                await self.flow.usage(ask, error, reply)
+                return
+            await self.flow.command(ask, command, reply)
+
+
+def register(app: AsyncApp, flow: LookupFlow) -> None:
+    app.event(ids.MESSAGE_EVENT)(MessageListener(flow).on_message)
