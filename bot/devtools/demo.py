@@ -77,6 +77,15 @@ class Script:
         update = s.slack.calls("chat.update", ok=True)[-1].args
         self.say("card in the mention's thread (phones masked)", _card(_blocks(update)))
 
+        dm = "hola, ¿me ayudas con el 300 123 4567?"
+        self.say(f"a direct message to the bot: {dm!r}")
+        updates = len(s.slack.calls("chat.update", ok=True))
+        status, _, elapsed = await s.direct_message(dm)
+        self.say("Slack got the ack", f"HTTP {status} in {elapsed * 1000:.0f} ms")
+        await s.slack.wait_for("chat.update", count=updates + 1, ok=True, timeout=30)
+        update = s.slack.calls("chat.update", ok=True)[-1].args
+        self.say("card in the DM (private: phones in full)", _card(_blocks(update)))
+
         message = "Hola equipo, la clienta llamó desde el 310 456 7890, ¿la pueden revisar?"
         self.say(f"message shortcut 'Find in Wolkvox' on: {message!r}")
         status, _, elapsed, url = await s.message_shortcut(message)

@@ -409,3 +409,53 @@ async def test_a_wrong_app_token_stops_the_bot_with_one_clear_line(tmp_path: Pat
     assert "SLACK_APP_TOKEN: Slack refused it (invalid_auth)" in text
     assert "Traceback" not in text
     assert wrong not in text and wrong[-8:] not in text
+
+
+# ------------------------------------------------------------ a direct message over the socket
+
+
+async def run_dm_session(tmp: Path) -> tuple[SocketEnvelope, list[Any], int | None]:
+    """One DM (`message.im`) pushed over the socket: acked at once, answered in the DM."""
+    async with (
+        serve_simulator(SimulatorConfig(latency=0.05)) as (wolkvox_url, _),
+        FakeSlack(token=BOT_TOKEN, app_token=APP_TOKEN) as fs,
+    ):
+        fs.add_user(AGENT, name="ana.agente", locale="en-US")
+        with (tmp / "dm.log").open("wb") as err_file:
+            proc = await start_bot(
+                bot_env(wolkvox_url, fs),
+                cwd=tmp,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=err_file,
+            )
+            try:
+                await fs.wait_for_socket(timeout=30)
+                body = sr.direct_message_event_body(
+                    f"hola, ¿me ayudas con el {COMMAND_PHONE}?",
+                    event_id="Ev0SOCKETDM1",
+                    channel="D0AGENTDM1",
+                    user=AGENT,
+                    ts="1764000200.000100",
+                    team_id=TEAM,
+                )
+                sent = await fs.socket_send("events_api", json.loads(body))
+                await fs.socket_ack(sent, timeout=10)
+                updates = await fs.wait_for("chat.update", ok=True, timeout=10)
+                proc.send_signal(signal.SIGTERM)
+                returncode = await asyncio.wait_for(proc.wait(), 30)
+                return fs.socket_envelope(sent), updates, returncode
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+
+
+def test_a_direct_message_over_socket_mode_is_answered_in_the_dm(tmp_path: Path) -> None:
+    envelope, updates, returncode = asyncio.run(run_dm_session(tmp_path))
+    assert envelope.ack_seconds is not None and envelope.ack_seconds < ACK_LIMIT
+    [update] = updates
+    assert update.args["channel"] == "D0AGENTDM1"
+    text = card_text(update.args["blocks"])
+    assert COMMAND_PHONE in text  # private: in full
+    assert_valid_message(update.args["blocks"])
+    assert returncode == 0
