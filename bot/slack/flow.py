@@ -21,6 +21,7 @@ from bot.slack import cards, handover
 from bot.slack.ids import MAX_MESSAGE_BLOCKS
 from bot.slack.replies import (
     CardStyle,
+    ConversationReply,
     Reply,
     apology_card,
     denial_card,
@@ -44,6 +45,9 @@ POSITION_UPDATE_EVERY = 2.0  # seconds between "you're Nth in line" updates
 # inside the 3 s ack; past it the agent is told "checking your access…" and the answer follows.
 ACCESS_WAIT = 1.2
 EVENT_DEDUPE_TTL = 3600.0  # Slack retries within minutes; an hour is ample
+
+# Text, phone region, default campaign → the command in it (bot.slack.payloads.parse_*).
+Parser = Callable[[str, str, str], Command]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,22 @@ class LookupFlow:
         except StoreUnavailable as error:
             await reply.notice(cards.render_error(error, lang=self.rt.settings.lang))
             return False
+
+    async def conversation(
+        self, actor: Actor, text: str, reply: ConversationReply, parse: Parser, *, visible: bool
+    ) -> None:
+        """Words someone wrote where the bot reads them (a mention, a DM), answered in that
+        conversation: the command in them, else the phone or id in the sentence."""
+        async with self.rt.tracked(apologize=reply.apologize):
+            reply.lang = await self.rt.lang_for(actor)
+            ask = Ask(actor, reply.lang, actor.channel_id, visible=visible)
+            settings = self.rt.settings
+            try:
+                command = parse(text, settings.phone_region, settings.wolkvox_campaign_id)
+            except QueryError as error:
+                await self.usage(ask, error, reply)
+                return
+            await self.command(ask, command, reply)
 
     async def usage(self, ask: Ask, error: QueryError, reply: Reply) -> None:
         """Input that is not a search: what was wrong and how a search is written."""

@@ -10,9 +10,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.errors import QueryError
 from bot.slack import ids, payloads
-from bot.slack.flow import Ask, LookupFlow
+from bot.slack.flow import LookupFlow
 from bot.slack.replies import CardStyle, ConversationReply
 
 
@@ -30,20 +29,8 @@ class MentionListener:
         )
         if not await self.flow.first_delivery(str(body.get("event_id") or ""), reply):
             return
-        async with rt.tracked(apologize=reply.apologize):
-            reply.lang = await rt.lang_for(actor)
-            ask = Ask(actor, reply.lang, actor.channel_id, visible=True)
-            settings = rt.settings
-            try:
-                command = payloads.parse_mention(
-                    str(event.get("text") or ""),
-                    settings.phone_region,
-                    settings.wolkvox_campaign_id,
-                )
-            except QueryError as error:
-                await self.flow.usage(ask, error, reply)
-                return
-            await self.flow.command(ask, command, reply)
+        text = str(event.get("text") or "")
+        await self.flow.conversation(actor, text, reply, payloads.parse_mention, visible=True)
 
 
 def register(app: AsyncApp, flow: LookupFlow) -> None:
