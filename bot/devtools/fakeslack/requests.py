@@ -150,7 +150,21 @@ def app_mention_event_body(
     }
     if thread_ts is not None:
         event["thread_ts"] = thread_ts
-    envelope = {
+    event_time = int(float(ts)) if event_time is None else event_time
+    envelope = _event_callback(event, event_id, team_id, api_app_id, event_time, bot_user_id)
+    return json.dumps(envelope, ensure_ascii=False)
+
+
+def _event_callback(
+    event: dict[str, Any],
+    event_id: str,
+    team_id: str,
+    api_app_id: str,
+    event_time: int,
+    bot_user_id: str,
+) -> dict[str, Any]:
+    """The Events API envelope Slack wraps every event in."""
+    return {
         "token": VERIFICATION_TOKEN,
         "team_id": team_id,
         "context_team_id": team_id,
@@ -159,7 +173,7 @@ def app_mention_event_body(
         "event": event,
         "type": "event_callback",
         "event_id": event_id,
-        "event_time": int(float(ts)) if event_time is None else event_time,
+        "event_time": event_time,
         "authorizations": [
             {
                 "enterprise_id": None,
@@ -172,7 +186,6 @@ def app_mention_event_body(
         "is_ext_shared_channel": False,
         "event_context": f"4-{event_id}",
     }
-    return json.dumps(envelope, ensure_ascii=False)
 
 
 def direct_message_event_body(
@@ -217,19 +230,7 @@ def direct_message_event_body(
         event["bot_id"] = bot_id
     if thread_ts is not None:
         event["thread_ts"] = thread_ts
-    envelope = {
-        "token": VERIFICATION_TOKEN,
-        "team_id": team_id,
-        "api_app_id": api_app_id,
-        "event": event,
-        "type": "event_callback",
-        "event_id": event_id,
-        "event_time": int(float(ts)),
-        "authorizations": [
-            {"team_id": team_id, "user_id": "U0WOLKBOT", "is_bot": True, "enterprise_id": None}
-        ],
-        "is_ext_shared_channel": False,
-    }
+    envelope = _event_callback(event, event_id, team_id, api_app_id, int(float(ts)), "U0WOLKBOT")
     return json.dumps(envelope, ensure_ascii=False)
 
 
