@@ -287,7 +287,9 @@ def extract_queries(
 ) -> list[Query]:
     """Phones (phonenumbers' matcher) and labelled customer ids found in a message, in order.
 
-    Duplicates are dropped; at most `limit` queries. Nothing recognisable → empty list.
+    Only numbers that look like phones count (`looks_like_a_phone`): "desde enero de 2025 no
+    contesta el 300 123 4567" finds the phone, never 2025. Duplicates are dropped; at most
+    `limit` queries. Nothing recognisable → empty list.
     """
     text = text[:MAX_SHORTCUT_TEXT]
     found: list[tuple[int, Query]] = []
@@ -309,6 +311,8 @@ def extract_queries(
     ):
         if any(match.start < end and start < match.end for start, end in id_spans):
             continue  # "cc 1020304050" is a labelled id, not also a phone
+        if not looks_like_a_phone(match.raw_string, match.number):
+            continue  # a year, a date, an invoice number, an amount: never spend quota on it
         try:
             phone = normalise_phone(match.raw_string, region)
         except QueryError:
@@ -319,6 +323,23 @@ def extract_queries(
             found.append((match.start, q))
     found.sort(key=lambda item: item[0])
     return [q for _, q in found[:limit]]
+
+
+# A number in free text that is not valid for the region is still taken as a phone when it is
+# this long (a new range phonenumbers does not know yet), unless it is written like a date or
+# an amount ("15/01/2025", "1.500.000").
+MIN_UNLISTED_PHONE_DIGITS = 10
+_DATE_OR_AMOUNT_RE = re.compile(r"[./]")
+
+
+def looks_like_a_phone(raw: str, number: phonenumbers.PhoneNumber) -> bool:
+    """Is a number pulled out of prose a phone? Valid for its region, or long and not shaped
+    like a date or an amount. Years, dates, times, invoice numbers and amounts are not.
+    (An explicit query, "find 555123", is never judged by this: it stays as typed.)"""
+    if phonenumbers.is_valid_number(number):
+        return True
+    digits = sum(c.isdigit() for c in raw)
+    return digits >= MIN_UNLISTED_PHONE_DIGITS and not _DATE_OR_AMOUNT_RE.search(raw)
 
 
 def _invalid_phone(raw: str) -> QueryError:

@@ -192,7 +192,12 @@ class Stack:
         return status, text_, elapsed, ts
 
     async def message_shortcut(
-        self, message_text: str, *, user: str = AGENT, channel: str = CHANNEL
+        self,
+        message_text: str,
+        *,
+        user: str = AGENT,
+        channel: str = CHANNEL,
+        message: dict[str, Any] | None = None,
     ) -> tuple[int, str, float, str]:
         response_url = self.slack.new_response_url(channel_id=channel, user_id=user)
         body = sr.message_shortcut_body(
@@ -204,6 +209,7 @@ class Stack:
             team_id=TEAM,
             response_url=response_url,
             trigger_id=self.slack.new_trigger_id(user_id=user),
+            message=message,
         )
         status, text, elapsed = await self.post(body, sr.FORM)
         return status, text, elapsed, response_url

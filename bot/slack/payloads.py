@@ -87,27 +87,56 @@ def _command_or_found(
     raise first_error
 
 
+_TEXT_TYPES = frozenset({"text", "mrkdwn", "plain_text"})
+
+
+def _block_words(node: Any, parts: list[str]) -> None:
+    """Words inside blocks: rich_text `text` and `link` elements (a `tel:` link's number too),
+    section and context texts and fields, wherever they nest."""
+    if isinstance(node, list):
+        for item in node:
+            _block_words(item, parts)
+        return
+    if not isinstance(node, dict):
+        return
+    kind = node.get("type")
+    text = node.get("text")
+    if isinstance(text, str) and (kind in _TEXT_TYPES or kind == "link"):
+        parts.append(text)
+    url = node.get("url")
+    if kind == "link" and isinstance(url, str) and url.lower().startswith("tel:"):
+        parts.append(url[4:])
+    for value in node.values():
+        if isinstance(value, list | dict):
+            _block_words(value, parts)
+
+
+def _attachment_words(attachment: dict[str, Any], parts: list[str]) -> None:
+    for key in ("pretext", "title", "text"):
+        if isinstance(value := attachment.get(key), str):
+            parts.append(value)
+    for item in attachment.get("fields") or []:
+        if isinstance(item, dict):
+            parts.extend(str(item.get(k)) for k in ("title", "value") if item.get(k))
+    _block_words(attachment.get("blocks") or [], parts)
+
+
 def message_text(msg: dict[str, Any]) -> str:
-    """The message's text, plus text inside its blocks (rich text, sections) and attachments."""
-    parts = [str(msg.get("text") or "")]
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            text = node.get("text")
-            if isinstance(text, str) and node.get("type") in ("text", "mrkdwn", "plain_text"):
-                parts.append(text)
-            for value in node.values():
-                if isinstance(value, list | dict):
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(msg.get("blocks") or [])
-    for attachment in msg.get("attachments") or []:
-        if isinstance(attachment, dict):
-            parts.extend(str(attachment.get(k) or "") for k in ("pretext", "text", "fallback"))
-    return "\n".join(p for p in parts if p)
+    """Every place Slack puts a message's words: `text`, its blocks, its attachments (pretext,
+    title, text, fields, blocks). An attachment's `fallback` (a summary Slack writes for
+    clients that cannot show it, e.g. a file's or an unfurl's) is read only when nothing else
+    holds any words: it repeats them, or describes what is not the message's own text."""
+    parts: list[str] = []
+    if isinstance(text := msg.get("text"), str):
+        parts.append(text)
+    _block_words(msg.get("blocks") or [], parts)
+    attachments = [a for a in msg.get("attachments") or [] if isinstance(a, dict)]
+    for attachment in attachments:
+        _attachment_words(attachment, parts)
+    words = [p for p in parts if p.strip()]
+    if not words:
+        words = [str(a["fallback"]) for a in attachments if a.get("fallback")]
+    return "\n".join(words)
 
 
 def button_value(body: dict[str, Any]) -> str:

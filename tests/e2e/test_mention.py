@@ -159,3 +159,17 @@ async def test_mention_in_the_middle_of_a_sentence_still_finds(stack: Stack) -> 
     [update] = await stack.slack.wait_for("chat.update", ok=True)
     assert SHOWCASE_NAME in text_of(update.args)
     assert find_calls(stack) == 1
+
+
+async def test_mention_in_prose_looks_up_the_phone_never_the_year(stack: Stack) -> None:
+    """Issue 10 part 6: "… desde enero de 2025 no contesta el 300 123 4567" looked up 2025 and
+    posted a public "no records" card."""
+    status, _, elapsed, _ = await stack.mention(
+        "hola, el cliente desde enero de 2025 no contesta el 300 123 4567"
+    )
+    assert_acked(status, elapsed)
+    await stack.slack.wait_for("chat.update", ok=True)
+    [message] = stack.slack.messages(CHANNEL)
+    assert SHOWCASE_NAME in text_of(message["blocks"])
+    await settle(stack)
+    assert find_calls(stack) == 1

@@ -13,6 +13,7 @@ from tests.e2e.conftest import (
     text_of,
     upstream_requests,
 )
+from tests.fixtures.slack import sample
 
 
 async def test_message_shortcut_finds_a_phone_in_the_text_and_answers_privately(
@@ -63,3 +64,43 @@ async def test_message_with_nothing_recognisable_says_so_without_calling_wolkvox
     assert "No encontré ningún teléfono ni identificación" in text_of(post.body["blocks"])
     await settle(stack)
     assert upstream_requests(stack) == 0
+
+
+async def test_shortcut_on_slacks_file_share_message_never_looks_up_the_year(
+    stack: Stack,
+) -> None:
+    """Slack's file_share message (bolt-python's sample) with a date in its words and in the
+    unfurl's fallback: nothing is looked up, no quota spent."""
+    message = sample("message_file_share")["event"]
+    message["text"] = "Reporte de enero 2025, factura 2024-0001"
+    message["blocks"] = []
+    message["attachments"] = [{"fallback": "[enero 2025] reporte.png", "title": "reporte.png"}]
+    status, _, elapsed, url = await stack.message_shortcut("", message=message)
+    assert_acked(status, elapsed)
+    [post] = await stack.slack.wait_for_response(url)
+    assert isinstance(post.body, dict)
+    assert "No encontré ningún teléfono ni identificación" in text_of(post.body["blocks"])
+    await settle(stack)
+    assert upstream_requests(stack) == 0
+
+
+async def test_shortcut_reads_a_tel_link_and_attachment_fields(stack: Stack) -> None:
+    message = sample("message_file_share")["event"]
+    message["text"] = "Caso de hoy (desde 2025)"
+    message["blocks"] = [
+        {
+            "type": "rich_text",
+            "elements": [
+                {
+                    "type": "rich_text_section",
+                    "elements": [{"type": "link", "url": "tel:+573104567890", "text": "llamar"}],
+                }
+            ],
+        }
+    ]
+    status, _, elapsed, url = await stack.message_shortcut("", message=message)
+    assert_acked(status, elapsed)
+    [post] = await stack.slack.wait_for_response(url)
+    assert isinstance(post.body, dict)
+    assert SHARED_PHONE in text_of(post.body["blocks"])
+    assert find_calls(stack) == 1

@@ -247,8 +247,10 @@ def message_shortcut_body(
     callback_id: str = "find_in_wolkvox",
     user_name: str = "agent",
     channel_name: str = "soporte",
+    message: dict[str, Any] | None = None,
 ) -> str:
-    """A message shortcut (``type: message_action``) on a message with ``message_text``."""
+    """A message shortcut (``type: message_action``) on a message with ``message_text``, or on
+    ``message`` as given (a file share, attachments, rich text: Slack's own shapes)."""
     payload = {
         "type": "message_action",
         "token": VERIFICATION_TOKEN,
@@ -262,7 +264,8 @@ def message_shortcut_body(
         "trigger_id": trigger_id,
         "response_url": response_url,
         "message_ts": message_ts,
-        "message": {
+        "message": message
+        or {
             "type": "message",
             "user": message_user,
             "text": message_text,
