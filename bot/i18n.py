@@ -395,6 +395,61 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "• Global shortcut *Wolkvox search*: a form with phone, id and campaign",
     },
     "fallback_help": {"es": "Ayuda de Wolkvox", "en": "Wolkvox help"},
+    # ---- the Workflow Builder step find_customer
+    "workflow_summary_found": {
+        "es": "{name}{id} está {campaigns}. Último contacto: {date}, {campaign}: {result}.",
+        "en": "{name}{id} is {campaigns}. Last contact: {date}, {campaign}: {result}.",
+    },
+    "workflow_summary_id": {"es": " (id {id})", "en": " (id {id})"},
+    "workflow_summary_none": {
+        "es": "Wolkvox no tiene registros de {query}.",
+        "en": "Wolkvox has no records for {query}.",
+    },
+    "workflow_unknown_name": {"es": "Cliente sin nombre", "en": "Unnamed customer"},
+    "workflow_unexpected": {
+        "es": "Error inesperado del bot (id {id}); un administrador lo encuentra en los registros.",
+        "en": "Unexpected error in the bot (id {id}); an admin finds it in the logs.",
+    },
+    # ---- the App Home tab
+    "home_title": {"es": "Wolkvox para Slack", "en": "Wolkvox for Slack"},
+    "home_search_button": {"es": "Buscar en Wolkvox", "en": "Search Wolkvox"},
+    "home_ways": {
+        "es": "*Cómo buscar a un cliente*\n"
+        "• Comando: `/wolkvox buscar 3001234567` o `/wolkvox buscar id 1020304050`\n"
+        "• Mención: `@Wolkvox buscar 3001234567` (responde en el hilo)\n"
+        "• Atajo en un mensaje: menú ⋮ → *Buscar en Wolkvox*\n"
+        "• Mensaje directo: escríbeme el teléfono o `id 1020304050` en la pestaña Mensajes\n"
+        "• Paso de flujo de trabajo: *Buscar cliente en Wolkvox* en Workflow Builder",
+        "en": "*How to look a customer up*\n"
+        "• Command: `/wolkvox find 3001234567` or `/wolkvox find id 1020304050`\n"
+        "• Mention: `@Wolkvox find 3001234567` (answers in the thread)\n"
+        "• Shortcut on a message: ⋮ menu → *Find in Wolkvox*\n"
+        "• Direct message: write me the phone or `id 1020304050` in the Messages tab\n"
+        "• Workflow step: *Find customer in Wolkvox* in Workflow Builder",
+    },
+    "home_not_allowed": {
+        "es": "Aún no tienes acceso a las búsquedas; pídelo a tu administrador.",
+        "en": "You don't have access to searches yet; ask your administrator.",
+    },
+    "home_recent_title": {"es": "Tus búsquedas recientes", "en": "Your recent searches"},
+    "home_recent_none": {
+        "es": "Aún no has buscado nada en las últimas 24 horas.",
+        "en": "You haven't searched anything in the last 24 hours.",
+    },
+    "home_recent_note": {
+        "es": "Solo tú ves esta lista: consulta enmascarada, sin datos del cliente; se borra "
+        "a las 24 horas.",
+        "en": "Only you see this list: masked queries, no customer data; gone after 24 hours.",
+    },
+    "home_recent_line": {
+        "es": "*{query}* · {when} · {outcome}",
+        "en": "*{query}* · {when} · {outcome}",
+    },
+    "home_outcome_found": {"es": "encontrado", "en": "found"},
+    "home_outcome_none": {"es": "sin registros", "en": "no records"},
+    "home_outcome_error": {"es": "falló", "en": "failed"},
+    "home_search_again": {"es": "Buscar de nuevo", "en": "Search again"},
+    "home_status_title": {"es": "Estado del servicio", "en": "Service status"},
     "refusal": {
         "es": "Lo siento, no tienes permiso para buscar clientes en Wolkvox aquí. "
         "Si lo necesitas, pide acceso a tu administrador.",

@@ -30,7 +30,8 @@ def manifest_contract() -> dict[str, set[str]]:
     return {
         "commands": {"/wolkvox"},
         "callback_ids": {"find_in_wolkvox", "wolkvox_search"},
-        "events": {"app_mention", "message.im"},
+        "events": {"app_mention", "message.im", "app_home_opened"},
+        "functions": {"find_customer"},
         "scopes": {
             "commands",
             "chat:write",
@@ -50,6 +51,7 @@ def manifest_sets(manifest: dict[str, Any]) -> dict[str, set[str]]:
         "commands": {c["command"] for c in features.get("slash_commands", [])},
         "callback_ids": {s["callback_id"] for s in features.get("shortcuts", [])},
         "events": set(settings.get("event_subscriptions", {}).get("bot_events", [])),
+        "functions": set(manifest.get("functions") or {}),
         "scopes": set(manifest.get("oauth_config", {}).get("scopes", {}).get("bot", [])),
     }
 
@@ -145,6 +147,7 @@ def test_manifest_matches_the_listeners_the_app_registers() -> None:
     assert sets["commands"] == REGISTERED["commands"]
     assert sets["callback_ids"] == REGISTERED["shortcuts"]
     assert sets["events"] == REGISTERED["events"]
+    assert sets["functions"] == REGISTERED["functions"]
 
 
 async def test_every_registered_listener_answers_a_signed_request() -> None:
@@ -172,3 +175,34 @@ def test_the_messages_tab_lets_agents_write_to_the_bot() -> None:
     home = load_manifest()["features"]["app_home"]
     assert home["messages_tab_enabled"] is True
     assert home["messages_tab_read_only_enabled"] is False
+
+
+def test_the_home_tab_is_enabled_and_subscribed() -> None:
+    manifest = load_manifest()
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert "app_home_opened" in manifest["settings"]["event_subscriptions"]["bot_events"]
+
+
+def test_find_customer_is_a_remote_function_with_its_inputs_and_outputs() -> None:
+    manifest = load_manifest()
+    assert manifest["settings"]["function_runtime"] == "remote"
+    function = manifest["functions"]["find_customer"]
+    inputs = function["input_parameters"]
+    assert {"phone", "customer_id", "campaign_id"} <= set(inputs)
+    assert all(inputs[name]["type"] == "string" for name in ("phone", "customer_id", "campaign_id"))
+    # At least one of phone / customer_id: neither alone can be required; the step says so.
+    assert not inputs["phone"].get("is_required") and not inputs["customer_id"].get("is_required")
+    outputs = function["output_parameters"]
+    assert set(outputs) >= {
+        "found",
+        "customer_name",
+        "customer_id",
+        "campaign_count",
+        "last_result",
+        "last_date",
+        "last_campaign",
+        "conn_id",
+        "summary",
+    }
+    assert outputs["found"]["type"] == "boolean"
+    assert outputs["campaign_count"]["type"] == "integer"

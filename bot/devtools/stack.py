@@ -168,6 +168,33 @@ class Stack:
         )
         return await self.post(body, sr.JSON)
 
+    async def workflow_step(
+        self, inputs: dict[str, Any], *, event_id: str | None = None
+    ) -> tuple[int, str, float, str]:
+        """Workflow Builder runs the `find_customer` step; returns (status, body, seconds, the
+        run's function_execution_id, whose result is in `slack.function_results`)."""
+        execution_id, token = self.slack.new_function_execution()
+        body = sr.function_executed_body(
+            inputs,
+            function_execution_id=execution_id,
+            bot_access_token=token,
+            event_id=event_id or "Ev" + secrets.token_hex(5).upper(),
+            team_id=TEAM,
+        )
+        status, text, elapsed = await self.post(body, sr.JSON)
+        return status, text, elapsed, execution_id
+
+    async def open_home(self, *, user: str = AGENT, tab: str = "home") -> tuple[int, str, float]:
+        """The user opens the app's Home tab."""
+        body = sr.app_home_opened_body(
+            user=user,
+            channel=DM_CHANNEL,
+            event_id="Ev" + secrets.token_hex(5).upper(),
+            team_id=TEAM,
+            tab=tab,
+        )
+        return await self.post(body, sr.JSON)
+
     async def mention(
         self,
         text: str,

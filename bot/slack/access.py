@@ -95,19 +95,19 @@ class AccessControl:
             return Denial("user")
         if not self.channel_allowed(channel_id, visible=visible):
             return Denial("channel")
-        if count:
-            try:
-                wait = await self.store.rate_hit(
-                    f"rate:{user_id}", self.settings.user_rate, RATE_WINDOW
-                )
-            except StoreUnavailable:
-                # The lookup needs the store too (cache, guard) and fails with the clear "store
-                # unavailable" card, never reaching Wolkvox; failing here would be a vague bug card.
-                log.warning("rate limit not checked: the shared store is unavailable")
-                return None
-            if wait > 0:
-                return Denial("rate", retry_after=wait)
-        return None
+        return await self.rate(user_id) if count else None
+
+    async def rate(self, bucket: str) -> Denial | None:
+        """Count one lookup against `bucket` (a user id, or `workflow:<team>` for a workflow
+        step run by nobody in particular): WOLKVOX_USER_RATE a minute."""
+        try:
+            wait = await self.store.rate_hit(f"rate:{bucket}", self.settings.user_rate, RATE_WINDOW)
+        except StoreUnavailable:
+            # The lookup needs the store too (cache, guard) and fails with the clear "store
+            # unavailable" card, never reaching Wolkvox; failing here would be a vague bug card.
+            log.warning("rate limit not checked: the shared store is unavailable")
+            return None
+        return Denial("rate", retry_after=wait) if wait > 0 else None
 
     async def _group_members(self, group_id: str) -> frozenset[str]:
         """The group's members, read at most every few minutes, one read at a time."""

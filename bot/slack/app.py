@@ -17,7 +17,16 @@ from slack_bolt.response import BoltResponse
 from bot.slack import cards, ids
 from bot.slack.delivery import call_web_safely, message, respond_safely
 from bot.slack.flow import LookupFlow
-from bot.slack.listeners import actions, commands, mentions, messages, shortcuts, views
+from bot.slack.listeners import (
+    actions,
+    commands,
+    home,
+    mentions,
+    messages,
+    shortcuts,
+    views,
+    workflow,
+)
 from bot.slack.replies import apology_card
 from bot.slack.runtime import SlackRuntime, new_error_id
 
@@ -54,7 +63,7 @@ def build_app(flow: LookupFlow) -> AsyncApp:
             name="wolkvox",
             process_before_response=False,
         )
-    for module in (commands, mentions, messages, shortcuts, views, actions):
+    for module in (commands, mentions, messages, shortcuts, views, actions, home, workflow):
         module.register(app, flow)
 
     @app.error
@@ -131,7 +140,14 @@ def _json_response(payload: dict[str, Any]) -> BoltResponse:
 REGISTERED = {
     "commands": {ids.COMMAND},
     "shortcuts": {ids.MESSAGE_SHORTCUT, ids.GLOBAL_SHORTCUT},
-    "events": {ids.APP_MENTION, ids.MESSAGE_IM},
+    "events": {ids.APP_MENTION, ids.MESSAGE_IM, ids.APP_HOME_OPENED},
     "views": {ids.SEARCH_CALLBACK_ID},
-    "actions": {ids.ACTION_SHARE, ids.ACTION_REFRESH, ids.ACTION_SHOW_ALL},
+    "functions": {ids.FUNCTION_FIND_CUSTOMER},
+    "actions": {
+        ids.ACTION_SHARE,
+        ids.ACTION_REFRESH,
+        ids.ACTION_SHOW_ALL,
+        ids.ACTION_HOME_SEARCH,
+        ids.ACTION_SEARCH_AGAIN,
+    },
 }

@@ -18,6 +18,8 @@ from typing import Any
 from bot.errors import LookupFailure, QueryError, StoreUnavailable
 from bot.query import Command, Query
 from bot.slack import cards, handover
+from bot.slack.delivery import call_web_safely
+from bot.slack.home import HomeTab
 from bot.slack.ids import MAX_MESSAGE_BLOCKS
 from bot.slack.replies import (
     CardStyle,
@@ -67,6 +69,7 @@ class Ask:
     visible: bool = False
     refresh: bool = False
     fetch_locale: bool = False
+    bucket: str = ""  # the rate-limit bucket when no user asks (a workflow step without one)
 
 
 class PositionReporter:
@@ -108,6 +111,7 @@ class LookupFlow:
 
     def __init__(self, rt: SlackRuntime) -> None:
         self.rt = rt
+        self.home = HomeTab(rt, self.status_card)
 
     # --- what a listener calls --------------------------------------------------------------
     async def command(self, ask: Ask, command: Command, reply: Reply) -> None:
@@ -172,9 +176,10 @@ class LookupFlow:
 
             with self.rt.waiting(tell_restarted, pack) as waiter:
                 if len(queries) == 1:
-                    await self._one(ask, queries[0], reply, waiter)
+                    outcomes = [await self._one(ask, queries[0], reply, waiter)]
                 else:
-                    await self._many(ask, queries, reply)
+                    outcomes = await self._many(ask, queries, reply)
+            self._remember(ask.actor, outcomes)
 
     async def gate(self, ask: Ask, *, count: bool) -> cards.Card | None:
         """The card that refuses this ask (restarting, not allowed, too many searches), or None.
@@ -182,10 +187,23 @@ class LookupFlow:
         `count` False checks access only (opening the search modal costs no lookup)."""
         if not self.rt.accepting:
             return shutting_down_card(ask.lang)
+        if not ask.actor.user_id and ask.bucket:  # nobody to check: only the bucket's rate
+            denial = await self.rt.access.rate(ask.bucket) if count else None
+            return denial_card(denial, ask.lang) if denial is not None else None
         denial = await self.rt.access.check(
             ask.actor.user_id, ask.channel, visible=ask.visible, count=count
         )
         return denial_card(denial, ask.lang) if denial is not None else None
+
+    async def open_search(self, ask: Ask, trigger_id: str) -> None:
+        """The search modal (or, for a user who may not search, why not). The trigger id dies
+        3 s after the click: nothing slow before it; opening it costs no lookup."""
+        refusal = await self.gate(ask, count=False)
+        if refusal is not None:
+            view = cards.result_modal(refusal, ask.lang)
+        else:
+            view = cards.search_modal(ask.lang)
+        await call_web_safely(self.rt.web, "views_open", trigger_id=trigger_id, view=view)
 
     async def _bounded_gate(self, ask: Ask, reply: Reply) -> cards.Card | None:
         """The gate, without letting a slow Slack API make the first reply late."""
@@ -316,7 +334,13 @@ class LookupFlow:
                 return self._pack(ask, [taken.query], reply)
 
             with self.rt.waiting(tell_restarted, pack) as waiter:
-                await self._one(ask, taken.query, reply, waiter)
+                outcome = await self._one(ask, taken.query, reply, waiter)
+            self._remember(ask.actor, [outcome])
+
+    def _remember(self, actor: Actor, outcomes: Sequence[Outcome]) -> None:
+        """The user's recent lookups and their home tab, after the answer (never delaying it)."""
+        if actor.user_id and outcomes and actor.surface != "workflow":
+            self.rt.spawn(self.home.lookups_done(actor, outcomes), name="home:republish")
 
     # --- internals --------------------------------------------------------------------------
     async def _card_lang(self, ask: Ask) -> str:
@@ -324,7 +348,7 @@ class LookupFlow:
 
     async def _one(
         self, ask: Ask, query: Query, reply: Reply, waiter: Waiter | None = None
-    ) -> None:
+    ) -> Outcome:
         style = reply.style
         mask = self.mask(style)
 
@@ -345,13 +369,14 @@ class LookupFlow:
             if lookup.done():  # the answer was at hand: it is the first reply itself
                 outcome = lookup.result()
                 await reply.answer(self.card(outcome, style, ask.lang), [outcome])
-                return
+                return outcome
             position = reporter.first.result() if reporter.first.done() else None
             await reply.waiting(query, position or None, lang=ask.lang, mask=mask)
         outcome = await lookup
         await reply.answer(self.card(outcome, style, await self._card_lang(ask)), [outcome])
+        return outcome
 
-    async def _many(self, ask: Ask, queries: Sequence[Query], reply: Reply) -> None:
+    async def _many(self, ask: Ask, queries: Sequence[Query], reply: Reply) -> list[Outcome]:
         """Several queries of one message, looked up together, answered in one message."""
         outcomes = await asyncio.gather(
             *(self.rt.lookup(ask.actor, q, refresh=ask.refresh) for q in queries)
@@ -359,3 +384,4 @@ class LookupFlow:
         lang = await self._card_lang(ask)
         answer = cards.render_multi([self.card(o, reply.style, lang) for o in outcomes], lang=lang)
         await reply.answer(answer, outcomes)
+        return list(outcomes)

@@ -21,6 +21,10 @@ MESSAGE_IM: Final = "message.im"
 ACTION_SHARE: Final = "share_card"
 ACTION_REFRESH: Final = "refresh_card"
 ACTION_SHOW_ALL: Final = "show_all"
+APP_HOME_OPENED: Final = "app_home_opened"
+FUNCTION_FIND_CUSTOMER: Final = "find_customer"  # the Workflow Builder step (manifest functions)
+ACTION_HOME_SEARCH: Final = "home_search"  # the home tab's *Search Wolkvox* button
+ACTION_SEARCH_AGAIN: Final = "search_again"  # a recent lookup's button on the home tab
 
 # Search modal: block_id == action_id for each input, so a value is state.values[x][x].value.
 INPUT_PHONE: Final = "phone"
@@ -36,6 +40,7 @@ INPUT_MAX_LENGTH: Final[dict[str, int]] = {
 # --- Slack's limits (https://docs.slack.dev/reference/block-kit) ------------------------------
 MAX_MESSAGE_BLOCKS: Final = 50
 MAX_MODAL_BLOCKS: Final = 100
+MAX_HOME_BLOCKS: Final = 100
 MAX_TEXT: Final = 3000
 MAX_FIELD_TEXT: Final = 2000
 MAX_FIELDS: Final = 10

@@ -18,7 +18,7 @@ from bot.query import Query
 from bot.slack import cards
 from bot.slack.access import Denial
 from bot.slack.delivery import call_web_safely, message
-from bot.slack.ids import MAX_MESSAGE_BLOCKS
+from bot.slack.ids import MAX_MESSAGE_BLOCKS, MAX_MODAL_BLOCKS
 from bot.slack.runtime import Outcome
 
 
@@ -193,3 +193,49 @@ class ConversationReply:
         return Route(
             "thread", channel=self.channel, ts=self.placeholder_ts, thread_ts=self.thread_ts
         )
+
+
+class ViewReply:
+    """Answers in a modal already open (`view_id`): the queue position, then the card; with
+    no modal (its trigger had expired) the card goes to the user's DM with the bot instead."""
+
+    style = CardStyle(max_blocks=MAX_MODAL_BLOCKS, actions=False)
+
+    def __init__(self, web: AsyncWebClient, view_id: str, user: str, lang: str) -> None:
+        self.web = web
+        self.view_id = view_id
+        self.user = user
+        self.lang = lang
+
+    async def _show(self, card: cards.Card | None, *, position: int | None = None) -> None:
+        if not self.view_id:
+            if card is not None:
+                await call_web_safely(
+                    self.web, "chat_postMessage", channel=self.user, **message(card)
+                )
+            return
+        view = (
+            cards.result_modal(card, self.lang)
+            if card is not None
+            else cards.loading_modal(self.lang, position=position)
+        )
+        await call_web_safely(self.web, "views_update", view_id=self.view_id, view=view)
+
+    async def notice(self, card: cards.Card) -> None:
+        await self._show(card)
+
+    async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
+        if position is not None:
+            await self._show(None, position=position)
+
+    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        await self._show(card)
+
+    async def apologize(self, error_id: str) -> None:
+        await self._show(apology_card(self.lang, error_id))
+
+    async def interrupted(self, card: cards.Card) -> None:
+        await self._show(card)
+
+    def route_for_handover(self) -> Route | None:
+        return Route("view", view_id=self.view_id) if self.view_id else None

@@ -50,6 +50,7 @@ class Outcome:
     result: LookupResult | None = None
     error: LookupFailure | None = None
     error_id: str | None = None
+    query: Query | None = None  # what was asked (the result carries it too, when there is one)
 
 
 @dataclass(slots=True)
@@ -258,7 +259,7 @@ class SlackRuntime:
     ) -> Outcome:
         """Run one lookup; never raises. Failures come back as an Outcome with an error."""
         started = time.monotonic()
-        outcome = Outcome()
+        outcome = Outcome(query=query)
         try:
             outcome.result = await self.service.lookup(query, refresh=refresh, on_wait=on_wait)
         except LookupFailure as error:

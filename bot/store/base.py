@@ -116,6 +116,13 @@ class Store(Protocol[V]):
         """The oldest item, waiting up to `timeout` s for one; None when none came. Each item
         is taken by exactly one caller, across every process sharing the store."""
 
+    # --- short newest-first lists (a user's recent lookups on the home tab) -----------------
+    async def recent_push(self, key: str, item: bytes, keep: int, ttl: float) -> None:
+        """Put `item` first, keep the newest `keep`; the list expires `ttl` s after this push."""
+
+    async def recent_list(self, key: str) -> list[bytes]:
+        """The items, newest first (empty when none or expired)."""
+
     # --- per-user rate limit ---------------------------------------------------------------
     async def rate_hit(self, key: str, limit: int, window: float) -> float:
         """Count one event; return 0 when allowed, else seconds until one would be."""

@@ -94,6 +94,7 @@ class MemoryStore(Generic[V]):
         self._slots: dict[str, _Semaphore] = {}
         self._counters: dict[str, _Entry] = {}
         self._values: dict[str, _Entry] = {}
+        self._recent: dict[str, _Entry] = {}
         self._rates: dict[str, _Window] = {}
         self._queues: dict[str, asyncio.Queue[bytes]] = {}
         self._runs: SharedRuns[V] = SharedRuns()
@@ -278,7 +279,7 @@ class MemoryStore(Generic[V]):
         if now - self._last_sweep < _SWEEP_EVERY:
             return
         self._last_sweep = now
-        for table in (self._counters, self._values):
+        for table in (self._counters, self._values, self._recent):
             dead = [k for k, e in table.items() if e.expires is not None and now >= e.expires]
             for k in dead:
                 del table[k]
@@ -324,6 +325,19 @@ class MemoryStore(Generic[V]):
             return await asyncio.wait_for(queue.get(), timeout=timeout)
         except TimeoutError:
             return None
+
+    # --- recent lists -------------------------------------------------------------------------
+
+    async def recent_push(self, key: str, item: bytes, keep: int, ttl: float) -> None:
+        self._maybe_sweep()
+        entry = self._live(self._recent, key)
+        items: list[bytes] = list(entry.value) if entry is not None else []
+        items = [item, *items][: max(keep, 0)]
+        self._recent[key] = _Entry(items, self._expires(ttl))
+
+    async def recent_list(self, key: str) -> list[bytes]:
+        entry = self._live(self._recent, key)
+        return list(entry.value) if entry is not None else []
 
     # --- rate limit ---------------------------------------------------------------------------
 

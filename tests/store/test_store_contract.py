@@ -301,3 +301,23 @@ async def test_queue_hands_each_item_to_exactly_one_taker(pair: Pair) -> None:
     await asyncio.sleep(0.05)
     await a.queue_push("handover", b"late", 60)
     assert await waiting == b"late"
+
+
+async def test_recent_list_keeps_the_newest_first_and_expires(pair: Pair) -> None:
+    a, b = pair
+    assert await b.recent_list("u1") == []
+    for n in range(12):
+        await a.recent_push("u1", f"look-{n}".encode(), 10, 60)
+    assert await b.recent_list("u1") == [f"look-{n}".encode() for n in range(11, 1, -1)]
+    assert await b.recent_list("u2") == []
+    # Pushes from both sides at once: none lost (up to the cap).
+    await asyncio.gather(
+        *(s.recent_push("u3", f"{i}".encode(), 50, 60) for i, s in enumerate([a, b] * 10))
+    )
+    assert len(await a.recent_list("u3")) == 20
+    await a.recent_push("brief", b"x", 10, 0.05)
+
+    async def gone() -> bool:
+        return await b.recent_list("brief") == []
+
+    await until(gone)

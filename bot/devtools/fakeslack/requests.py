@@ -234,6 +234,66 @@ def direct_message_event_body(
     return json.dumps(envelope, ensure_ascii=False)
 
 
+def function_executed_body(
+    inputs: dict[str, Any],
+    *,
+    function_execution_id: str,
+    bot_access_token: str,
+    event_id: str,
+    team_id: str,
+    callback_id: str = "find_customer",
+    api_app_id: str = "A0WOLKVOX",
+    workflow_execution_id: str = "Wx0WOLKVOX01",
+) -> str:
+    """A Workflow Builder run of one of the app's functions (``function_executed``), shaped as
+    bolt-python's scenario test and Slack's docs show it; ``inputs`` as the workflow filled them."""
+    now = time.time()
+    event = {
+        "type": "function_executed",
+        "function": {
+            "id": "Fn0WOLKVOX01",
+            "callback_id": callback_id,
+            "title": "Find customer in Wolkvox",
+            "description": "Look a customer up in Wolkvox by phone or customer id",
+            "type": "app",
+            "input_parameters": [
+                {"type": "string", "name": n, "title": n, "is_required": False}
+                for n in ("phone", "customer_id", "campaign_id")
+            ],
+            "output_parameters": [
+                {"type": "boolean", "name": "found", "title": "Found", "is_required": True}
+            ],
+            "app_id": api_app_id,
+            "date_created": int(now) - 86400,
+            "date_updated": int(now) - 3600,
+            "date_deleted": 0,
+        },
+        "inputs": inputs,
+        "function_execution_id": function_execution_id,
+        "workflow_execution_id": workflow_execution_id,
+        "event_ts": f"{now:.6f}",
+        "bot_access_token": bot_access_token,
+    }
+    envelope = _event_callback(event, event_id, team_id, api_app_id, int(now), "U0WOLKBOT")
+    return json.dumps(envelope, ensure_ascii=False)
+
+
+def app_home_opened_body(
+    *, user: str, channel: str, event_id: str, team_id: str, tab: str = "home"
+) -> str:
+    """The user opened the app's Home (or Messages) tab (``app_home_opened``)."""
+    now = time.time()
+    event = {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": channel,
+        "tab": tab,
+        "event_ts": f"{now:.6f}",
+    }
+    envelope = _event_callback(event, event_id, team_id, "A0WOLKVOX", int(now), "U0WOLKBOT")
+    return json.dumps(envelope, ensure_ascii=False)
+
+
 def message_shortcut_body(
     *,
     message_text: str,

@@ -282,6 +282,9 @@ class FakeSlack:
         self._stray_acks: list[dict[str, Any]] = []
         self._socket_tasks: set[asyncio.Task[None]] = set()
 
+        self._homes: dict[str, dict[str, Any]] = {}  # user id → published home view
+        self._function_tokens: dict[str, str] = {}  # function_execution_id → xwfp- token
+        self.function_results: dict[str, dict[str, Any]] = {}  # execution id → outputs/error
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
             "apps.connections.open": self._apps_connections_open,
@@ -291,6 +294,9 @@ class FakeSlack:
             "views.open": self._views_open,
             "views.update": self._views_update,
             "views.push": self._views_push,
+            "views.publish": self._views_publish,
+            "functions.completeSuccess": self._functions_complete_success,
+            "functions.completeError": self._functions_complete_error,
             "users.info": self._users_info,
             "usergroups.users.list": self._usergroups_users_list,
             "conversations.info": self._conversations_info,
@@ -833,6 +839,10 @@ class FakeSlack:
         else:
             if token.startswith("xapp-"):
                 return "not_allowed_token_type"
+            if token.startswith("xwfp-"):
+                # A workflow run's token: valid while its function runs (until completed).
+                live = token in self._function_tokens.values()
+                return None if live else "invalid_auth"
             expected = self.token
         if not hmac.compare_digest(token.encode(), expected.encode()):
             return "invalid_auth"
@@ -1227,6 +1237,73 @@ class FakeSlack:
             root=current["root_view_id"],
         )
         return {"ok": True, "view": stored}
+
+    # ------------------------------------------------------------------ home tab, functions
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A user's home tab: `type: home`, at most 100 blocks, no title (Slack sets it)."""
+        user_id = str(args.get("user_id") or "")
+        view = args.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError:
+                raise SlackError("invalid_arguments", "[ERROR] view is not JSON") from None
+        if not user_id:
+            raise SlackError("invalid_arguments", "[ERROR] missing required field: user_id")
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackError(
+                "invalid_arguments", "[ERROR] must be 'home' [json-pointer:/view/type]"
+            )
+        self._check_blocks(view.get("blocks"), VIEW_MAX_BLOCKS, "invalid_arguments", "/view/blocks")
+        stored = {"id": f"VH{user_id}", "type": "home", "blocks": view.get("blocks", [])}
+        self._homes[user_id] = stored
+        return {"ok": True, "view": stored}
+
+    def home_of(self, user_id: str) -> dict[str, Any] | None:
+        """The home view last published for `user_id`."""
+        return self._homes.get(user_id)
+
+    async def wait_for_function_result(
+        self, execution_id: str, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """`{"outputs": …}` or `{"error": …}`: how the run `execution_id` completed."""
+        await self._wait(
+            lambda: execution_id in self.function_results,
+            timeout,
+            lambda: f"function run {execution_id} did not complete within {timeout}s",
+        )
+        return self.function_results[execution_id]
+
+    def new_function_execution(self) -> tuple[str, str]:
+        """(function_execution_id, bot_access_token) for a function_executed event: the token
+        works until the function completes, as a real workflow run's does."""
+        execution_id = f"Fx{next(self._seq):010d}"
+        token = "xwfp-" + secrets.token_hex(16)
+        self._function_tokens[execution_id] = token
+        return execution_id, token
+
+    def _complete(self, args: dict[str, Any], result: dict[str, Any]) -> dict[str, Any]:
+        execution_id = str(args.get("function_execution_id") or "")
+        if execution_id not in self._function_tokens:
+            raise SlackError("function_execution_not_found")
+        del self._function_tokens[execution_id]  # a run completes once; its token dies
+        self.function_results[execution_id] = result
+        return {"ok": True}
+
+    def _functions_complete_success(self, args: dict[str, Any]) -> dict[str, Any]:
+        outputs = args.get("outputs")
+        if isinstance(outputs, str):
+            outputs = json.loads(outputs)
+        if not isinstance(outputs, dict):
+            raise SlackError("invalid_arguments", "[ERROR] outputs must be an object")
+        return self._complete(args, {"outputs": outputs})
+
+    def _functions_complete_error(self, args: dict[str, Any]) -> dict[str, Any]:
+        error = args.get("error")
+        if not isinstance(error, str) or not error:
+            raise SlackError("invalid_arguments", "[ERROR] missing required field: error")
+        return self._complete(args, {"error": error})
 
     def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
         user = self._users.get(str(args.get("user", "")))

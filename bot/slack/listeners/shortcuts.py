@@ -11,7 +11,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.query import Query, extract_queries
 from bot.slack import cards, ids
-from bot.slack.delivery import call_web_safely, message, respond_safely
+from bot.slack.delivery import message, respond_safely
 from bot.slack.flow import Ask, LookupFlow
 from bot.slack.payloads import actor_from_body, message_text
 from bot.slack.replies import CardStyle, Route, apology_card
@@ -90,13 +90,7 @@ class ShortcutListener:
         rt = self.flow.rt
         actor = actor_from_body(body, "modal")
         ask = Ask(actor, rt.lang_now(actor), None)
-        # The trigger id dies 3 s after the click: open the modal before anything slow.
-        refusal = await self.flow.gate(ask, count=False)
-        if refusal is not None:
-            view = cards.result_modal(refusal, ask.lang)
-        else:
-            view = cards.search_modal(ask.lang)
-        await call_web_safely(rt.web, "views_open", trigger_id=body.get("trigger_id"), view=view)
+        await self.flow.open_search(ask, str(body.get("trigger_id") or ""))
 
 
 def register(app: AsyncApp, flow: LookupFlow) -> None:

@@ -534,6 +534,23 @@ class RedisStore(Generic[V]):
             got = await self._redis.blpop([f"{self._prefix}queue:{key}"], timeout=wait)
         return None if got is None else _raw(got[1])
 
+    # --- recent lists -------------------------------------------------------------------------
+
+    async def recent_push(self, key: str, item: bytes, keep: int, ttl: float) -> None:
+        """LPUSH + LTRIM + PEXPIRE in one transaction: concurrent pushes never lose an item."""
+        name = f"{self._prefix}recent:{key}"
+        with self._errors("recent"):
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.lpush(name, item)
+                pipe.ltrim(name, 0, max(keep, 1) - 1)
+                pipe.pexpire(name, _ms(ttl))
+                await pipe.execute()
+
+    async def recent_list(self, key: str) -> list[bytes]:
+        with self._errors("recent"):
+            items = await self._redis.lrange(f"{self._prefix}recent:{key}", 0, -1)
+        return [_raw(i) for i in items]
+
     # --- rate limit ---------------------------------------------------------------------------
 
     async def rate_hit(self, key: str, limit: int, window: float) -> float:

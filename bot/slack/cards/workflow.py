@@ -1,0 +1,80 @@
+"""A lookup's outcome as the outputs of the Workflow Builder step `find_customer`, and a card as
+the one plain line `fail(error=…)` takes. Pure: values in, a dict or a line out.
+
+Outputs are read by later steps and often posted to a channel, so every value from Wolkvox is
+cleaned (no control characters, no Slack `<…>` tokens that would ping or link) and capped.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Any
+
+from bot.i18n import fmt_date, result_label, t, tn
+from bot.slack.cards.blocks import Card
+from bot.slack.cards.mrkdwn import plain
+from bot.slack.cards.text import card_to_text
+from bot.wolkvox.records import FindAnswer
+
+MAX_OUTPUT = 500  # characters of one output value
+MAX_SUMMARY = 1000
+MAX_REASON = 300
+
+
+def _clean(value: str, limit: int = MAX_OUTPUT) -> str:
+    """Plain text that cannot mention anyone (`<!channel>`, `<@U…>`) or link anywhere."""
+    return plain(value, limit).replace("<", "‹").replace(">", "›")
+
+
+def step_outputs(answer: FindAnswer, masked_query: str, *, lang: str, tz: tzinfo) -> dict[str, Any]:
+    """Every declared output: "no records" is a success with `found: false`."""
+    latest = answer.latest
+    if latest is None:
+        return {
+            "found": False,
+            "customer_name": "",
+            "customer_id": "",
+            "campaign_count": 0,
+            "last_result": "",
+            "last_date": "",
+            "last_campaign": "",
+            "conn_id": "",
+            "summary": _clean(t(lang, "workflow_summary_none", query=masked_query), MAX_SUMMARY),
+        }
+    name = _clean(latest.customer_name) or t(lang, "workflow_unknown_name")
+    customer_id = _clean(latest.customer_id)
+    date = fmt_date(latest.last_date, lang) if latest.last_date else _clean(latest.last_date_raw)
+    campaign_name = _clean(latest.campaign_name)
+    campaign = (
+        t(lang, "campaign_title", name=campaign_name, id=_clean(latest.campaign_id))
+        if campaign_name
+        else t(lang, "campaign_title_no_name", id=_clean(latest.campaign_id))
+    )
+    result = _clean(result_label(latest.last_result, lang))
+    summary = t(
+        lang,
+        "workflow_summary_found",
+        name=name,
+        id=t(lang, "workflow_summary_id", id=customer_id) if customer_id else "",
+        campaigns=tn(lang, "in_campaigns", len(answer.campaigns)),
+        date=date or "?",
+        campaign=campaign,
+        result=result or "?",
+    )
+    return {
+        "found": True,
+        "customer_name": name,
+        "customer_id": customer_id,
+        "campaign_count": len(answer.campaigns),
+        "last_result": result,
+        "last_date": date,
+        "last_campaign": campaign,
+        "conn_id": _clean(latest.conn_id),
+        "summary": _clean(summary, MAX_SUMMARY),
+    }
+
+
+def failure_reason(card: Card) -> str:
+    """A card (usage, refusal, an upstream failure) as one plain line for `fail(error=…)`."""
+    text = " ".join(line.strip(" =-") for line in card_to_text(card).splitlines())
+    return _clean(" ".join(text.split()), MAX_REASON) or card.text

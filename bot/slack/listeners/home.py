@@ -1,0 +1,65 @@
+"""The App Home tab: published on `app_home_opened`; its *Search Wolkvox* button opens the
+search modal; a recent lookup's *Search again* runs it anew in a modal (sealed value, the same
+gate as any search)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.slack import cards, ids, payloads
+from bot.slack.delivery import call_web_safely
+from bot.slack.flow import Ask, LookupFlow
+from bot.slack.replies import ViewReply
+
+
+class HomeListener:
+    def __init__(self, flow: LookupFlow) -> None:
+        self.flow = flow
+
+    async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("tab") != "home" or not event.get("user"):
+            return  # the Messages tab, or a payload without a user: nothing to publish
+        actor = payloads.actor_from_event(body, event, "home")
+        async with self.flow.rt.tracked():
+            await self.flow.home.opened(actor)
+
+    async def on_home_search(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        rt = self.flow.rt
+        actor = payloads.actor_from_body(body, "modal")
+        await self.flow.open_search(
+            Ask(actor, rt.lang_now(actor), None), str(body.get("trigger_id") or "")
+        )
+
+    async def on_search_again(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        rt = self.flow.rt
+        actor = payloads.actor_from_body(body, "home")
+        ask = Ask(actor, rt.lang_now(actor), None)
+        opened = rt.sealer.open(payloads.button_value(body))
+        if opened is None:  # forged, or older than a sealed value lives
+            view = cards.result_modal(cards.render_stale_button(ask.lang), ask.lang)
+            await call_web_safely(
+                rt.web, "views_open", trigger_id=body.get("trigger_id"), view=view
+            )
+            return
+        # The modal first (the trigger dies in 3 s), then the one lookup flow fills it.
+        shown = await call_web_safely(
+            rt.web,
+            "views_open",
+            trigger_id=body.get("trigger_id"),
+            view=cards.loading_modal(ask.lang),
+        )
+        view_id = str(((shown or {}).get("view") or {}).get("id") or "")
+        reply = ViewReply(rt.web, view_id, actor.user_id, ask.lang)
+        await self.flow.find(ask, [opened.query], reply)
+
+
+def register(app: AsyncApp, flow: LookupFlow) -> None:
+    listener = HomeListener(flow)
+    app.event(ids.APP_HOME_OPENED)(listener.on_home_opened)
+    app.action(ids.ACTION_HOME_SEARCH)(listener.on_home_search)
+    app.action(ids.action_pattern(ids.ACTION_SEARCH_AGAIN))(listener.on_search_again)
