@@ -45,14 +45,18 @@ def _message_validator() -> jsonschema.Draft202012Validator:
 
 
 @cache
-def _modal_validator() -> jsonschema.Draft202012Validator:
+def _view_validator(kind: str) -> jsonschema.Draft202012Validator:
     schema = _schema()
-    modal = {
+    view = {
         "$schema": schema["$schema"],
         "$defs": schema["$defs"],
-        "$ref": "#/$defs/modal_view",
+        "$ref": f"#/$defs/{kind}_view",
     }
-    return jsonschema.Draft202012Validator(modal)
+    return jsonschema.Draft202012Validator(view)
+
+
+def _modal_validator() -> jsonschema.Draft202012Validator:
+    return _view_validator("modal")
 
 
 def _schema_errors(validator: jsonschema.Draft202012Validator, payload: Any) -> list[str]:
@@ -160,3 +164,16 @@ def assert_valid_modal(view: dict[str, Any]) -> None:
         View(**view).validate_json()
     except Exception as exc:
         raise AssertionError(f"slack_sdk rejects the view: {exc}") from exc
+
+
+def assert_valid_home(view: dict[str, Any]) -> None:
+    """Fail the test unless `view` is a home tab Slack accepts (schema, slack_sdk, limits)."""
+    assert isinstance(view, dict) and view.get("type") == "home", "not a home view"
+    _check_limits(view.get("blocks", []), MAX_MODAL_BLOCKS)  # a home tab: 100 blocks too
+    errors = _schema_errors(_view_validator("home"), view)
+    assert not errors, "schema: " + "; ".join(errors)
+    _check_sdk_blocks(view["blocks"])
+    try:
+        View(**view).validate_json()
+    except Exception as exc:
+        raise AssertionError(f"slack_sdk rejects the home view: {exc}") from exc

@@ -284,6 +284,20 @@ class Stack:
         status, text, elapsed = await self.post(body, sr.FORM)
         return status, text, elapsed, response_url
 
+    async def press_in_home(self, action_id: str, *, user: str = AGENT) -> tuple[int, str, float]:
+        """Press a button on the home tab last published for `user`."""
+        home = self.slack.home_of(user)
+        if home is None:
+            raise LookupError(f"no home tab published for {user}")
+        body = sr.block_actions_body(
+            action_id=action_id,
+            user_id=user,
+            team_id=TEAM,
+            trigger_id=self.slack.new_trigger_id(user_id=user),
+            view=home,
+        )
+        return await self.post(body, sr.FORM)
+
 
 @contextlib.asynccontextmanager
 async def local_stack(

@@ -20,7 +20,7 @@ import pytest
 from bot.devtools.fakeslack import requests as sr
 from bot.devtools.stack import AGENT, TEAM, Stack, local_stack
 from bot.devtools.wolkvox_sim.server import SimulatorConfig
-from tests.blockkit import assert_valid_message, assert_valid_modal
+from tests.blockkit import assert_valid_home, assert_valid_message, assert_valid_modal
 
 ACK_LIMIT = 3.0  # Slack's rule: anything not acknowledged within 3 s counts as failed
 FAST_LATENCY = 0.02
@@ -172,7 +172,9 @@ def assert_everything_valid(s: Stack) -> None:
     for call in s.slack.calls():
         if call.method.startswith("chat.") and call.args.get("blocks"):
             assert_valid_message(call.args["blocks"])
-        if call.method.startswith("views.") and isinstance(call.args.get("view"), dict):
+        if call.method == "views.publish" and isinstance(call.args.get("view"), dict):
+            assert_valid_home(call.args["view"])
+        elif call.method.startswith("views.") and isinstance(call.args.get("view"), dict):
             assert_valid_modal(call.args["view"])
     for post in s.slack.responses():
         if isinstance(post.body, dict) and post.body.get("blocks"):

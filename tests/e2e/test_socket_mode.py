@@ -459,3 +459,50 @@ def test_a_direct_message_over_socket_mode_is_answered_in_the_dm(tmp_path: Path)
     assert COMMAND_PHONE in text  # private: in full
     assert_valid_message(update.args["blocks"])
     assert returncode == 0
+
+
+# ------------------------------------------------------------ a workflow step over the socket
+
+
+async def run_workflow_session(tmp: Path) -> tuple[SocketEnvelope, dict[str, Any], int | None]:
+    """One `function_executed` pushed over the socket: acked, then completed with outputs."""
+    async with (
+        serve_simulator(SimulatorConfig(latency=0.05)) as (wolkvox_url, _),
+        FakeSlack(token=BOT_TOKEN, app_token=APP_TOKEN) as fs,
+    ):
+        with (tmp / "workflow.log").open("wb") as err_file:
+            proc = await start_bot(
+                bot_env(wolkvox_url, fs),
+                cwd=tmp,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=err_file,
+            )
+            try:
+                await fs.wait_for_socket(timeout=30)
+                execution_id, run_token = fs.new_function_execution()
+                body = sr.function_executed_body(
+                    {"phone": COMMAND_PHONE},
+                    function_execution_id=execution_id,
+                    bot_access_token=run_token,
+                    event_id="Ev0SOCKETWF1",
+                    team_id=TEAM,
+                )
+                sent = await fs.socket_send("events_api", json.loads(body))
+                await fs.socket_ack(sent, timeout=10)
+                result = await fs.wait_for_function_result(execution_id, timeout=10)
+                proc.send_signal(signal.SIGTERM)
+                returncode = await asyncio.wait_for(proc.wait(), 30)
+                return fs.socket_envelope(sent), result, returncode
+            finally:
+                if proc.returncode is None:
+                    proc.kill()
+                    await proc.wait()
+
+
+def test_a_workflow_step_over_socket_mode_completes_with_outputs(tmp_path: Path) -> None:
+    envelope, result, returncode = asyncio.run(run_workflow_session(tmp_path))
+    assert envelope.ack_seconds is not None and envelope.ack_seconds < ACK_LIMIT
+    outputs = result["outputs"]
+    assert outputs["found"] is True and outputs["campaign_count"] >= 1
+    assert outputs["summary"]
+    assert returncode == 0
