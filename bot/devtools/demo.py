@@ -12,7 +12,7 @@ import json
 import textwrap
 from typing import Any, TextIO
 
-from bot.devtools.stack import CHANNEL, Stack, local_stack
+from bot.devtools.stack import AGENT, CHANNEL, Stack, local_stack
 from bot.devtools.wolkvox_sim.server import SimulatorConfig, days_to_today
 from bot.slack import cards
 
@@ -104,6 +104,23 @@ class Script:
         )
         updated = (await s.slack.wait_for("views.update", ok=True, timeout=30))[-1].args
         self.say("card in the modal", _card(_blocks(updated.get("view"))))
+
+        inputs = {"phone": "300 123 4567", "customer_id": "", "campaign_id": ""}
+        self.say(f"a Workflow Builder run of the step 'find_customer' with {inputs}")
+        status, _, elapsed, run = await s.workflow_step(inputs)
+        self.say("Slack got the ack", f"HTTP {status} in {elapsed * 1000:.0f} ms")
+        result = await s.slack.wait_for_function_result(run, timeout=30)
+        outputs = result.get("outputs") or {}
+        self.say(
+            "step completed: its outputs for the next steps",
+            "\n".join(f"{k}: {v}" for k, v in outputs.items()) or f"failed: {result.get('error')}",
+        )
+
+        self.say("opening the bot's Home tab")
+        await s.open_home()
+        await s.slack.wait_for("views.publish", ok=True, timeout=10)
+        home = s.slack.home_of(AGENT) or {}
+        self.say("home tab (your recent searches are masked)", _card(home.get("blocks") or []))
 
         if first is not None:
             self.say("pressing 'Share in channel' on the first card")
