@@ -87,6 +87,23 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
     },
     "button_share": {"es": "Compartir en el canal", "en": "Share in channel"},
     "button_refresh": {"es": "Actualizar", "en": "Refresh"},
+    "button_export_csv": {"es": "Exportar CSV", "en": "Export CSV"},
+    "export_preparing": {
+        "es": "Preparando el CSV con todos los registros de {query}… te llega por mensaje directo.",
+        "en": "Preparing the CSV with every record for {query}… it will arrive in a DM.",
+    },
+    "export_done": {
+        "es": "Listo: {rows} en el CSV, en tu mensaje directo con Wolkvox.",
+        "en": "Done: {rows} in the CSV, in your direct message with Wolkvox.",
+    },
+    "export_comment": {
+        "es": "Todos los registros de {query} en Wolkvox ({rows}).",
+        "en": "Every Wolkvox record for {query} ({rows}).",
+    },
+    "export_upload_failed": {
+        "es": "No pude subir el CSV a Slack; inténtalo de nuevo en un momento.",
+        "en": "I couldn't upload the CSV to Slack; try again in a moment.",
+    },
     "button_show_all": {"es": "Ver todo", "en": "Show all"},
     "no_records_title": {"es": "Sin registros", "en": "No records"},
     "no_records_body": {
@@ -515,6 +532,18 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
     "modal_campaign_id": {"es": "Campaña (id)", "en": "Campaign (id)"},
     "modal_phone_placeholder": {"es": "p. ej. 300 123 4567", "en": "e.g. 300 123 4567"},
     "modal_customer_id_placeholder": {"es": "p. ej. 1020304050", "en": "e.g. 1020304050"},
+    "modal_campaign": {"es": "Campaña", "en": "Campaign"},
+    "modal_campaign_all": {"es": "Todas las campañas", "en": "All campaigns"},
+    "modal_campaign_search": {
+        "es": "Escribe un nombre o un id",
+        "en": "Type a name or an id",
+    },
+    "modal_campaign_unavailable": {
+        "es": "No pude traer la lista de campañas: escribe el id (un número), o déjalo vacío "
+        "para buscar en todas.",
+        "en": "The campaign list is unavailable: type the campaign id (a number), or leave it "
+        "empty to search them all.",
+    },
     "modal_campaign_id_placeholder": {
         "es": "vacío: todas las campañas",
         "en": "empty: every campaign",

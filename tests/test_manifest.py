@@ -39,6 +39,8 @@ def manifest_contract() -> dict[str, set[str]]:
             "users:read",
             "usergroups:read",
             "im:history",
+            "im:write",
+            "files:write",
         },
     }
 

@@ -147,6 +147,7 @@ REGISTERED = {
         ids.ACTION_SHARE,
         ids.ACTION_REFRESH,
         ids.ACTION_SHOW_ALL,
+        ids.ACTION_EXPORT_CSV,
         ids.ACTION_HOME_SEARCH,
         ids.ACTION_SEARCH_AGAIN,
     },

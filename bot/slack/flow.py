@@ -47,6 +47,7 @@ POSITION_UPDATE_EVERY = 2.0  # seconds between "you're Nth in line" updates
 # inside the 3 s ack; past it the agent is told "checking your access…" and the answer follows.
 ACCESS_WAIT = 1.2
 EVENT_DEDUPE_TTL = 3600.0  # Slack retries within minutes; an hour is ample
+CAMPAIGN_PICKER_WAIT = 1.0  # the search modal's trigger dies 3 s after the click
 
 # Text, phone region, default campaign → the command in it (bot.slack.payloads.parse_*).
 Parser = Callable[[str, str, str], Command]
@@ -202,8 +203,20 @@ class LookupFlow:
         if refusal is not None:
             view = cards.result_modal(refusal, ask.lang)
         else:
-            view = cards.search_modal(ask.lang)
+            view = cards.search_modal(ask.lang, campaigns=await self._campaigns_for_picker())
         await call_web_safely(self.rt.web, "views_open", trigger_id=trigger_id, view=view)
+
+    async def _campaigns_for_picker(self) -> dict[str, str]:
+        """The hourly campaign list; when there is none yet, one fetch (at most one an hour),
+        waited on briefly: past CAMPAIGN_PICKER_WAIT the modal opens with the typed-id field
+        and the fetch finishes for the next one."""
+        service = self.rt.service
+        campaigns = service.campaign_list()
+        if campaigns:
+            return campaigns
+        fetch = self.rt.spawn(service.refresh_campaign_list(), name="campaign-list")
+        await asyncio.wait({fetch}, timeout=CAMPAIGN_PICKER_WAIT)
+        return service.campaign_list()
 
     async def _bounded_gate(self, ask: Ask, reply: Reply) -> cards.Card | None:
         """The gate, without letting a slow Slack API make the first reply late."""

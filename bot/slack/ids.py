@@ -21,6 +21,7 @@ MESSAGE_IM: Final = "message.im"
 ACTION_SHARE: Final = "share_card"
 ACTION_REFRESH: Final = "refresh_card"
 ACTION_SHOW_ALL: Final = "show_all"
+ACTION_EXPORT_CSV: Final = "export_csv"  # a card that leaves records out: the full answer as CSV
 APP_HOME_OPENED: Final = "app_home_opened"
 FUNCTION_FIND_CUSTOMER: Final = "find_customer"  # the Workflow Builder step (manifest functions)
 ACTION_HOME_SEARCH: Final = "home_search"  # the home tab's *Search Wolkvox* button

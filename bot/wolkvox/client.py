@@ -20,7 +20,7 @@ import asyncio
 import email.utils
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
 
 import aiohttp
@@ -41,7 +41,7 @@ from bot.wolkvox.errors import (
     UpstreamTimeout,
     WolkvoxError,
 )
-from bot.wolkvox.records import FindAnswer, as_text, decode_find_record, error_for
+from bot.wolkvox.records import FindAnswer, as_text, decode_find_record, error_for, write_csv
 
 USER_AGENT = f"wolkvox-slack/{__version__}"
 CONNECT_TIMEOUT = 10.0  # a firewalled (not allow-listed) host drops SYNs: say so before 55 s
@@ -165,6 +165,41 @@ class WolkvoxClient:
             raise
         self._succeeded()
         return answer
+
+    async def find_record_csv(
+        self,
+        token: Secret,
+        out: Any,
+        *,
+        phone: str = "",
+        customer_id: str = "",
+        campaign_id: str = "",
+        timeout: float | None = None,
+        mask: Callable[[str], str] | None = None,
+    ) -> int:
+        """The same call as `find_record`, every record written to `out` as CSV (off the event
+        loop: a 60,000-record answer takes a second of CPU). Returns the rows written."""
+        params = {
+            "api": "find_record",
+            "campaign_id": campaign_id,
+            "customer_phone": phone,
+            "customer_id": customer_id,
+        }
+        try:
+            status, headers, body = await self._get(self._campaign_url, params, token, timeout)
+            try:
+                if status == 404:
+                    body = bytearray(b'{"data": []}')
+                elif status != 200:
+                    _raise_for_status(status, headers, body)
+                rows = await asyncio.to_thread(write_csv, body, out, mask=mask)
+            finally:
+                del body
+        except LookupFailure as exc:
+            self._failed(exc)
+            raise exc.with_traceback(None) from None
+        self._succeeded()
+        return rows
 
     async def campaigns(self, token: Secret, *, timeout: float | None = None) -> dict[str, str]:
         """The operation's campaigns as {campaign_id: campaign_name} (name "" when missing).

@@ -15,6 +15,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgspec
 
@@ -149,6 +150,8 @@ class LookupService:
         self.campaign_names = CampaignNames(clock)
         self._in_flight = 0
         self._producing: set[str] = set()
+        self._campaign_list_tried_at: float | None = None
+        self._campaign_list_busy = False
 
     # --- public API -----------------------------------------------------------------------
     async def lookup(
@@ -214,6 +217,62 @@ class LookupService:
     @property
     def in_flight(self) -> int:
         return self._in_flight
+
+    async def export(
+        self, query: Query, out: Any, *, mask: Callable[[str], str] | None = None
+    ) -> int:
+        """Every record for `query` written to `out` as CSV: one guarded call (a slot, the
+        quota, the breaker) that bypasses the cache, which keeps only summaries. Rows written."""
+        async with self._tracked():
+            await self.breaker.check()
+            async with await self.pool.acquire() as lease:
+                await lease.count_call()
+                self.stats.upstream_calls += 1
+                try:
+                    rows = await self.client.find_record_csv(
+                        lease.token,
+                        out,
+                        phone=query.phone,
+                        customer_id=query.customer_id,
+                        campaign_id=query.campaign_id,
+                        timeout=self.settings.timeout,
+                        mask=mask,
+                    )
+                except WolkvoxError as error:
+                    await self.breaker.record_failure(error, store_key(query))
+                    raise
+            await self.breaker.record_success()
+            return rows
+
+    def campaign_list(self) -> dict[str, str]:
+        """Campaign id → name as last fetched (an hour's cache; stale beats nothing), or {}."""
+        return dict(self.campaign_names.names)
+
+    async def refresh_campaign_list(self) -> bool:
+        """Fetch the campaign list for the search modal's picker unless it is fresh, or this
+        was tried within the hour: never more than one extra Wolkvox call an hour for it. Goes
+        through the guard like any call (a slot, the quota). True when a fresh list is at hand."""
+        names = self.campaign_names
+        now = self.clock()
+        if names.fetched_at is not None and now - names.fetched_at < CAMPAIGN_NAMES_TTL:
+            return True
+        tried = self._campaign_list_tried_at
+        if self._campaign_list_busy or (tried is not None and now - tried < CAMPAIGN_NAMES_TTL):
+            return False
+        self._campaign_list_busy, self._campaign_list_tried_at = True, now
+        try:
+            async with await self.pool.acquire() as lease:
+                await lease.count_call()
+                self.stats.upstream_calls += 1
+                fetched = await self.client.campaigns(lease.token, timeout=CAMPAIGN_NAMES_TIMEOUT)
+        except LookupFailure as error:
+            log.info("campaign list for the picker unavailable (%s)", error.kind)
+            names.failed()
+            return False
+        finally:
+            self._campaign_list_busy = False
+        names.update(fetched)
+        return True
 
     # --- internals ------------------------------------------------------------------------
     @contextlib.asynccontextmanager

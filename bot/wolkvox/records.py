@@ -10,11 +10,14 @@ plain `json.loads` takes ~450-800 ms and ~190 MB.
 
 from __future__ import annotations
 
+import csv
 import heapq
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 import msgspec
 
@@ -537,3 +540,84 @@ def _summarise(items: list[msgspec.Raw], code: str, msg: str) -> FindAnswer:
 
 def _heap_key(entry: tuple[datetime, int, msgspec.Raw]) -> tuple[datetime, int]:
     return entry[0], entry[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Export: every record of an answer as CSV rows
+# ---------------------------------------------------------------------------------------------
+
+# Every documented field, in Wolkvox's documented order; undocumented fields follow.
+EXPORT_COLUMNS: tuple[str, ...] = (
+    "customer_name",
+    "customer_last_name",
+    "customer_id",
+    "country",
+    "state",
+    "city",
+    "zone",
+    "address",
+    *(f"opt{n}" for n in range(1, 13)),
+    *(f"tel{n}" for n in range(1, 11)),
+    "date",
+    "calls",
+    "conn_id",
+    "result",
+    "campaign_id",
+)
+_PHONE_COLUMNS = frozenset(f"tel{n}" for n in range(1, 11))
+_DICT = msgspec.json.Decoder(dict[str, Any])
+
+
+def write_csv(
+    body: bytes | bytearray | memoryview, out: Any, *, mask: Callable[[str], str] | None
+) -> int:
+    """Write every record of a `find_record` 200 answer to the text stream `out` as CSV (a
+    header first: the documented columns, then any extra field Wolkvox sent, in the order it
+    first appears). Phones go through `mask` when given. Returns the rows written.
+
+    One record is decoded at a time from its slice of the body, so memory stays the body plus
+    one row; raises like `decode_find_record` for an error answer or a broken body."""
+    try:
+        try:
+            envelope = _ENVELOPE.decode(body)
+        except msgspec.ValidationError:
+            _decode_loose(body)  # raises the right error, or means "no records"
+            envelope = _Envelope()
+        _check_status(envelope.code, envelope.error, envelope.msg)
+        items = envelope.data or []
+        del envelope
+        extras: dict[str, None] = {}
+        for raw in items:  # first pass: which undocumented fields exist (header first)
+            for key in _DICT.decode(raw):
+                if key not in _DOCUMENTED and key not in extras:
+                    extras[key] = None
+        columns = [*EXPORT_COLUMNS, *extras]
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        for raw in items:
+            record = _DICT.decode(raw)
+            row = []
+            for column in columns:
+                value = as_text(record.get(column, ""))
+                if mask is not None and column in _PHONE_COLUMNS and value:
+                    value = mask(value)
+                row.append(_csv_safe(value))
+            writer.writerow(row)
+        return len(items)
+    except RecursionError:
+        raise BrokenAnswer("JSON nested too deeply") from None
+    except UnicodeDecodeError:
+        raise BrokenAnswer("text that is not UTF-8") from None
+    except msgspec.DecodeError as exc:
+        raise _broken_json(body, exc) from None
+
+
+def _csv_safe(value: str) -> str:
+    """No spreadsheet formula from Wolkvox's data: a cell starting with = + - @ (or a tab or
+    carriage return) is quoted with a leading apostrophe, as OWASP advises for CSV injection."""
+    if value and value[0] in "=+-@\t\r" and not _NUMBER_RE.match(value):
+        return "'" + value
+    return value
+
+
+_NUMBER_RE = re.compile(r"^[+-]?\d[\d .,]*$")  # "+57 300…", "-3": numbers, not formulas

@@ -42,7 +42,9 @@ async def test_global_shortcut_opens_the_search_modal_at_once(stack: Stack) -> N
     inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
     assert inputs == ["phone", "customer_id", "campaign_id"]
     assert view["callback_id"] == "wolkvox_search_submit"
-    assert upstream_requests(stack) == 0
+    await settle(stack)
+    assert find_calls(stack) == 0  # only the campaign list, for the picker
+    assert upstream_requests(stack) <= 1
 
 
 @pytest.mark.parametrize(
@@ -50,7 +52,6 @@ async def test_global_shortcut_opens_the_search_modal_at_once(stack: Stack) -> N
     [
         ({"phone": "abc"}, "phone", "teléfono"),
         ({}, "phone", "teléfono"),  # nothing to search by: shown on the first field
-        ({"phone": SHOWCASE_PHONE, "campaign_id": "x"}, "campaign_id", "campaña"),
     ],
 )
 async def test_bad_input_is_shown_inline_on_its_field(
@@ -64,7 +65,7 @@ async def test_bad_input_is_shown_inline_on_its_field(
     assert list(answer["errors"]) == [field]
     assert says in answer["errors"][field].lower()
     await settle(stack)
-    assert upstream_requests(stack) == 0
+    assert find_calls(stack) == 0
     assert stack.slack.calls("views.update") == []
 
 
@@ -94,3 +95,85 @@ async def test_good_submit_turns_the_modal_into_the_card(
     # A modal has no conversation to share into: no buttons.
     assert not [b for b in card["blocks"] if b["type"] == "actions"]
     assert find_calls(stack) == 1
+
+
+# --- the campaign picker ---------------------------------------------------------------------
+
+
+def campaign_element(view: dict[str, Any]) -> dict[str, Any]:
+    [block] = [b for b in view["blocks"] if b.get("block_id") == "campaign_id"]
+    element: dict[str, Any] = block["element"]
+    return element
+
+
+async def test_the_campaign_field_is_a_picker_of_names_with_all_by_default(stack: Stack) -> None:
+    view = await open_search_modal(stack)
+    element = campaign_element(view)
+    assert element["type"] == "static_select"
+    assert element["initial_option"]["value"] == "all"
+    labels = [o["text"]["text"] for o in element["options"]]
+    assert labels[0] == "Todas las campañas"
+    assert any("Cobranza Q4" in label and "42" in label for label in labels)
+    calls = upstream_requests(stack)
+    await open_search_modal_again(stack)
+    assert upstream_requests(stack) == calls  # the list is cached: no second call
+
+
+async def open_search_modal_again(stack: Stack) -> dict[str, Any]:
+    before = len(stack.slack.calls("views.open"))
+    await stack.global_shortcut()
+    calls = await stack.slack.wait_for("views.open", before + 1)
+    view: dict[str, Any] = calls[-1].response["view"]
+    return view
+
+
+async def test_a_picked_campaign_narrows_the_search(stack: Stack) -> None:
+    view = await open_search_modal(stack)
+    status, _, _ = await stack.submit(view, {"phone": SHOWCASE_PHONE, "campaign_id": "42"})
+    assert status == 200
+    await stack.slack.wait_for("views.update", ok=True)
+    await settle(stack)
+    [key] = [k for k in stack.simulator_stats.queries if k.api == "find_record"]  # type: ignore[union-attr]
+    assert "42" in str(key)
+
+
+async def test_all_campaigns_searches_every_campaign(stack: Stack) -> None:
+    view = await open_search_modal(stack)
+    await stack.submit(view, {"phone": SHOWCASE_PHONE})  # the picker left on "all campaigns"
+    updates = await stack.slack.wait_for("views.update", ok=True)
+    assert "Cobranza Q4" in text_of(updates[-1].args["view"]["blocks"])
+
+
+async def test_typing_in_the_picker_filters_by_name_or_id(stack: Stack) -> None:
+    from bot.devtools.fakeslack import requests as sr
+    from bot.devtools.stack import AGENT, TEAM
+
+    view = await open_search_modal(stack)
+    calls = upstream_requests(stack)
+    for typed, expect in (("cobr", "Cobranza Q4"), ("42", "Cobranza Q4")):
+        body = sr.block_suggestion_body(
+            view=view, action_id="campaign_id", value=typed, user_id=AGENT, team_id=TEAM
+        )
+        status, text, elapsed = await stack.post(body, sr.FORM)
+        assert_acked(status, elapsed)
+        options = ack_json(text)["options"]
+        assert options and all(typed.casefold() in o["text"]["text"].casefold() for o in options)
+        assert any(expect in o["text"]["text"] for o in options)
+    assert upstream_requests(stack) == calls  # suggestions never call Wolkvox
+
+
+@pytest.mark.simulator(maintenance=True)
+async def test_without_the_campaign_list_the_field_takes_an_id_with_a_hint(stack: Stack) -> None:
+    view = await open_search_modal(stack)
+    element = campaign_element(view)
+    assert element["type"] == "plain_text_input"
+    [block] = [b for b in view["blocks"] if b.get("block_id") == "campaign_id"]
+    assert "escribe el id" in block["hint"]["text"]
+    await settle(stack)
+    calls = upstream_requests(stack)
+    await open_search_modal_again(stack)
+    await settle(stack)
+    assert upstream_requests(stack) == calls  # at most one extra call an hour for the list
+    _, body, _ = await stack.submit(view, {"phone": SHOWCASE_PHONE, "campaign_id": "x"})
+    answer = ack_json(body)
+    assert answer["response_action"] == "errors" and list(answer["errors"]) == ["campaign_id"]

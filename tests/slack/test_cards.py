@@ -1070,3 +1070,31 @@ def test_any_records_render_to_valid_block_kit_within_limits(
     if shared_by is not None:
         assert PHONE not in dump(card)
     card_to_text(card)  # never raises
+
+
+# --- the campaign picker ------------------------------------------------------------------------
+
+
+def test_a_long_campaign_list_is_searched_as_one_types() -> None:
+    from bot.slack.cards.modals import campaign_options, search_modal
+
+    campaigns = {str(n): f"Campaña {n:03d}" for n in range(1, 151)}
+    view = search_modal("es", campaigns=campaigns)
+    [picker] = [b for b in view["blocks"] if b["block_id"] == "campaign_id"]
+    assert picker["element"]["type"] == "external_select"
+    assert picker["element"]["initial_option"]["value"] == "all"
+    assert len(campaign_options(campaigns, "", "es")) == 100  # Slack shows at most 100
+    found = campaign_options(campaigns, "campaña 12", "es")
+    assert [o["value"] for o in found] == [str(n) for n in range(120, 130)]
+    assert [o["value"] for o in campaign_options(campaigns, "150", "es")] == ["150"]  # by id
+    assert campaign_options(campaigns, "zzz", "es") == []
+
+
+def test_without_a_list_the_campaign_field_is_typed_with_a_hint() -> None:
+    from bot.slack.cards.modals import search_modal
+
+    [field] = [
+        b for b in search_modal("en", campaigns={})["blocks"] if b["block_id"] == "campaign_id"
+    ]
+    assert field["element"]["type"] == "plain_text_input"
+    assert "campaign list is unavailable" in field["hint"]["text"]

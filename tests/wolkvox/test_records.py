@@ -588,3 +588,48 @@ def test_cut_or_mangled_bodies_only_fail_as_lookup_failures(cut: int, at: int, b
 def test_parse_date_never_raises(raw: str) -> None:
     parsed = parse_date(raw)
     assert parsed is None or (parsed.tzinfo is None and parsed.year >= 1900)
+
+
+# --- CSV export ----------------------------------------------------------------------------------
+
+
+def test_write_csv_has_every_documented_column_then_the_extras() -> None:
+    import csv
+    import io
+
+    from bot.wolkvox.records import EXPORT_COLUMNS, write_csv
+
+    body = (
+        b'{"code":200,"data":['
+        b'{"customer_name":"Ana","tel1":"3001234567","date":"2026-01-02 10:00:00","vip":"si"},'
+        b'{"customer_name":"=HYPERLINK(\\"x\\")","tel2":"+57 300","campaign_id":42,"zona_b":"n"}'
+        b"]}"
+    )
+    out = io.StringIO()
+    assert write_csv(body, out, mask=None) == 2
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert rows[0] == [*EXPORT_COLUMNS, "vip", "zona_b"]
+    first = dict(zip(rows[0], rows[1], strict=True))
+    second = dict(zip(rows[0], rows[2], strict=True))
+    assert first["tel1"] == "3001234567" and first["vip"] == "si" and first["zona_b"] == ""
+    assert second["customer_name"].startswith("'=")  # never a spreadsheet formula
+    assert second["tel2"] == "+57 300"  # a number, not a formula: unchanged
+    assert second["campaign_id"] == "42"
+
+
+def test_write_csv_masks_phones_when_asked_and_raises_for_an_error_answer() -> None:
+    import io
+
+    import pytest
+
+    from bot.query import mask_phone
+    from bot.wolkvox.errors import WolkvoxError
+    from bot.wolkvox.records import write_csv
+
+    out = io.StringIO()
+    write_csv(b'{"code":200,"data":[{"tel1":"3001234567"}]}', out, mask=mask_phone)
+    assert "3001234567" not in out.getvalue() and "4567" in out.getvalue()
+    with pytest.raises(WolkvoxError):
+        write_csv(b'{"code":"403","error":"PLEASE VALIDATE TOKEN"}', io.StringIO(), mask=None)
+    with pytest.raises(WolkvoxError):
+        write_csv(b'{"code":200,"data":[{"tel1":', io.StringIO(), mask=None)

@@ -410,21 +410,77 @@ def _input_state(
     """``state.values`` as Slack builds it: every input block of the view (empty ones as null),
     overlaid with ``values``. A plain string stands for a ``plain_text_input``'s value."""
     state: dict[str, dict[str, Any]] = {}
+    elements: dict[tuple[str, str], Mapping[str, Any]] = {}
     blocks = view.get("blocks") or []
     for block in blocks:
         element = block.get("element") if block.get("type") == "input" else None
         if isinstance(element, Mapping) and "action_id" in element:
-            state[str(block["block_id"])] = {
-                str(element["action_id"]): {"type": element.get("type"), "value": None}
-            }
+            key = (str(block["block_id"]), str(element["action_id"]))
+            elements[key] = element
+            entry: dict[str, Any] = {"type": element.get("type"), "value": None}
+            if str(element.get("type", "")).endswith("_select"):
+                # A select reports its option (the initial one until the user picks another).
+                entry = {"type": element["type"], "selected_option": element.get("initial_option")}
+            state[key[0]] = {key[1]: entry}
     for block_id, actions in values.items():
         for action_id, value in actions.items():
             if blocks and action_id not in state.get(block_id, {}):
                 raise ValueError(f"the view has no input {block_id}/{action_id}")
             kind = state.get(block_id, {}).get(action_id, {}).get("type", "plain_text_input")
-            entry = dict(value) if isinstance(value, Mapping) else {"type": kind, "value": value}
+            if isinstance(value, Mapping):
+                entry = dict(value)
+            elif str(kind).endswith("_select"):
+                entry = {
+                    "type": kind,
+                    "selected_option": _option(elements, block_id, action_id, value),
+                }
+            else:
+                entry = {"type": kind, "value": value}
             state.setdefault(block_id, {})[action_id] = entry
     return state
+
+
+def _option(
+    elements: Mapping[tuple[str, str], Mapping[str, Any]], block_id: str, action_id: str, value: str
+) -> dict[str, Any]:
+    """The option a user picked by its value: one of a static select's own options, or (an
+    external select's options come from the app) an option with that value."""
+    element = elements.get((block_id, action_id)) or {}
+    for option in element.get("options") or []:
+        if option.get("value") == value:
+            return dict(option)
+    if element.get("type") == "static_select":
+        raise ValueError(f"{block_id}/{action_id} has no option {value!r}")
+    return {"text": {"type": "plain_text", "text": value}, "value": value}
+
+
+def block_suggestion_body(
+    *, view: Mapping[str, Any], action_id: str, value: str, user_id: str, team_id: str
+) -> str:
+    """What Slack sends as a user types in an external select (``block_suggestion``)."""
+    block_id = next(
+        (
+            str(b["block_id"])
+            for b in view.get("blocks") or []
+            if isinstance(b.get("element"), Mapping) and b["element"].get("action_id") == action_id
+        ),
+        action_id,
+    )
+    payload = {
+        "type": "block_suggestion",
+        "user": _user(user_id, "agent", team_id),
+        "container": {"type": "view", "view_id": view.get("id", "V0")},
+        "api_app_id": API_APP_ID,
+        "token": VERIFICATION_TOKEN,
+        "action_id": action_id,
+        "block_id": block_id,
+        "value": value,
+        "team": _team(team_id),
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "view": _full_view(view, team_id, _input_state(view, {})),
+    }
+    return _payload_form(payload)
 
 
 def block_actions_body(

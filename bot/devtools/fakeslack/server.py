@@ -283,6 +283,8 @@ class FakeSlack:
         self._socket_tasks: set[asyncio.Task[None]] = set()
 
         self._homes: dict[str, dict[str, Any]] = {}  # user id → published home view
+        self._uploads: dict[str, dict[str, Any]] = {}  # file id → {name, length, data}
+        self.files: list[dict[str, Any]] = []  # files shared by completeUploadExternal
         self._function_tokens: dict[str, str] = {}  # function_execution_id → xwfp- token
         self.function_results: dict[str, dict[str, Any]] = {}  # execution id → outputs/error
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
@@ -295,6 +297,9 @@ class FakeSlack:
             "views.update": self._views_update,
             "views.push": self._views_push,
             "views.publish": self._views_publish,
+            "conversations.open": self._conversations_open,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
             "functions.completeSuccess": self._functions_complete_success,
             "functions.completeError": self._functions_complete_error,
             "users.info": self._users_info,
@@ -309,6 +314,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/hooks/{hook_id}", self._handle_hook)
+        app.router.add_post("/upload/{file_id}", self._handle_upload)
         app.router.add_get(SOCKET_PATH, self._handle_socket)
         self._changed = asyncio.Condition()
         self._closing = asyncio.Event()
@@ -1274,6 +1280,63 @@ class FakeSlack:
             lambda: f"function run {execution_id} did not complete within {timeout}s",
         )
         return self.function_results[execution_id]
+
+    # ------------------------------------------------------------------ files (external upload)
+
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users") or "")
+        if not users or "," in users:
+            raise SlackError("invalid_arguments", "[ERROR] users: one user for a DM")
+        return {"ok": True, "channel": {"id": "D" + users.removeprefix("U")[:10]}}
+
+    def _files_get_upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Slack's step 1: a one-time URL for `length` bytes (at most 1 GB) named `filename`."""
+        name = str(args.get("filename") or "")
+        try:
+            length = int(args.get("length") or 0)
+        except (TypeError, ValueError):
+            length = 0
+        if not name or length <= 0 or length > 1_000_000_000:
+            raise SlackError("invalid_arguments", "[ERROR] filename and length are required")
+        file_id = f"F{next(self._seq):09d}"
+        self._uploads[file_id] = {"name": name, "length": length, "data": None}
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    async def _handle_upload(self, request: web.Request) -> web.StreamResponse:
+        """Step 2: the file's bytes, exactly `length` of them."""
+        upload = self._uploads.get(request.match_info["file_id"])
+        if upload is None or upload["data"] is not None:
+            return web.Response(status=404, text="not found")
+        data = await request.read()
+        if len(data) != upload["length"]:
+            return web.Response(status=400, text="length mismatch")
+        upload["data"] = data
+        return web.Response(status=200, text=f"OK - {len(data)}")
+
+    def _files_complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Step 3: share the uploaded files in `channel_id` (here: only after their bytes came)."""
+        files = args.get("files")
+        if isinstance(files, str):
+            files = json.loads(files)
+        if not isinstance(files, list) or not files:
+            raise SlackError("invalid_arguments", "[ERROR] files is required")
+        shared = []
+        for item in files:
+            upload = self._uploads.get(str((item or {}).get("id")))
+            if upload is None or upload["data"] is None:
+                raise SlackError("file_not_found")
+            shared.append(
+                {
+                    "id": item["id"],
+                    "title": item.get("title") or upload["name"],
+                    "name": upload["name"],
+                    "data": upload["data"],
+                    "channel": str(args.get("channel_id") or ""),
+                    "initial_comment": str(args.get("initial_comment") or ""),
+                }
+            )
+        self.files.extend(shared)
+        return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shared]}
 
     def new_function_execution(self) -> tuple[str, str]:
         """(function_execution_id, bot_access_token) for a function_executed event: the token

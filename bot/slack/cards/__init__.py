@@ -15,12 +15,19 @@ One module a job: `mrkdwn` (escaping), `blocks` (primitives), `result` (the answ
 """
 
 from bot.slack.cards.blocks import Block, Card, blocks_text_length
-from bot.slack.cards.modals import loading_modal, result_modal, search_modal
+from bot.slack.cards.modals import (
+    ALL_CAMPAIGNS,
+    campaign_options,
+    loading_modal,
+    result_modal,
+    search_modal,
+)
 from bot.slack.cards.mrkdwn import inert, plain, redact_phones, slack_date
 from bot.slack.cards.multi import render_multi
 from bot.slack.cards.notices import (
     StatusInfo,
     field_error,
+    notice_card,
     render_checking_access,
     render_error,
     render_help,
@@ -36,16 +43,19 @@ from bot.slack.cards.result import ResultView, describe_query, render_result, re
 from bot.slack.cards.text import card_to_text
 
 __all__ = [
+    "ALL_CAMPAIGNS",
     "Block",
     "Card",
     "ResultView",
     "StatusInfo",
     "blocks_text_length",
+    "campaign_options",
     "card_to_text",
     "describe_query",
     "field_error",
     "inert",
     "loading_modal",
+    "notice_card",
     "plain",
     "redact_phones",
     "render_checking_access",

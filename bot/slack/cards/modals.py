@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from bot.i18n import ordinal, t
@@ -51,11 +52,72 @@ def _input(block_id: str, label: str, placeholder: str, initial: str, hint: str 
     return block
 
 
+ALL_CAMPAIGNS = "all"  # the picker's value for "all campaigns" (an option needs a value)
+MAX_STATIC_OPTIONS = 100  # Slack's limit for a static_select; longer lists are searched
+MAX_OPTION_TEXT = 75
+
+
+def campaign_option(campaign_id: str, name: str) -> dict[str, Any]:
+    label = f"{name} · {campaign_id}" if name else campaign_id
+    return {"text": plain_text_obj(plain(label, MAX_OPTION_TEXT)), "value": campaign_id[:150]}
+
+
+def all_campaigns_option(lang: str) -> dict[str, Any]:
+    return {"text": plain_text_obj(t(lang, "modal_campaign_all")), "value": ALL_CAMPAIGNS}
+
+
+def campaign_options(
+    campaigns: Mapping[str, str], typed: str, lang: str, *, limit: int = MAX_STATIC_OPTIONS
+) -> list[dict[str, Any]]:
+    """The picker's options matching what the user typed (a name or an id, any case), "all
+    campaigns" first; at most `limit` (Slack shows 100)."""
+    needle = typed.strip().casefold()
+    found = [all_campaigns_option(lang)] if not needle else []
+    for cid, name in sorted(campaigns.items(), key=lambda item: (item[1].casefold(), item[0])):
+        if not needle or needle in cid.casefold() or needle in name.casefold():
+            found.append(campaign_option(cid, name))
+        if len(found) >= limit:
+            break
+    return found
+
+
+def _campaign_picker(lang: str, campaigns: Mapping[str, str], initial: str) -> Block:
+    """A select of campaign names: static when the list fits, else searched as one types."""
+    element: dict[str, Any] = {
+        "action_id": INPUT_CAMPAIGN_ID,
+        "placeholder": plain_text_obj(t(lang, "modal_campaign_search"), 150),
+    }
+    if len(campaigns) + 1 <= MAX_STATIC_OPTIONS:
+        element["type"] = "static_select"
+        element["options"] = campaign_options(campaigns, "", lang)
+    else:
+        element["type"] = "external_select"
+        element["min_query_length"] = 0
+    if initial and initial in campaigns:
+        element["initial_option"] = campaign_option(initial, campaigns[initial])
+    else:
+        element["initial_option"] = all_campaigns_option(lang)
+    return {
+        "type": "input",
+        "block_id": INPUT_CAMPAIGN_ID,
+        "optional": True,
+        "label": plain_text_obj(t(lang, "modal_campaign"), 2000),
+        "element": element,
+    }
+
+
 def search_modal(
-    lang: str, *, initial: dict[str, str] | None = None, private_metadata: str = ""
+    lang: str,
+    *,
+    initial: dict[str, str] | None = None,
+    private_metadata: str = "",
+    campaigns: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The global shortcut's form: phone, customer id and campaign, all optional (the submit
-    handler reports "give a phone or an id" inline). `private_metadata` ≤ 3000 chars."""
+    handler reports "give a phone or an id" inline). `private_metadata` ≤ 3000 chars.
+
+    `campaigns` (id → name, the hourly list): a picker of names; None or empty (the list could
+    not be fetched): a field to type the id in, with a hint saying why."""
     values = initial or {}
     blocks = [
         _input(
@@ -71,11 +133,14 @@ def search_modal(
             t(lang, "modal_customer_id_placeholder"),
             values.get(INPUT_CUSTOMER_ID, ""),
         ),
-        _input(
+        _campaign_picker(lang, campaigns, values.get(INPUT_CAMPAIGN_ID, ""))
+        if campaigns
+        else _input(
             INPUT_CAMPAIGN_ID,
             t(lang, "modal_campaign_id"),
             t(lang, "modal_campaign_id_placeholder"),
             values.get(INPUT_CAMPAIGN_ID, ""),
+            hint=t(lang, "modal_campaign_unavailable") if campaigns is not None else "",
         ),
     ]
     extra: dict[str, Any] = {

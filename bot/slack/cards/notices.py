@@ -188,6 +188,9 @@ def _note(icon: str, text: str) -> Card:
     return Card(blocks=[section_block(f"{icon} {text}")], text=text)
 
 
+notice_card = _note  # for notes composed elsewhere (the CSV export's)
+
+
 def render_refusal(lang: str) -> Card:
     """Polite private refusal for someone outside the allowed users, groups or channels."""
     text = t(lang, "refusal")

@@ -38,6 +38,7 @@ from bot.slack.cards.mrkdwn import (
     slack_date,
 )
 from bot.slack.ids import (
+    ACTION_EXPORT_CSV,
     ACTION_REFRESH,
     ACTION_SHARE,
     ACTION_SHOW_ALL,
@@ -48,7 +49,7 @@ from bot.slack.ids import (
     MODAL_TEXT_BUDGET,
     TEXT_BUDGET,
 )
-from bot.wolkvox.records import CampaignSummary, FindAnswer
+from bot.wolkvox.records import KEPT_RECORDS, CampaignSummary, FindAnswer
 
 _MIN_RESULT_BLOCKS = 6  # header, summary, divider, age, left-out note, buttons
 _SLACK_USER_RE = re.compile(r"^[UW][A-Z0-9]{2,40}$")
@@ -202,6 +203,7 @@ def _actions(
     value: str | None,
     share: bool,
     show_all: bool,
+    export: bool = False,
 ) -> Block | None:
     if value is None or not value or len(value) > MAX_BUTTON_VALUE:
         return None
@@ -211,6 +213,8 @@ def _actions(
     buttons.append(button_element(t(lang, "button_refresh"), ACTION_REFRESH, value))
     if show_all:
         buttons.append(button_element(t(lang, "button_show_all"), ACTION_SHOW_ALL, value))
+    if export and share:  # a private card only: the file goes to whoever presses, in their DM
+        buttons.append(button_element(t(lang, "button_export_csv"), ACTION_EXPORT_CSV, value))
     return {"type": "actions", "elements": buttons}
 
 
@@ -275,7 +279,7 @@ def render_result(
         age,
         context_block(tn(lang, "left_out", 10**9) + " " + t(lang, "left_out_show_all")),
     ]
-    worst_buttons = _actions(lang=lang, value=value, share=not shared, show_all=True)
+    worst_buttons = _actions(lang=lang, value=value, share=not shared, show_all=True, export=True)
     if worst_buttons is not None:
         tail_worst.append(worst_buttons)
     room_blocks = max_blocks - len(head) - len(tail_worst)
@@ -297,7 +301,12 @@ def render_result(
     left_out = len(answer.campaigns) - len(sections)
 
     blocks = head + sections + [age]
-    buttons = _actions(lang=lang, value=value, share=not shared, show_all=left_out > 0)
+    # Export CSV: whenever the card leaves records out in bulk (campaigns not shown, or more
+    # records than a result keeps): the file holds every record, every field.
+    export = left_out > 0 or answer.total_records > KEPT_RECORDS
+    buttons = _actions(
+        lang=lang, value=value, share=not shared, show_all=left_out > 0, export=export
+    )
     if left_out:
         note = tn(lang, "left_out", left_out)
         if buttons is not None:

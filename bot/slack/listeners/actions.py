@@ -16,9 +16,11 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.i18n import t
 from bot.query import Query
 from bot.slack import cards, ids, payloads
 from bot.slack.delivery import call_web_safely, message, respond_safely
+from bot.slack.export import CsvExport
 from bot.slack.flow import Ask, LookupFlow
 from bot.slack.replies import CardStyle, Route, apology_card
 from bot.slack.runtime import Outcome
@@ -215,9 +217,31 @@ class ActionListener:
         )
         await self._press(ack, body, "show_all", reply, visible=False)
 
+    async def on_export(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """Ack, a private "preparing…", the gate (access, rate), then the export to the DM."""
+        await ack()
+        rt = self.flow.rt
+        actor = payloads.actor_from_body(body, "export")
+        lang = rt.lang_now(actor)
+        reply = ButtonReply(respond, lang)
+        async with rt.tracked(apologize=reply.apologize):
+            opened = rt.sealer.open(payloads.button_value(body))
+            if opened is None:
+                await reply.notice(cards.render_stale_button(lang))
+                return
+            channel = actor.channel_id if payloads.card_is_visible(body) else None
+            denial = await self.flow.gate(Ask(actor, lang, channel), count=True)
+            if denial is not None:
+                await reply.notice(denial)
+                return
+            masked = cards.inert(opened.query.masked(), 200)
+            await reply.notice(cards.notice_card("⏳", t(lang, "export_preparing", query=masked)))
+            await CsvExport(rt).run(actor, opened.query, lang, reply.notice)
+
 
 def register(app: AsyncApp, flow: LookupFlow) -> None:
     listener = ActionListener(flow)
+    app.action(ids.action_pattern(ids.ACTION_EXPORT_CSV))(listener.on_export)
     app.action(ids.action_pattern(ids.ACTION_SHARE))(listener.on_share)
     app.action(ids.action_pattern(ids.ACTION_REFRESH))(listener.on_refresh)
     app.action(ids.action_pattern(ids.ACTION_SHOW_ALL))(listener.on_show_all)

@@ -20,12 +20,18 @@ from bot.slack.runtime import Outcome
 
 
 def field_values(view: dict[str, Any]) -> dict[str, str]:
-    """block_id → typed text, whatever the inputs' action ids are."""
+    """block_id → typed text (or the picked option's value), whatever the inputs' action ids."""
     values = ((view.get("state") or {}).get("values")) or {}
     out: dict[str, str] = {}
     for block_id in ids.SEARCH_INPUTS:
         for element in (values.get(block_id) or {}).values():
-            if isinstance(element, dict):
+            if not isinstance(element, dict):
+                continue
+            selected = element.get("selected_option")
+            if isinstance(selected, dict):  # the campaign picker
+                value = str(selected.get("value") or "")
+                out[block_id] = "" if value == cards.ALL_CAMPAIGNS else value
+            else:
                 out[block_id] = str(element.get("value") or "")
     return out
 
@@ -98,6 +104,16 @@ class ViewListener:
         reply = ModalReply(ack, rt.web, str(view.get("id") or ""), ask.lang)
         await self.flow.find(ask, [query], reply)
 
+    async def on_campaign_suggestion(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """The campaign picker's `block_suggestion`: the hourly list filtered by what the user
+        typed (names or ids); no Wolkvox call here, ever."""
+        rt = self.flow.rt
+        lang = rt.lang_now(actor_from_body(body, "modal"))
+        typed = str(body.get("value") or "")[:100]
+        await ack(options=cards.campaign_options(rt.service.campaign_list(), typed, lang))
+
 
 def register(app: AsyncApp, flow: LookupFlow) -> None:
-    app.view(ids.SEARCH_CALLBACK_ID)(ViewListener(flow).on_search_submit)
+    listener = ViewListener(flow)
+    app.view(ids.SEARCH_CALLBACK_ID)(listener.on_search_submit)
+    app.options(ids.INPUT_CAMPAIGN_ID)(listener.on_campaign_suggestion)
