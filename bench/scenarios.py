@@ -468,6 +468,66 @@ async def scenario_big(ctx: Context) -> ScenarioResult:
     return result
 
 
+# --------------------------------------------------------------------------- 3b: CSV export
+
+
+async def scenario_export(ctx: Context) -> ScenarioResult:
+    """3b. Export CSV of the 60,000-record answer: every record to a file in the user's DM."""
+    from bot.devtools.fakeslack import requests as sr
+    from bot.devtools.stack import CHANNEL, TEAM
+
+    name = "export"
+    result = ScenarioResult(
+        name,
+        "Export CSV of a 60,000-record answer: press → file in the DM, bot peak RSS",
+        {"records": 60_000, "latency_s": ctx.latency},
+    )
+    async with (
+        simulator(ctx.latency) as sim,
+        driver() as drv,
+        bots(drv, sim.url, ctx.log_dir, {}, tag="export-") as [(bot, target)],
+    ):
+        await warm_up(drv, [target])
+        [user] = drv.add_agents(1, prefix="U0EX")
+        lookup = await drv.command(
+            target.events_url, target.secret, f"find {BIG_PHONE}", user, card_timeout=120
+        )
+        [post] = drv.slack.responses(lookup.response_url, accepted=True)[-1:]
+        card = post.body if isinstance(post.body, dict) else {}
+        before = bot.memory_mb()
+        body = sr.block_actions_body(
+            action_id="export_csv",
+            user_id=user,
+            team_id=TEAM,
+            trigger_id=drv.slack.new_trigger_id(user_id=user),
+            message={"ts": "1764000000.000100", "blocks": card.get("blocks") or []},
+            channel_id=CHANNEL,
+            response_url=drv.slack.new_response_url(channel_id=CHANNEL, user_id=user),
+            is_ephemeral=True,
+        )
+        pressed = time.monotonic()
+        status, _, ack_s = await sr.post_signed(
+            drv.session, target.events_url, body, sr.FORM, target.secret
+        )
+        with contextlib.suppress(TimeoutError):
+            await drv.slack.wait_for_files(1, timeout=60)
+        took = time.monotonic() - pressed
+        after = bot.memory_mb()
+    files = drv.slack.files
+    data = files[0]["data"] if files else b""
+    rows = data.count(b"\n") - 1 if data else 0
+    result.metrics += [
+        Metric(name, "ack of the press", ms(ack_s), "ms", "< 3000 ms", status == 200 and ack_s < 3),
+        Metric(name, "rows in the file", rows, "", "60,000", rows == 60_000),
+        Metric(name, "file size", round(len(data) / 1e6, 1), "MB"),
+        Metric(name, "press → file shared in the DM", round(took, 2), "s"),
+        Metric(name, "bot RSS before the press", before["rss"], "MB"),
+        Metric(name, "bot peak RSS (whole process)", after["hwm"], "MB", "< 150 MB",
+               after["hwm"] < 150),
+    ]  # fmt: skip
+    return result
+
+
 # --------------------------------------------------------------------------- 4: steady load
 
 STEADY_RATE = 20.0
@@ -630,6 +690,7 @@ SCENARIOS: dict[str, Scenario] = {
     "burst-1loop": scenario_burst_inproc,
     "no-guard": scenario_no_guard,
     "big": scenario_big,
+    "export": scenario_export,
     "steady": scenario_steady,
     "redis": scenario_redis,
 }

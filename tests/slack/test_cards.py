@@ -212,7 +212,8 @@ def test_result_card_in_english_says_what_an_agent_needs() -> None:
     context = " ".join(texts([b for b in card.blocks if b["type"] == "context"]))
     assert "From cache, 2 min ago" in context
     assert "Wolkvox took 0.4 s" in context
-    assert set(buttons(card)) == {ACTION_SHARE, ACTION_REFRESH}
+    # 20,000 records: more than a card shows, so the full answer can be exported.
+    assert set(buttons(card)) == {ACTION_SHARE, ACTION_REFRESH, "export_csv"}
     assert card.left_out == 0
     assert card.text == (
         f"Wolkvox · {PHONE}: 60,000 records in 3 campaigns, last contact 20 Nov 2026 14:03"
@@ -233,7 +234,7 @@ def test_result_card_in_spanish() -> None:
     context = " ".join(texts([b for b in card.blocks if b["type"] == "context"]))
     assert "De la caché, hace 2 min" in context and "Wolkvox tardó 0,4 s" in context
     labels = {b["text"]["text"] for b in buttons(card).values()}
-    assert labels == {"Compartir en el canal", "Actualizar"}
+    assert labels == {"Compartir en el canal", "Actualizar", "Exportar CSV"}
     assert "registros" in card.text and "20 nov 2026 14:03" in card.text
 
 
@@ -439,7 +440,7 @@ def test_500_campaigns_are_cut_with_a_correct_summary() -> None:
     assert "*60,000 records* in 500 campaigns" in summary_text and "Cobranza Q4" in summary_text
     notes = " ".join(texts([b for b in card.blocks if b["type"] == "context"]))
     assert f"{card.left_out} more campaigns not shown" in notes
-    assert set(buttons(card)) == {ACTION_SHARE, ACTION_REFRESH, ACTION_SHOW_ALL}
+    assert set(buttons(card)) == {ACTION_SHARE, ACTION_REFRESH, ACTION_SHOW_ALL, "export_csv"}
 
 
 def test_a_modal_shows_more_of_the_same_answer() -> None:
@@ -898,7 +899,7 @@ def test_multi_puts_several_answers_in_one_valid_message() -> None:
     assert card.left_out == 0
     assert sum(b["type"] == "header" for b in card.blocks) == 3
     ids = [aid for aid in buttons(card)]
-    assert len(ids) == len(set(ids)) == 7
+    assert len(ids) == len(set(ids)) == 9  # two of the three cards also offer Export CSV
     assert {base_action_id(a) for a in ids} == {ACTION_SHARE, ACTION_REFRESH, ACTION_SHOW_ALL}
     assert "share_card#3" in ids and ACTION_SHOW_ALL in ids
     assert all(action_pattern(base_action_id(a)).match(a) for a in ids)

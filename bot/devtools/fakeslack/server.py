@@ -311,7 +311,7 @@ class FakeSlack:
 
     async def start(self) -> Self:
         """Listen on 127.0.0.1 at a free port."""
-        app = web.Application()
+        app = web.Application(client_max_size=1024**3)  # uploads: Slack takes files up to 1 GB
         app.router.add_route("*", "/api/{method}", self._handle_api)
         app.router.add_post("/hooks/{hook_id}", self._handle_hook)
         app.router.add_post("/upload/{file_id}", self._handle_upload)
@@ -1337,6 +1337,15 @@ class FakeSlack:
             )
         self.files.extend(shared)
         return {"ok": True, "files": [{"id": f["id"], "title": f["title"]} for f in shared]}
+
+    async def wait_for_files(self, count: int = 1, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Wait until `count` files were shared (files.completeUploadExternal)."""
+        await self._wait(
+            lambda: len(self.files) >= count,
+            timeout,
+            lambda: f"expected {count} shared file(s) within {timeout}s; got {len(self.files)}",
+        )
+        return list(self.files)
 
     def new_function_execution(self) -> tuple[str, str]:
         """(function_execution_id, bot_access_token) for a function_executed event: the token
