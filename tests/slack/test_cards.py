@@ -900,7 +900,12 @@ def test_multi_puts_several_answers_in_one_valid_message() -> None:
     assert sum(b["type"] == "header" for b in card.blocks) == 3
     ids = [aid for aid in buttons(card)]
     assert len(ids) == len(set(ids)) == 9  # two of the three cards also offer Export CSV
-    assert {base_action_id(a) for a in ids} == {ACTION_SHARE, ACTION_REFRESH, ACTION_SHOW_ALL}
+    assert {base_action_id(a) for a in ids} == {
+        ACTION_SHARE,
+        ACTION_REFRESH,
+        ACTION_SHOW_ALL,
+        "export_csv",
+    }
     assert "share_card#3" in ids and ACTION_SHOW_ALL in ids
     assert all(action_pattern(base_action_id(a)).match(a) for a in ids)
     assert not action_pattern(ACTION_SHARE).match("share_card_other")
