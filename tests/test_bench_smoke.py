@@ -13,7 +13,15 @@ def test_modules_import_and_scenarios_are_registered() -> None:
     import bench.simproc
     from bench.scenarios import SCENARIOS
 
-    assert set(SCENARIOS) == {"burst", "burst-1loop", "no-guard", "big", "steady", "redis"}
+    assert set(SCENARIOS) == {
+        "burst",
+        "burst-1loop",
+        "no-guard",
+        "big",
+        "export",
+        "steady",
+        "redis",
+    }
     assert callable(runner.main) and callable(bench.simproc.main)
     assert bench.harness.REPO.joinpath("bench", "__init__.py").is_file()
 
