@@ -13,6 +13,7 @@ from typing import Any
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.metrics import RESPONSE_URL_FAILURES, SLACK_API_ERRORS
 from bot.slack.cards import Card
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,7 @@ async def respond_safely(respond: AsyncRespond, **kwargs: Any) -> bool:
             await asyncio.sleep(delay)
             delay *= 2
     log.warning("response_url: answer could not be delivered")
+    RESPONSE_URL_FAILURES.inc()
     return False
 
 
@@ -57,4 +59,5 @@ async def call_web_safely(web: AsyncWebClient, method: str, **kwargs: Any) -> di
         detail = getattr(getattr(error, "response", None), "data", None)
         code = detail.get("error") if isinstance(detail, dict) else type(error).__name__
         log.warning("Slack %s failed: %s", method, code)
+        SLACK_API_ERRORS.labels(method=method.replace("_", ".", 1)).inc()
         return None

@@ -22,6 +22,7 @@ import aiohttp
 from bot.audit import AuditRecord
 from bot.errors import LookupFailure
 from bot.i18n import t, tn
+from bot.metrics import LOOKUPS
 from bot.query import Query, mask_phone
 from bot.slack import cards
 from bot.slack.delivery import call_web_safely
@@ -144,6 +145,7 @@ class CsvExport:
                 record, records=rows, outcome="ok" if rows else "no_records"
             )
         self.rt.audit.write(record)
+        LOOKUPS.labels(surface="export", outcome=record.outcome).inc()
 
 
 async def _chunks(raw: Any, size: int = 256 * 1024) -> Any:

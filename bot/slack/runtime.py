@@ -17,6 +17,7 @@ from bot.audit import AuditLog, AuditRecord
 from bot.config import Settings
 from bot.errors import LookupFailure
 from bot.i18n import lang_for_locale
+from bot.metrics import LOOKUPS
 from bot.query import Query
 from bot.slack.access import AccessControl
 from bot.slack.sealed import Sealer
@@ -268,6 +269,7 @@ class SlackRuntime:
             outcome.error_id = new_error_id()
             outcome.error = LookupFailure(f"unexpected {type(error).__name__}")
             log.exception("lookup failed unexpectedly (error id %s)", outcome.error_id)
+        record_lookup(actor.surface, outcome.result, outcome.error)
         self.audit.write(
             AuditRecord.for_lookup(
                 actor_team=actor.team_id,
@@ -284,6 +286,15 @@ class SlackRuntime:
             )
         )
         return outcome
+
+
+def record_lookup(surface: str, result: LookupResult | None, error: LookupFailure | None) -> None:
+    """One lookup in `wolkvox_lookups{surface, outcome}`."""
+    if error is not None:
+        outcome = error.kind
+    else:
+        outcome = "ok" if result is not None and result.answer.total_records else "no_records"
+    LOOKUPS.labels(surface=surface, outcome=outcome).inc()
 
 
 def new_error_id() -> str:

@@ -20,7 +20,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot import __version__
+from bot import __version__, metrics
 from bot.config import ConfigError, Settings
 from bot.errors import StoreUnavailable
 from bot.slack.flow import LookupFlow
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 MAX_BODY = 1024 * 1024  # Slack payloads are small; refuse anything absurd before reading it
 
 
@@ -123,14 +124,39 @@ def create_web_app(bot: Bot) -> web.Application:
             return web.Response(status=500)
         return await to_aiohttp_response(response)
 
+    webapp = web.Application(client_max_size=MAX_BODY)
+    webapp.router.add_post(EVENTS_PATH, events)
+    add_operator_routes(webapp, bot)
+    return webapp
+
+
+def add_operator_routes(webapp: web.Application, bot: Bot) -> None:
+    """GET /healthz and GET /metrics: in HTTP mode beside /slack/events, in Socket Mode alone."""
+
     async def healthz(request: web.Request) -> web.Response:
         body = await health(bot)
         return web.json_response(body, status=200 if body["status"] == "ok" else 503)
 
-    webapp = web.Application(client_max_size=MAX_BODY)
-    webapp.router.add_post(EVENTS_PATH, events)
+    async def metrics_page(request: web.Request) -> web.Response:
+        page = metrics.exposition(await live_state(bot))
+        return web.Response(body=page, headers={"Content-Type": metrics.CONTENT_TYPE})
+
     webapp.router.add_get(HEALTH_PATH, healthz)
-    return webapp
+    webapp.router.add_get(METRICS_PATH, metrics_page)
+
+
+async def live_state(bot: Bot) -> metrics.LiveState:
+    """The gauges' values now (the store may be down: then what is known, never an error)."""
+    status = await bot.service.status()
+    return metrics.LiveState(
+        queue_depth=status.queue_depth,
+        in_flight=status.in_flight,
+        breaker=status.breaker,
+        tokens=[
+            metrics.TokenGauge(t.fingerprint, t.in_flight, t.waiting, t.used_today, t.quota)
+            for t in status.tokens
+        ],
+    )
 
 
 async def drain(bot: Bot) -> bool:
@@ -195,6 +221,7 @@ async def serve_socket_mode(bot: Bot, stop: asyncio.Event) -> None:
 
     assert bot.settings.slack_app_token is not None
     handler = AsyncSocketModeHandler(bot.app, bot.settings.slack_app_token.reveal())
+    operator = await serve_operator_routes(bot)
     try:
         await check_app_token(bot)
         await handler.connect_async()  # type: ignore[no-untyped-call]  # bolt's adapter is untyped
@@ -208,7 +235,31 @@ async def serve_socket_mode(bot: Bot, stop: asyncio.Event) -> None:
         await drain(bot)
     finally:
         await handler.close_async()  # type: ignore[no-untyped-call]
+        if operator is not None:
+            await operator.cleanup()
         await bot.close()
+
+
+async def serve_operator_routes(bot: Bot) -> web.AppRunner | None:
+    """Socket Mode needs no public URL, but operators still scrape /metrics and probe /healthz:
+    on HOST:PORT. A port already taken is logged, not fatal: Slack is served either way."""
+    webapp = web.Application()
+    add_operator_routes(webapp, bot)
+    runner = web.AppRunner(webapp, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, bot.settings.host, bot.settings.port).start()
+    except OSError as error:
+        log.warning(
+            "/healthz and /metrics not served: %s:%d unavailable (%s)",
+            bot.settings.host,
+            bot.settings.port,
+            type(error).__name__,
+        )
+        await runner.cleanup()
+        return None
+    log.info("serving /healthz and /metrics on %s:%d", bot.settings.host, bot.settings.port)
+    return runner
 
 
 def stop_signal() -> asyncio.Event:

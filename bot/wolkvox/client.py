@@ -31,6 +31,7 @@ from yarl import URL
 from bot import __version__
 from bot.config import Secret
 from bot.errors import LookupFailure, ShuttingDown
+from bot.metrics import UPSTREAM_SECONDS
 from bot.wolkvox.errors import (
     BrokenAnswer,
     SimultaneousLimit,
@@ -53,6 +54,7 @@ _SERVER_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: safe as a header value
 _QUERY_IN_TEXT_RE = re.compile(r"\?\S*")  # query strings in exception texts carry phone numbers
 _DECODER = msgspec.json.Decoder()
+_APIS = frozenset({"find_record", "campaigns", "token_info", "token"})  # metric labels
 
 
 class WolkvoxClient:
@@ -295,6 +297,7 @@ class WolkvoxClient:
             headers["wolkvox_server"] = self._server
         session = self._get_session()
         reading_body = False
+        started = time.monotonic()
         try:
             async with asyncio.timeout(budget):
                 async with session.get(
@@ -328,6 +331,11 @@ class WolkvoxClient:
             if reading_body:
                 raise BrokenAnswer(f"Wolkvox's answer was cut short: {what}") from None
             raise Unavailable(f"Wolkvox closed the connection: {what}") from None
+        finally:
+            api = params.get("api", "")
+            UPSTREAM_SECONDS.labels(api=api if api in _APIS else "other").observe(
+                time.monotonic() - started
+            )
 
     def _succeeded(self) -> None:
         self.last_ok_at = time.time()

@@ -19,6 +19,7 @@ from typing import Any
 
 import msgspec
 
+from bot import metrics
 from bot.config import Secret, Settings
 from bot.errors import LookupFailure
 from bot.query import Query
@@ -167,8 +168,10 @@ class LookupService:
                 cached = await self.store.cache_get(store_key(query))
                 if cached is not None:
                     self.stats.cache_hits += 1
+                    metrics.CACHE_HITS.inc()
                     return self._result(query, cached, from_cache=True, shared=False)
             self.stats.cache_misses += 1
+            metrics.CACHE_MISSES.inc()
 
             async def produce() -> Fetched:
                 self._producing.add(query.key)
@@ -190,6 +193,7 @@ class LookupService:
                 fetched, shared = await produce(), False
             if shared:
                 self.stats.shared += 1
+                metrics.COALESCED.inc()
             return self._result(query, fetched, from_cache=False, shared=shared)
 
     async def status(self) -> ServiceStatus:

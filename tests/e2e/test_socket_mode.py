@@ -464,15 +464,25 @@ def test_a_direct_message_over_socket_mode_is_answered_in_the_dm(tmp_path: Path)
 # ------------------------------------------------------------ a workflow step over the socket
 
 
-async def run_workflow_session(tmp: Path) -> tuple[SocketEnvelope, dict[str, Any], int | None]:
-    """One `function_executed` pushed over the socket: acked, then completed with outputs."""
+async def run_workflow_session(
+    tmp: Path,
+) -> tuple[SocketEnvelope, dict[str, Any], int | None, str]:
+    """One `function_executed` pushed over the socket: acked, then completed with outputs; and
+    /metrics scraped on PORT, which Socket Mode serves too."""
+    import socket
+
+    import aiohttp
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     async with (
         serve_simulator(SimulatorConfig(latency=0.05)) as (wolkvox_url, _),
         FakeSlack(token=BOT_TOKEN, app_token=APP_TOKEN) as fs,
     ):
         with (tmp / "workflow.log").open("wb") as err_file:
             proc = await start_bot(
-                bot_env(wolkvox_url, fs),
+                {**bot_env(wolkvox_url, fs), "PORT": str(port), "HOST": "127.0.0.1"},
                 cwd=tmp,
                 stdout=asyncio.subprocess.DEVNULL,
                 stderr=err_file,
@@ -490,9 +500,14 @@ async def run_workflow_session(tmp: Path) -> tuple[SocketEnvelope, dict[str, Any
                 sent = await fs.socket_send("events_api", json.loads(body))
                 await fs.socket_ack(sent, timeout=10)
                 result = await fs.wait_for_function_result(execution_id, timeout=10)
+                async with (
+                    aiohttp.ClientSession() as session,
+                    session.get(f"http://127.0.0.1:{port}/metrics") as resp,
+                ):
+                    page = await resp.text() if resp.status == 200 else ""
                 proc.send_signal(signal.SIGTERM)
                 returncode = await asyncio.wait_for(proc.wait(), 30)
-                return fs.socket_envelope(sent), result, returncode
+                return fs.socket_envelope(sent), result, returncode, page
             finally:
                 if proc.returncode is None:
                     proc.kill()
@@ -500,7 +515,8 @@ async def run_workflow_session(tmp: Path) -> tuple[SocketEnvelope, dict[str, Any
 
 
 def test_a_workflow_step_over_socket_mode_completes_with_outputs(tmp_path: Path) -> None:
-    envelope, result, returncode = asyncio.run(run_workflow_session(tmp_path))
+    envelope, result, returncode, page = asyncio.run(run_workflow_session(tmp_path))
+    assert 'wolkvox_lookups_total{outcome="ok",surface="workflow"} 1.0' in page
     assert envelope.ack_seconds is not None and envelope.ack_seconds < ACK_LIMIT
     outputs = result["outputs"]
     assert outputs["found"] is True and outputs["campaign_count"] >= 1

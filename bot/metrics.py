@@ -1,0 +1,121 @@
+"""What operators read on `GET /metrics` (Prometheus text format, prometheus_client).
+
+Counters and histograms are updated where things happen (a lookup, an upstream call, a Slack
+call); gauges of live state (queue, in flight, calls used today, breaker) are read from the
+service's status when /metrics is scraped. Labels are kinds, never values: a surface, an
+outcome, an API name, a Slack method, a token's fingerprint. No phone number, customer id,
+user id or secret appears in any label or value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+LOOKUPS = Counter(
+    "wolkvox_lookups",
+    "Lookups answered, by surface and outcome (ok, no_records, or an error kind).",
+    ["surface", "outcome"],
+    registry=REGISTRY,
+)
+UPSTREAM_SECONDS = Histogram(
+    "wolkvox_upstream_seconds",
+    "Time of one Wolkvox call, from request to the whole body, by API.",
+    ["api"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60),
+    registry=REGISTRY,
+)
+CACHE_HITS = Counter("wolkvox_cache_hits", "Lookups answered from the cache.", registry=REGISTRY)
+CACHE_MISSES = Counter("wolkvox_cache_misses", "Lookups not in the cache.", registry=REGISTRY)
+COALESCED = Counter(
+    "wolkvox_coalesced_lookups",
+    "Lookups that shared an identical call already in flight.",
+    registry=REGISTRY,
+)
+SLACK_API_ERRORS = Counter(
+    "wolkvox_slack_api_errors",
+    "Slack Web API calls that failed, by method.",
+    ["method"],
+    registry=REGISTRY,
+)
+RESPONSE_URL_FAILURES = Counter(
+    "wolkvox_response_url_failures",
+    "Answers that could not be delivered to a response_url.",
+    registry=REGISTRY,
+)
+
+BREAKER_STATES = ("closed", "open", "half_open", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class TokenGauge:
+    fingerprint: str
+    in_flight: int
+    waiting: int
+    used_today: int
+    quota: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """What the service's status says right now, as /metrics shows it."""
+
+    queue_depth: int
+    in_flight: int
+    breaker: str
+    tokens: Sequence[TokenGauge]
+
+
+class _LiveCollector(Collector):
+    def __init__(self, state: LiveState) -> None:
+        self.state = state
+
+    def collect(self) -> Iterable[Metric]:
+        s = self.state
+        yield GaugeMetricFamily(
+            "wolkvox_queue_depth", "Lookups waiting for a token slot.", value=s.queue_depth
+        )
+        yield GaugeMetricFamily(
+            "wolkvox_lookups_in_flight", "Lookups this process is working on.", value=s.in_flight
+        )
+        breaker = GaugeMetricFamily(
+            "wolkvox_breaker_state", "1 for the breaker's current state.", labels=["state"]
+        )
+        current = s.breaker.replace("-", "_")
+        for state in BREAKER_STATES:
+            breaker.add_metric([state], 1.0 if state == current else 0.0)
+        yield breaker
+        in_flight = GaugeMetricFamily(
+            "wolkvox_token_requests_in_flight", "Calls in flight on a token.", labels=["token"]
+        )
+        waiting = GaugeMetricFamily(
+            "wolkvox_token_waiting", "Lookups waiting for a token's slot.", labels=["token"]
+        )
+        used = GaugeMetricFamily(
+            "wolkvox_token_calls_today", "Calls a token made today.", labels=["token"]
+        )
+        quota = GaugeMetricFamily(
+            "wolkvox_token_quota", "A token's daily call limit, when known.", labels=["token"]
+        )
+        for token in s.tokens:
+            in_flight.add_metric([token.fingerprint], token.in_flight)
+            waiting.add_metric([token.fingerprint], token.waiting)
+            used.add_metric([token.fingerprint], token.used_today)
+            if token.quota is not None:
+                quota.add_metric([token.fingerprint], token.quota)
+        yield from (in_flight, waiting, used, quota)
+
+
+def exposition(state: LiveState) -> bytes:
+    """The whole /metrics page: the process's counters, then the live gauges."""
+    live = CollectorRegistry(auto_describe=False)
+    live.register(_LiveCollector(state))
+    return generate_latest(REGISTRY) + generate_latest(live)
