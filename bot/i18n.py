@@ -171,6 +171,12 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
     },
     "error_quota_exceeded_when": {"es": " ({when})", "en": " ({when})"},
     "error_busy_title": {"es": "Wolkvox está ocupado", "en": "Wolkvox is busy"},
+    "error_busy_body_when": {
+        "es": "Hay demasiadas búsquedas esperando a Wolkvox: la tuya no alcanzaría a salir. "
+        "Inténtalo de nuevo {when}.",
+        "en": "Too many searches are waiting for Wolkvox: yours would not get through. "
+        "Try again {when}.",
+    },
     "error_busy_body": {
         "es": "Hay demasiadas búsquedas esperando a Wolkvox en este momento. "
         "Inténtalo de nuevo en un minuto.",

@@ -27,6 +27,7 @@ QUOTA_TTL = 2 * 86_400.0  # a day's counter outlives the day, whatever the time 
 # A token of a pool that Wolkvox rejected rests this long while the others serve: long enough not
 # to spend every lookup on a revoked token first, short enough that a wrongly-rejected one returns.
 REJECTED_REST = 300.0
+LATENCY_WEIGHT = 0.2  # of the newest call in the recent-latency average
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,24 @@ class TokenPool:
         self._quota = daily_quota
         self._tz = tz
         self._clock = clock
+        self._latency: float | None = None  # recent seconds per upstream call (EWMA)
+
+    # --- how fast the tokens serve ---------------------------------------------------------------
+
+    def observe_latency(self, seconds: float) -> None:
+        """One upstream call took `seconds`: feeds the flood bound's estimate of a wait."""
+        seconds = max(0.0, seconds)
+        previous = self._latency
+        self._latency = (
+            seconds if previous is None else previous + LATENCY_WEIGHT * (seconds - previous)
+        )
+
+    def expected_wait(self, ahead: int) -> float | None:
+        """Seconds until a newcomer behind `ahead` waiters gets a slot: its place in line x the
+        recent upstream latency / slots. None before any call was measured."""
+        if self._latency is None:
+            return None
+        return (ahead + 1) * self._latency / self._limit
 
     # --- the day -------------------------------------------------------------------------------
 
@@ -227,6 +246,7 @@ class TokenPool:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise Busy(f"no token slot came free within {self._queue_timeout:g} s")
+            await self._refuse_a_hopeless_wait(token, remaining)
             waited = False
 
             async def queued(position: int) -> None:
@@ -252,6 +272,23 @@ class TokenPool:
                 return TokenLease(self, token, slot)
             # The quota ran out (or the day's answer said so) while we waited: try another token.
             await slot.release()
+
+    async def _refuse_a_hopeless_wait(self, token: Secret, remaining: float) -> None:
+        """The flood bound: when this lookup's expected wait cannot fit in the time it may wait,
+        say "busy, try again in N min" now, not after the whole queue timeout; so the line never
+        grows past what the tokens can serve."""
+        if self._latency is None:
+            return
+        in_flight, waiting = await self._store.slot_usage(self._slot_key(token))
+        if in_flight < self._limit:
+            return  # a slot is free (or about to be): no wait to speak of
+        expected = self.expected_wait(waiting)
+        if expected is not None and expected > remaining:
+            raise Busy(
+                f"{waiting} lookups ahead at ~{self._latency:.1f} s each: about {expected:.0f} s"
+                f" of wait, more than the {remaining:.0f} s left",
+                retry_after=expected,
+            )
 
     # --- status --------------------------------------------------------------------------------
 

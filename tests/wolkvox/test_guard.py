@@ -374,3 +374,45 @@ async def test_no_tokens_is_token_missing() -> None:
     pool = make_pool(MemoryStore(), tokens=())
     with pytest.raises(TokenMissing):
         await pool.acquire()
+
+
+# --- the flood bound ------------------------------------------------------------------------------
+
+
+async def test_a_wait_that_cannot_fit_the_queue_timeout_is_refused_at_once() -> None:
+    store = MemoryStore()
+    pool = make_pool(store, queue_timeout=5.0)
+    pool.observe_latency(2.0)  # each call takes ~2 s; one slot
+    holder = await pool.acquire()
+    waiters = [asyncio.create_task(pool.acquire()) for _ in range(2)]
+    await asyncio.sleep(0.05)
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(Busy) as refused:
+        await pool.acquire()  # 2 ahead + itself = 3 x 2 s > 5 s: no point waiting
+    assert asyncio.get_running_loop().time() - started < 0.5
+    assert refused.value.retry_after == pytest.approx(6.0)
+    await holder.release()
+    for task in waiters:
+        lease = await task
+        await lease.release()
+
+
+async def test_a_wait_that_fits_is_served() -> None:
+    store = MemoryStore()
+    pool = make_pool(store, queue_timeout=5.0)
+    pool.observe_latency(0.2)
+    holder = await pool.acquire()
+    waiting = asyncio.create_task(pool.acquire())
+    await asyncio.sleep(0.05)
+    await holder.release()
+    lease = await waiting
+    await lease.release()
+    assert pool.expected_wait(3) == pytest.approx(0.8)
+
+
+def test_without_a_measured_call_there_is_no_estimate() -> None:
+    pool = make_pool(MemoryStore())
+    assert pool.expected_wait(10) is None
+    pool.observe_latency(1.0)
+    pool.observe_latency(2.0)
+    assert pool.expected_wait(0) == pytest.approx(1.2)  # an average that leans on the past

@@ -67,12 +67,13 @@ def render_error(error: LookupFailure, *, lang: str, error_id: str | None = None
             if error.retry_after
             else ""
         )
-    elif kind == "circuit_open":
+    elif kind == "circuit_open" or (kind == "busy" and error.retry_after):
         kwargs["when"] = fmt_when(error.retry_after, lang)
     elif kind == "upstream_error":
         code = str(getattr(error, "code", "") or "")
         kwargs["code"] = f"`{inert(code, 40)}`" if code.strip() else "?"
-    body = t(lang, f"error_{kind}_body", **kwargs)
+    body_key = "error_busy_body_when" if kind == "busy" and "when" in kwargs else None
+    body = t(lang, body_key or f"error_{kind}_body", **kwargs)
     icon = _ERROR_ICONS.get(kind, "⚠️")
     blocks = [section_block(f"{icon} *{title}*\n{body}")]
     if error_id:
