@@ -528,6 +528,59 @@ async def scenario_export(ctx: Context) -> ScenarioResult:
     return result
 
 
+# --------------------------------------------------------------------------- 3c: a flood
+
+BUSY_PREFIX = "Wolkvox: Wolkvox está ocupado"  # the busy card's fallback text (es)
+
+
+async def scenario_flood(ctx: Context) -> ScenarioResult:
+    """3c. 1,500 distinct agents over 30 s (600 over 10 s with --quick), one token, one slot:
+    far more than it can serve. Everyone must be answered or told busy, and told at once."""
+    name = "flood"
+    agents, duration = (600, 10.0) if ctx.quick else (1500, 30.0)
+    result = ScenarioResult(
+        name,
+        f"{agents} distinct agents over {duration:g} s on one token (one slot)",
+        {"agents": agents, "duration_s": duration, "latency_s": ctx.latency},
+    )
+    rng = random.Random(15)
+    numbers = [f"31{rng.randrange(10**8):08d}" for _ in range(agents)]
+    async with (
+        simulator(ctx.latency) as sim,
+        driver() as drv,
+        bots(drv, sim.url, ctx.log_dir, {}, tag="flood-") as [(bot, target)],
+    ):
+        await warm_up(drv, [target])
+        users = drv.add_agents(agents, prefix="U0FL")
+        started = time.monotonic()
+
+        async def one(i: int) -> Lookup:
+            await asyncio.sleep(max(0.0, started + i * duration / agents - time.monotonic()))
+            return await drv.command(
+                target.events_url, target.secret, f"find {numbers[i]}", users[i], 180
+            )
+
+        lookups = await asyncio.gather(*(one(i) for i in range(agents)))
+        after = bot.memory_mb()
+    answered = [lk for lk in lookups if lk.card_ok]
+    busy = [lk for lk in lookups if lk.card_text.startswith(BUSY_PREFIX)]
+    busy_at_once = [lk for lk in busy if lk.ack_is_card]
+    told_late = [lk for lk in busy if not lk.ack_is_card]
+    lost = [lk for lk in lookups if lk not in answered and lk not in busy]
+    acks = [lk.ack_s for lk in lookups if lk.status == 200]
+    result.metrics += [
+        Metric(name, "answered with a card", len(answered), ""),
+        Metric(name, "told busy in the ack", len(busy_at_once), ""),
+        Metric(name, "told busy only later", len(told_late), "", "0", not told_late),
+        Metric(name, "neither answered nor told", len(lost), "", "0", not lost),
+        Metric(name, "ack p99", ms(summarize(acks)["p99"]) if acks else 0.0, "ms", "< 3000 ms",
+               bool(acks) and summarize(acks)["p99"] < 3),
+        Metric(name, "bot peak RSS", after["hwm"], "MB"),
+    ]  # fmt: skip
+    result.notes += [lk.error for lk in lost[:5] if lk.error]
+    return result
+
+
 # --------------------------------------------------------------------------- 4: steady load
 
 STEADY_RATE = 20.0
@@ -691,6 +744,7 @@ SCENARIOS: dict[str, Scenario] = {
     "no-guard": scenario_no_guard,
     "big": scenario_big,
     "export": scenario_export,
+    "flood": scenario_flood,
     "steady": scenario_steady,
     "redis": scenario_redis,
 }

@@ -19,6 +19,7 @@ def test_modules_import_and_scenarios_are_registered() -> None:
         "no-guard",
         "big",
         "export",
+        "flood",
         "steady",
         "redis",
     }

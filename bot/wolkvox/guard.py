@@ -28,6 +28,7 @@ QUOTA_TTL = 2 * 86_400.0  # a day's counter outlives the day, whatever the time 
 # to spend every lookup on a revoked token first, short enough that a wrongly-rejected one returns.
 REJECTED_REST = 300.0
 LATENCY_WEIGHT = 0.2  # of the newest call in the recent-latency average
+FLOOD_MARGIN = 1.15  # refuse a wait expected within 15 % of the time left
 
 
 @dataclass(frozen=True)
@@ -283,7 +284,8 @@ class TokenPool:
         if in_flight < self._limit:
             return  # a slot is free (or about to be): no wait to speak of
         expected = self.expected_wait(waiting)
-        if expected is not None and expected > remaining:
+        # With a margin: the average is an estimate, and one told "busy" late waited for nothing.
+        if expected is not None and expected * FLOOD_MARGIN > remaining:
             raise Busy(
                 f"{waiting} lookups ahead at ~{self._latency:.1f} s each: about {expected:.0f} s"
                 f" of wait, more than the {remaining:.0f} s left",
