@@ -55,10 +55,6 @@ def _view_validator(kind: str) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(view)
 
 
-def _modal_validator() -> jsonschema.Draft202012Validator:
-    return _view_validator("modal")
-
-
 def _schema_errors(validator: jsonschema.Draft202012Validator, payload: Any) -> list[str]:
     errors = sorted(validator.iter_errors(payload), key=lambda e: list(e.absolute_path))
     messages = []
@@ -155,25 +151,21 @@ def assert_valid_message(blocks: list[dict[str, Any]]) -> None:
 
 def assert_valid_modal(view: dict[str, Any]) -> None:
     """Fail the test unless `view` is a modal Slack accepts (schema, slack_sdk, limits)."""
-    assert isinstance(view, dict) and view.get("type") == "modal", "not a modal view"
-    _check_limits(view.get("blocks", []), MAX_MODAL_BLOCKS)
-    errors = _schema_errors(_modal_validator(), view)
-    assert not errors, "schema: " + "; ".join(errors)
-    _check_sdk_blocks(view["blocks"])
-    try:
-        View(**view).validate_json()
-    except Exception as exc:
-        raise AssertionError(f"slack_sdk rejects the view: {exc}") from exc
+    _assert_valid_view(view, "modal")
 
 
 def assert_valid_home(view: dict[str, Any]) -> None:
     """Fail the test unless `view` is a home tab Slack accepts (schema, slack_sdk, limits)."""
-    assert isinstance(view, dict) and view.get("type") == "home", "not a home view"
-    _check_limits(view.get("blocks", []), MAX_MODAL_BLOCKS)  # a home tab: 100 blocks too
-    errors = _schema_errors(_view_validator("home"), view)
+    _assert_valid_view(view, "home")
+
+
+def _assert_valid_view(view: dict[str, Any], kind: str) -> None:
+    assert isinstance(view, dict) and view.get("type") == kind, f"not a {kind} view"
+    _check_limits(view.get("blocks", []), MAX_MODAL_BLOCKS)  # modals and home tabs: 100 blocks
+    errors = _schema_errors(_view_validator(kind), view)
     assert not errors, "schema: " + "; ".join(errors)
     _check_sdk_blocks(view["blocks"])
     try:
         View(**view).validate_json()
     except Exception as exc:
-        raise AssertionError(f"slack_sdk rejects the home view: {exc}") from exc
+        raise AssertionError(f"slack_sdk rejects the {kind} view: {exc}") from exc
