@@ -37,9 +37,11 @@ Note = Callable[[cards.Card], Awaitable[None]]
 
 
 def file_name(query: Query, now: float) -> str:
+    """`wolkvox-phone-4567-20261202-2130.csv`: the last 4 characters only, as masked cards show."""
     stamp = time.strftime("%Y%m%d-%H%M", time.gmtime(now))
-    kind = "id" if query.customer_id and not query.phone else "phone"
-    return f"wolkvox-{kind}-{query.masked().replace('•', 'x').split()[0]}-{stamp}.csv"
+    kind, value = ("phone", query.phone) if query.phone else ("id", query.customer_id)
+    tail = "".join(c for c in value[-4:] if c.isalnum()) or "x"
+    return f"wolkvox-{kind}-{tail}-{stamp}.csv"
 
 
 class CsvExport:

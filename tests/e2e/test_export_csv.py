@@ -91,3 +91,11 @@ async def test_a_failed_upload_is_said_plainly(stack: Stack) -> None:
     notes = await stack.slack.wait_for_response(url, 2, timeout=30)
     assert "No pude subir el CSV" in text_of(notes[1].body["blocks"])  # type: ignore[index]
     assert stack.slack.files == []
+
+
+def test_the_file_name_shows_only_the_last_four() -> None:
+    from bot.query import Query
+    from bot.slack.export import file_name
+
+    assert file_name(Query(phone="3001234567"), 0).startswith("wolkvox-phone-4567-19700101")
+    assert file_name(Query(customer_id="AB-12345"), 0).startswith("wolkvox-id-2345-")
