@@ -266,17 +266,13 @@ class LookupService:
         self._campaign_list_busy, self._campaign_list_tried_at = True, now
         try:
             async with await self.pool.acquire() as lease:
-                await lease.count_call()
-                self.stats.upstream_calls += 1
-                fetched = await self.client.campaigns(lease.token, timeout=CAMPAIGN_NAMES_TIMEOUT)
-        except LookupFailure as error:
-            log.info("campaign list for the picker unavailable (%s)", error.kind)
+                return await self._load_campaign_names(lease)
+        except LookupFailure as error:  # no slot came free, or the quota is spent
+            log.info("campaign names unavailable (%s)", error.kind)
             names.failed()
             return False
         finally:
             self._campaign_list_busy = False
-        names.update(fetched)
-        return True
 
     # --- internals ------------------------------------------------------------------------
     @contextlib.asynccontextmanager
@@ -386,17 +382,22 @@ class LookupService:
 
     async def _refresh_campaign_names(self, lease: TokenLease, ids: list[str]) -> None:
         """Still holding the token's slot: the next call starts only after the previous ended."""
-        if not self.campaign_names.wants_refresh(ids):
-            return
+        if self.campaign_names.wants_refresh(ids):
+            await self._load_campaign_names(lease)
+
+    async def _load_campaign_names(self, lease: TokenLease) -> bool:
+        """One counted `campaigns()` call on a held slot; a failure keeps the old names (cards
+        show ids, the picker falls back to a typed id) and is never a lookup's failure."""
         try:
             await lease.count_call()
             self.stats.upstream_calls += 1
             names = await self.client.campaigns(lease.token, timeout=CAMPAIGN_NAMES_TIMEOUT)
         except LookupFailure as error:
-            log.info("campaign names unavailable (%s); showing ids", error.kind)
+            log.info("campaign names unavailable (%s)", error.kind)
             self.campaign_names.failed()
-            return
+            return False
         self.campaign_names.update(names)
+        return True
 
 
 def store_key(query: Query) -> str:

@@ -24,7 +24,7 @@ from bot.slack import cards, ids
 from bot.slack.cards.workflow import failure_reason, step_outputs
 from bot.slack.flow import Ask, LookupFlow
 from bot.slack.replies import CardStyle, Route
-from bot.slack.runtime import Actor, Outcome
+from bot.slack.runtime import Actor, Outcome, new_error_id
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,9 @@ class StepReply:
 
     style = CardStyle(actions=False, follow_positions=False)
 
-    def __init__(self, complete: AsyncComplete, fail: AsyncFail, lang: str, flow: LookupFlow):
+    def __init__(
+        self, complete: AsyncComplete, fail: AsyncFail, lang: str, flow: LookupFlow
+    ) -> None:
         self._complete = complete
         self._fail = fail
         self.lang = lang
@@ -120,7 +122,9 @@ class WorkflowListener:
                 return
             await self.flow.find(ask, [query], reply)
             if not reply.done:  # never leave a run hanging
-                await reply.apologize("E-NOANSWER")
+                error_id = new_error_id()
+                log.error("workflow step ended without an answer (error id %s)", error_id)
+                await reply.apologize(error_id)
 
 
 def register(app: AsyncApp, flow: LookupFlow) -> None:
