@@ -173,6 +173,15 @@ class Stack:
     ) -> tuple[int, str, float, str]:
         """Workflow Builder runs the `find_customer` step; returns (status, body, seconds, the
         run's function_execution_id, whose result is in `slack.function_results`)."""
+        body, execution_id = self.workflow_step_body(inputs, event_id=event_id)
+        status, text, elapsed = await self.post(body, sr.JSON)
+        return status, text, elapsed, execution_id
+
+    def workflow_step_body(
+        self, inputs: dict[str, Any], *, event_id: str | None = None
+    ) -> tuple[str, str]:
+        """A new run's signed-to-be `function_executed` body and its function_execution_id
+        (post it twice to play Slack's retry of the same event)."""
         execution_id, token = self.slack.new_function_execution()
         body = sr.function_executed_body(
             inputs,
@@ -181,8 +190,7 @@ class Stack:
             event_id=event_id or "Ev" + secrets.token_hex(5).upper(),
             team_id=TEAM,
         )
-        status, text, elapsed = await self.post(body, sr.JSON)
-        return status, text, elapsed, execution_id
+        return body, execution_id
 
     async def open_home(self, *, user: str = AGENT, tab: str = "home") -> tuple[int, str, float]:
         """The user opens the app's Home tab."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.devtools.fakeslack import requests as sr
 from bot.devtools.stack import AGENT, Stack
 from tests.e2e.conftest import (
     MARKUP_PHONE,
@@ -93,17 +94,7 @@ async def test_an_upstream_failure_fails_the_step_plainly(stack: Stack) -> None:
 
 
 async def test_a_retried_event_runs_the_step_once(stack: Stack) -> None:
-    execution_id, token = stack.slack.new_function_execution()
-    from bot.devtools.fakeslack import requests as sr
-    from bot.devtools.stack import TEAM
-
-    body = sr.function_executed_body(
-        {"phone": SHOWCASE_PHONE},
-        function_execution_id=execution_id,
-        bot_access_token=token,
-        event_id="EvRETRIED01",
-        team_id=TEAM,
-    )
+    body, execution_id = stack.workflow_step_body({"phone": SHOWCASE_PHONE}, event_id="EvRETRIED01")
     await stack.post(body, sr.JSON)
     await stack.post(body, sr.JSON, {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "timeout"})
     await result_of(stack, execution_id)
