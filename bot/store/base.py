@@ -13,6 +13,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 V = TypeVar("V")
@@ -35,6 +36,17 @@ async def notify_position(callback: PositionCallback | None, position: int) -> N
             await outcome
     except Exception as error:
         log.debug("position callback failed: %s", type(error).__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Relief:
+    """When every holder of a slot key has held it `after` seconds (they look stuck) and
+    callers wait, let more through, up to `limit` holders in all. Wolkvox allows 2 requests
+    in flight per token; the guard keeps 1 by default and uses the second only as this relief,
+    so one hung call does not freeze the team behind it."""
+
+    after: float
+    limit: int
 
 
 class SlotLease(Protocol):
@@ -66,8 +78,11 @@ class Store(Protocol[V]):
         timeout: float,
         lease: float,
         on_position: PositionCallback | None = None,
+        relief: Relief | None = None,
     ) -> SlotLease:
-        """Wait first-come first-served until fewer than `limit` holders of `key` exist.
+        """Wait first-come first-served until fewer than `limit` holders of `key` exist (or,
+        with `relief`, until every holder has held its slot `relief.after` seconds and fewer
+        than `relief.limit` hold one).
 
         Raises `Busy` after `timeout` seconds of waiting. `lease` bounds how long a crashed
         holder can keep the slot (only meaningful across processes).

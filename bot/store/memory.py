@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 from cachetools import TLRUCache
 
 from bot.errors import Busy
-from bot.store.base import PositionCallback
+from bot.store.base import PositionCallback, Relief
 from bot.store.sharing import SharedRuns
 
 V = TypeVar("V")
@@ -30,20 +30,46 @@ log = logging.getLogger(__name__)
 _SWEEP_EVERY = 30.0  # seconds between sweeps of expired counters, values and rate windows
 
 
+def _now() -> float:
+    """Slot ages use the loop's clock: the relief timer is set on it (a test's fake `clock`
+    moves TTLs, never timers)."""
+    return asyncio.get_running_loop().time()
+
+
 @dataclass(eq=False)
 class _Waiter:
-    future: asyncio.Future[None]
+    future: asyncio.Future[_MemoryLease]
     on_position: PositionCallback | None
     position: int = 0  # last position told to `on_position` (0: never told)
 
 
 @dataclass(eq=False)
 class _Semaphore:
-    """One key's fair semaphore: holders counted, waiters in arrival order."""
+    """One key's fair semaphore: holders with the loop time each got its slot, waiters in
+    arrival order, and the timer that wakes the line when relief becomes due."""
 
     limit: int
-    holders: int = 0
+    relief: Relief | None = None
+    held: dict[_MemoryLease, float] = field(default_factory=dict)
     waiters: deque[_Waiter] = field(default_factory=deque)
+    timer: asyncio.TimerHandle | None = None
+
+    @property
+    def holders(self) -> int:
+        return len(self.held)
+
+    def relief_due_at(self) -> float | None:
+        """Loop time from which relief lets one more in (None: never, with these holders)."""
+        relief = self.relief
+        if relief is None or not self.held or len(self.held) >= relief.limit:
+            return None
+        return max(self.held.values()) + relief.after
+
+    def has_room(self, now: float) -> bool:
+        if len(self.held) < self.limit:
+            return True
+        due = self.relief_due_at()
+        return due is not None and now >= due
 
 
 @dataclass(eq=False)
@@ -73,7 +99,7 @@ class _MemoryLease:
         if self._released:
             return
         self._released = True
-        self._store._free_slot(self._key, self._sem)
+        self._store._free_slot(self._key, self._sem, self)
 
     def __repr__(self) -> str:
         state = "released" if self._released else "held"
@@ -130,43 +156,44 @@ class MemoryStore(Generic[V]):
         timeout: float,
         lease: float,
         on_position: PositionCallback | None = None,
+        relief: Relief | None = None,
     ) -> _MemoryLease:
         """First come, first served: a free slot goes to the oldest waiter, never to a newcomer.
 
         A slot is handed to a waiter at release time (counted as held before it even wakes up),
         so nobody can barge in between; a waiter cancelled at that very moment passes it on.
+        With `relief`, a timer wakes the line when the youngest holder has held `relief.after`.
         """
         if limit < 1:
             raise ValueError("limit must be at least 1")
         sem = self._slots.get(key)
         if sem is None:
             sem = self._slots[key] = _Semaphore(limit)
-        sem.limit = limit
-        self._dispatch(sem)  # a raised limit may free slots for those already waiting
-        if not sem.waiters and sem.holders < sem.limit:
-            sem.holders += 1
-            return _MemoryLease(self, key, sem)
+        sem.limit, sem.relief = limit, relief
+        self._dispatch(key, sem)  # a raised limit may free slots for those already waiting
+        if not sem.waiters and sem.has_room(_now()):
+            return self._grant(key, sem)
 
         waiter = _Waiter(asyncio.get_running_loop().create_future(), on_position)
         sem.waiters.append(waiter)
         self._tell_positions(sem)
+        self._arm_relief(key, sem)
         try:
             async with asyncio.timeout(timeout):
-                await waiter.future
+                return await waiter.future
         except BaseException as exc:
             granted = waiter.future.done() and not waiter.future.cancelled()
             if granted and isinstance(exc, TimeoutError):
                 # The slot came free just as the wait ran out: take it rather than waste it.
-                return _MemoryLease(self, key, sem)
+                return waiter.future.result()
             if granted:
-                self._free_slot(key, sem)  # pass the slot on to the next waiter
+                await waiter.future.result().release()  # pass the slot on to the next waiter
             else:
                 waiter.future.cancel()
                 self._drop_waiter(key, sem, waiter)
             if isinstance(exc, TimeoutError):
                 raise Busy(f"no slot free on {key} within {timeout:g} s") from None
             raise
-        return _MemoryLease(self, key, sem)
 
     async def slot_usage(self, key: str) -> tuple[int, int]:
         sem = self._slots.get(key)
@@ -174,32 +201,52 @@ class MemoryStore(Generic[V]):
             return (0, 0)
         return (sem.holders, len(sem.waiters))
 
-    def _dispatch(self, sem: _Semaphore) -> None:
+    def _grant(self, key: str, sem: _Semaphore) -> _MemoryLease:
+        lease = _MemoryLease(self, key, sem)
+        sem.held[lease] = _now()
+        return lease
+
+    def _dispatch(self, key: str, sem: _Semaphore) -> None:
         """Hand free slots to the oldest waiters, counting them as held at once."""
         granted = False
-        while sem.waiters and sem.holders < sem.limit:
+        while sem.waiters and sem.has_room(_now()):
             waiter = sem.waiters.popleft()
             if waiter.future.done():  # cancelled and not yet cleaned up
                 continue
-            sem.holders += 1
-            waiter.future.set_result(None)
+            waiter.future.set_result(self._grant(key, sem))
             granted = True
         if granted:
             self._tell_positions(sem)
+        self._arm_relief(key, sem)
 
-    def _free_slot(self, key: str, sem: _Semaphore) -> None:
-        sem.holders -= 1
-        self._dispatch(sem)
+    def _arm_relief(self, key: str, sem: _Semaphore) -> None:
+        """(Re)set the timer that lets the line use relief once it is due; none without
+        waiters or without relief to give."""
+        if sem.timer is not None:
+            sem.timer.cancel()
+            sem.timer = None
+        due = sem.relief_due_at() if sem.waiters else None
+        if due is None:
+            return
+        loop = asyncio.get_running_loop()
+        sem.timer = loop.call_at(due, self._dispatch, key, sem)
+
+    def _free_slot(self, key: str, sem: _Semaphore, lease: _MemoryLease) -> None:
+        sem.held.pop(lease, None)
+        self._dispatch(key, sem)
         self._forget_if_idle(key, sem)
 
     def _drop_waiter(self, key: str, sem: _Semaphore, waiter: _Waiter) -> None:
         with contextlib.suppress(ValueError):  # already skipped by a dispatch
             sem.waiters.remove(waiter)
         self._tell_positions(sem)
+        self._arm_relief(key, sem)
         self._forget_if_idle(key, sem)
 
     def _forget_if_idle(self, key: str, sem: _Semaphore) -> None:
         if sem.holders <= 0 and not sem.waiters and self._slots.get(key) is sem:
+            if sem.timer is not None:
+                sem.timer.cancel()
             del self._slots[key]
 
     def _tell_positions(self, sem: _Semaphore) -> None:

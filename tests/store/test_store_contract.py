@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.errors import Busy, WaitTimedOut
-from bot.store.base import Store
+from bot.store.base import Relief, Store
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
 from bot.wolkvox.errors import QuotaExceeded
@@ -93,6 +93,74 @@ async def test_limit_holds_for_40_acquirers_on_two_instances(pair: Pair) -> None
     assert done == 40
     assert peak == limit  # reached, never exceeded
     assert await a.slot_usage("slot:burst") == (0, 0)
+
+
+RELIEF = Relief(after=0.4, limit=2)
+
+
+async def test_relief_lets_one_more_in_only_once_the_holder_looks_stuck(pair: Pair) -> None:
+    a, b = pair
+    stuck = await a.acquire_slot("slot:r", 1, timeout=1, lease=10, relief=RELIEF)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    relieved = await b.acquire_slot("slot:r", 1, timeout=5, lease=10, relief=RELIEF)
+    waited = loop.time() - started
+    assert RELIEF.after - 0.05 <= waited < RELIEF.after + 1.0  # not before; soon after
+    assert await a.slot_usage("slot:r") == (2, 0)
+    # Two in flight is Wolkvox's ceiling: a third waits even though both look stuck by now.
+    with pytest.raises(Busy):
+        await b.acquire_slot("slot:r", 1, timeout=RELIEF.after * 2, lease=10, relief=RELIEF)
+    await relieved.release()
+    await stuck.release()
+    # With the holder gone the normal limit applies again: one at once, no relief needed.
+    fresh = await b.acquire_slot("slot:r", 1, timeout=1, lease=10, relief=RELIEF)
+    assert await a.slot_usage("slot:r") == (1, 0)
+    await fresh.release()
+
+
+async def test_relief_is_not_used_while_the_holder_is_young(pair: Pair) -> None:
+    a, b = pair
+    holder = await a.acquire_slot("slot:y", 1, timeout=1, lease=10, relief=RELIEF)
+    with pytest.raises(Busy):
+        await b.acquire_slot("slot:y", 1, timeout=RELIEF.after / 2, lease=10, relief=RELIEF)
+    await holder.release()
+    # Without relief a stuck holder blocks the line for as long as it holds.
+    holder = await a.acquire_slot("slot:y", 1, timeout=1, lease=10)
+    await asyncio.sleep(RELIEF.after)
+    with pytest.raises(Busy):
+        await b.acquire_slot("slot:y", 1, timeout=RELIEF.after, lease=10)
+    await holder.release()
+
+
+async def test_relief_serves_a_queue_behind_a_stuck_call_never_above_two(pair: Pair) -> None:
+    a, b = pair
+    key = "slot:stuck"
+    stuck = await a.acquire_slot(key, 1, timeout=1, lease=10, relief=RELIEF)
+    in_flight, peak, order = 1, 1, []
+
+    async def one(i: int, store: Store[Fetched]) -> None:
+        nonlocal in_flight, peak
+        lease = await store.acquire_slot(key, 1, timeout=30, lease=10, relief=RELIEF)
+        try:
+            in_flight += 1
+            peak = max(peak, in_flight)
+            order.append(i)
+            await asyncio.sleep(0.01)  # a quick call through the second slot
+            in_flight -= 1
+        finally:
+            await lease.release()
+
+    tasks = []
+    for i in range(12):
+        tasks.append(asyncio.create_task(one(i, b if i % 2 else a)))
+        await asyncio.sleep(0.01)  # arrival order
+    async with asyncio.timeout(20):
+        await asyncio.gather(*tasks)
+    assert order == list(range(12))  # first come, first served through the relief slot
+    assert peak == 2  # the stuck call and one relief call, never more
+    assert await a.slot_usage(key) == (1, 0)  # the stuck call still holds its slot
+    await stuck.release()
+    assert await a.slot_usage(key) == (0, 0)
 
 
 async def test_fifo_across_instances_and_positions(pair: Pair) -> None:

@@ -21,7 +21,9 @@ key                                    type      what and how long
 `<prefix>sem:<key>:alive`              zset      waiters → liveness expiry; a waiter that stops
                                                  polling for `waiter_ttl` (2 s) leaves the queue
 `<prefix>sem:<key>:ticket`             string    ticket counter
-                                                 (all four vanish `max(lease, waiter_ttl)` +
+`<prefix>sem:<key>:since`              zset      slot holders → when granted (ms, server
+                                                 clock): the relief rule's holder ages
+                                                 (all five vanish `max(lease, waiter_ttl)` +
                                                  60 s after the key's last use)
 `<prefix>ctr:<key>`                    string    counter (quota, breaker); `ttl` from creation
                                                  (`ttl` <= 0: no expiry, as in MemoryStore)
@@ -63,7 +65,7 @@ from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.errors import Busy, LookupFailure, StoreUnavailable, WaitTimedOut
-from bot.store.base import PositionCallback
+from bot.store.base import PositionCallback, Relief
 from bot.store.codec import Codec, Undecodable, pack_outcome, unpack_outcome
 from bot.store.redis.scripts import load_script
 from bot.store.sharing import SharedRuns
@@ -246,12 +248,14 @@ class RedisStore(Generic[V]):
         timeout: float,
         lease: float,
         on_position: PositionCallback | None = None,
+        relief: Relief | None = None,
     ) -> _RedisLease:
         """Join the key's FIFO queue in Redis and wait until within the first free slots.
 
         Grants happen only inside the atomic script, so the limit holds across processes. On
         timeout one last attempt either takes a slot that just came free or leaves the queue
-        (→ `Busy`); on cancellation or a Redis failure the entry is withdrawn.
+        (→ `Busy`); on cancellation or a Redis failure the entry is withdrawn. Relief, when
+        it comes due, has no release to announce it: a waiter's next poll finds it.
         """
         if limit < 1:
             raise ValueError("limit must be at least 1")
@@ -263,11 +267,11 @@ class RedisStore(Generic[V]):
         wake = self._wake_on(topic)
         try:
             wake.clear()
-            position = await self._sem("join", key, member, limit, lease)
+            position = await self._sem("join", key, member, limit, lease, relief)
             while position != 0:
                 if position == -1:  # dropped as a silent waiter (this loop stalled): rejoin
                     wake.clear()
-                    position = await self._sem("join", key, member, limit, lease)
+                    position = await self._sem("join", key, member, limit, lease, relief)
                     continue
                 if position == -2:
                     raise Busy(f"no slot free on {key} within {timeout:g} s")
@@ -276,11 +280,11 @@ class RedisStore(Generic[V]):
                     self._call_back(on_position, position)
                 remaining = deadline - loop.time()
                 if remaining <= 0:
-                    position = await self._sem("give_up", key, member, limit, lease)
+                    position = await self._sem("give_up", key, member, limit, lease, relief)
                     continue
                 await self._sleep_until_woken(wake, min(self._poll, remaining))
                 wake.clear()
-                position = await self._sem("poll", key, member, limit, lease)
+                position = await self._sem("poll", key, member, limit, lease, relief)
         except BaseException as exc:
             if not isinstance(exc, Busy):
                 await self._withdraw(key, member)
@@ -294,12 +298,26 @@ class RedisStore(Generic[V]):
         holders, waiters = result
         return int(holders), int(waiters)
 
-    async def _sem(self, op: str, key: str, member: str, limit: int, lease: float) -> Any:
+    async def _sem(
+        self,
+        op: str,
+        key: str,
+        member: str,
+        limit: int,
+        lease: float,
+        relief: Relief | None = None,
+    ) -> Any:
         base = f"{self._prefix}sem:{key}"
         keep = max(lease, self._waiter_ttl) + 60.0
         with self._errors(f"slot {op}"):
             return await self._semaphore(
-                keys=[f"{base}:holders", f"{base}:queue", f"{base}:alive", f"{base}:ticket"],
+                keys=[
+                    f"{base}:holders",
+                    f"{base}:queue",
+                    f"{base}:alive",
+                    f"{base}:ticket",
+                    f"{base}:since",
+                ],
                 args=[
                     op,
                     member,
@@ -309,6 +327,8 @@ class RedisStore(Generic[V]):
                     _ms(keep),
                     self._channel,
                     f"sem:{key}",
+                    _ms(relief.after) if relief else 0,
+                    relief.limit if relief else 0,
                 ],
             )
 

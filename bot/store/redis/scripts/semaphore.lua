@@ -2,16 +2,22 @@
 -- Returns: join/poll/give_up → 0 granted, n > 0 waiting at position n, -1 no longer queued
 -- (expired: join again), -2 gave up; release/leave/renew → 1 when the member was there, else 0;
 -- usage → {holders, waiters}.
-local H, Q, A, T = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+-- Relief (ARGV[9] > 0): when every holder got its slot at least ARGV[9] ms ago (S holds each
+-- holder's grant time) and fewer than ARGV[10] hold one, the queue may use up to ARGV[10].
+local H, Q, A, T, S = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local op, id = ARGV[1], ARGV[2]
 local limit = tonumber(ARGV[3])
 local lease_ms, waiter_ms, keep_ms = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local relief_ms, relief_limit = tonumber(ARGV[9]), tonumber(ARGV[10])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if op == 'usage' then
   return {redis.call('ZCOUNT', H, '(' .. now, '+inf'), redis.call('ZCOUNT', A, '(' .. now, '+inf')}
 end
-local changed = redis.call('ZREMRANGEBYSCORE', H, '-inf', now) > 0
+local expired = redis.call('ZRANGEBYSCORE', H, '-inf', now)
+local changed = #expired > 0
+for _, h in ipairs(expired) do redis.call('ZREM', S, h) end
+if changed then redis.call('ZREMRANGEBYSCORE', H, '-inf', now) end
 local dead = redis.call('ZRANGEBYSCORE', A, '-inf', now)
 for _, w in ipairs(dead) do redis.call('ZREM', Q, w) end
 if #dead > 0 then
@@ -21,6 +27,7 @@ end
 local result
 if op == 'release' or op == 'leave' then
   result = redis.call('ZREM', H, id)
+  redis.call('ZREM', S, id)
   if op == 'leave' then
     result = result + redis.call('ZREM', Q, id)
     redis.call('ZREM', A, id)
@@ -29,6 +36,7 @@ if op == 'release' or op == 'leave' then
 elseif op == 'renew' then
   result = redis.call('ZSCORE', H, id) and 1 or 0
   redis.call('ZADD', H, now + lease_ms, id)
+  if result == 0 then redis.call('ZADD', S, now, id) end  -- back after an expiry: young again
 else
   if op == 'join' then
     redis.call('ZADD', Q, redis.call('INCR', T), id)
@@ -39,12 +47,19 @@ else
   elseif not redis.call('ZSCORE', Q, id) then
     result = -1
   else
-    local free = limit - redis.call('ZCARD', H)
+    local held = redis.call('ZCARD', H)
+    local free = limit - held
+    if free <= 0 and relief_ms > 0 and held > 0 and held < relief_limit
+        and redis.call('ZCARD', S) == held then
+      local youngest = redis.call('ZRANGE', S, -1, -1, 'WITHSCORES')
+      if now - tonumber(youngest[2]) >= relief_ms then free = relief_limit - held end
+    end
     local rank = redis.call('ZRANK', Q, id)
     if rank < free then
       redis.call('ZREM', Q, id)
       redis.call('ZREM', A, id)
       redis.call('ZADD', H, now + lease_ms, id)
+      redis.call('ZADD', S, now, id)
       result = 0
     elseif op == 'give_up' then
       redis.call('ZREM', Q, id)
