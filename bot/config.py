@@ -78,6 +78,7 @@ class Settings:
     max_concurrency: int = 1
     timeout: float = 55.0
     queue_timeout: float = 120.0
+    stuck_after: float = 5.0  # a call in flight this long is slow: relief and a notice (0: off)
     cache_ttl: float = 300.0
     coalesce: bool = True
     daily_quota: int | None = None
@@ -315,6 +316,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         ),
         timeout=timeout,
         queue_timeout=r.number("WOLKVOX_QUEUE_TIMEOUT", 120.0, minimum=0, maximum=3600),
+        stuck_after=r.number("WOLKVOX_STUCK_AFTER", 5.0, minimum=0, maximum=60),
         cache_ttl=r.number("WOLKVOX_CACHE_TTL", 300.0, minimum=0, maximum=86_400),
         coalesce=r.flag("WOLKVOX_COALESCE", True),
         daily_quota=quota,

@@ -138,6 +138,12 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "es": "Eres el {ord} en la fila; la respuesta llega en cuanto Wolkvox quede libre.",
         "en": "You're {ord} in line; the answer follows as soon as Wolkvox is free.",
     },
+    "wolkvox_slow": {
+        "es": "🐢 Wolkvox está tardando en responder esta búsqueda. Seguimos esperando y la "
+        "respuesta llega aquí; las búsquedas de tus compañeros siguen su curso.",
+        "en": "🐢 Wolkvox is slow to answer this search. We keep waiting and the answer comes "
+        "here; your teammates' searches carry on meanwhile.",
+    },
     # ---- errors: one title/body per LookupFailure.kind
     "error_token_missing_title": {
         "es": "Falta el token de Wolkvox",

@@ -40,6 +40,11 @@ COALESCED = Counter(
     "Lookups that shared an identical call already in flight.",
     registry=REGISTRY,
 )
+SLOW_CALLS = Counter(
+    "wolkvox_slow_calls",
+    "find_record calls still running after WOLKVOX_STUCK_AFTER seconds (the agent is told).",
+    registry=REGISTRY,
+)
 SLACK_API_ERRORS = Counter(
     "wolkvox_slack_api_errors",
     "Slack Web API calls that failed, by method.",

@@ -73,6 +73,7 @@ def build_service(settings: Settings, store: Store[Fetched]) -> LookupService:
         lease_seconds=settings.timeout + 5,
         daily_quota=settings.daily_quota,
         tz=settings.tz,
+        stuck_after=settings.stuck_after,
     )
     return LookupService(settings, store, client, pool)
 

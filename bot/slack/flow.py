@@ -39,6 +39,7 @@ from bot.slack.runtime import (
     Waiter,
     new_error_id,
 )
+from bot.wolkvox.lookup import SLOW
 
 log = logging.getLogger(__name__)
 
@@ -77,12 +78,18 @@ class PositionReporter:
     """Turns the guard's queue positions into at most one update every few seconds.
 
     `first` resolves with the first report: a queue position, or SERVING (0) when the lookup
-    went straight to Wolkvox. Only positions are sent on."""
+    went straight to Wolkvox. Positions are sent on to `send`; SLOW (Wolkvox is taking long
+    over this query) to `slow`, once."""
 
     def __init__(
-        self, send: Callable[[int], Awaitable[None]] | None, *, waiter: Waiter | None = None
+        self,
+        send: Callable[[int], Awaitable[None]] | None,
+        *,
+        slow: Callable[[], Awaitable[None]] | None = None,
+        waiter: Waiter | None = None,
     ) -> None:
         self.send = send
+        self.slow = slow
         self.waiter = waiter
         self.last: int | None = None
         self.last_at = 0.0
@@ -92,7 +99,10 @@ class PositionReporter:
         if not self.first.done():
             self.first.set_result(position)
         if self.waiter is not None:
-            self.waiter.serving = position <= 0  # SERVING: at Wolkvox now
+            self.waiter.serving = position <= 0  # SERVING or SLOW: at Wolkvox now
+        if position == SLOW:
+            await self._tell_slow()
+            return
         if self.send is None or position <= 0:
             return
         now = time.monotonic()
@@ -105,6 +115,15 @@ class PositionReporter:
             await self.send(position)
         except Exception as error:
             log.debug("position update failed: %s", type(error).__name__)
+
+    async def _tell_slow(self) -> None:
+        slow, self.slow = self.slow, None  # once
+        if slow is None:
+            return
+        try:
+            await slow()
+        except Exception as error:
+            log.debug("slow notice failed: %s", type(error).__name__)
 
 
 class LookupFlow:
@@ -368,8 +387,11 @@ class LookupFlow:
         async def show_position(position: int) -> None:
             await reply.waiting(query, position, lang=ask.lang, mask=mask)
 
+        async def show_slow() -> None:
+            await reply.waiting(query, SLOW, lang=ask.lang, mask=mask)
+
         reporter = PositionReporter(
-            show_position if style.follow_positions else None, waiter=waiter
+            show_position if style.follow_positions else None, slow=show_slow, waiter=waiter
         )
         if style.quick <= 0:
             await reply.waiting(query, None, lang=ask.lang, mask=mask)

@@ -69,7 +69,9 @@ class Reply(Protocol):
 
     async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
         """The lookup is under way: `None` right after it starts (a placeholder), then its
-        1-based place in the token's queue (when `style.follow_positions`)."""
+        1-based place in the token's queue (when `style.follow_positions`), and SLOW (-1) once
+        if Wolkvox takes `WOLKVOX_STUCK_AFTER` seconds over it (on every surface that can
+        show it)."""
 
     async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
         """The lookup's card (for several queries, their cards in one)."""

@@ -16,9 +16,9 @@ from datetime import date, datetime, timedelta, tzinfo
 from types import TracebackType
 from typing import Any
 
-from bot.config import Secret
+from bot.config import MAX_CONCURRENCY_HARD_LIMIT, Secret
 from bot.errors import Busy
-from bot.store.base import PositionCallback, SlotLease, Store, notify_position
+from bot.store.base import PositionCallback, Relief, SlotLease, Store, notify_position
 from bot.wolkvox.errors import QuotaExceeded, TokenMissing
 
 log = logging.getLogger(__name__)
@@ -100,10 +100,18 @@ class TokenPool:
         lease_seconds: float,
         daily_quota: int | None,
         tz: tzinfo,
+        stuck_after: float = 0.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if max_concurrency < 1:
             raise ValueError("max_concurrency must be at least 1")
+        # The relief rule: with fewer slots than Wolkvox's ceiling, a token whose calls in flight
+        # have all run `stuck_after` seconds lets waiters use the spare slot, one at a time.
+        self.relief = (
+            Relief(after=stuck_after, limit=MAX_CONCURRENCY_HARD_LIMIT)
+            if stuck_after > 0 and max_concurrency < MAX_CONCURRENCY_HARD_LIMIT
+            else None
+        )
         self.tokens = tuple(tokens)
         self._store = store
         self._limit = max_concurrency
@@ -261,6 +269,7 @@ class TokenPool:
                 timeout=remaining,
                 lease=self._lease_seconds,
                 on_position=queued,
+                relief=self.relief,
             )
             if not waited:  # granted at once: the quota checked by _pick still holds
                 return TokenLease(self, token, slot)

@@ -46,6 +46,9 @@ MAX_ATTEMPTS = 3
 # Told to `on_wait` (instead of a 1-based queue position) once the lookup is being served:
 # it holds a token slot, or shares a call already under way. Lets an ack stop waiting.
 SERVING = 0
+# Told to `on_wait` when the lookup's own Wolkvox call has run `WOLKVOX_STUCK_AFTER` seconds:
+# Wolkvox is slow for this query (the others are served through the relief slot meanwhile).
+SLOW = -1
 BACKOFF_BASE = 0.5
 
 # How a fetched answer (or a producer's failure) travels through a store that keeps bytes.
@@ -342,7 +345,7 @@ class LookupService:
             lease = await self.pool.acquire(on_position=on_wait)
             await notify_position(on_wait, SERVING)
             try:
-                return await self._call(lease, query, budget_end)
+                return await self._call(lease, query, budget_end, on_wait)
             except QuotaExceeded:
                 # Learned from Wolkvox: this token is spent for today; another may not be.
                 await lease.mark_quota_spent()
@@ -360,18 +363,25 @@ class LookupService:
             finally:
                 await lease.release()
 
-    async def _call(self, lease: TokenLease, query: Query, budget_end: float) -> Fetched:
+    async def _call(
+        self,
+        lease: TokenLease,
+        query: Query,
+        budget_end: float,
+        on_wait: PositionCallback | None = None,
+    ) -> Fetched:
         remaining = max(1.0, budget_end - time.monotonic())
         await lease.count_call()
         self.stats.upstream_calls += 1
         started = time.monotonic()
-        answer = await self.client.find_record(
-            lease.token,
-            phone=query.phone,
-            customer_id=query.customer_id,
-            campaign_id=query.campaign_id,
-            timeout=remaining,
-        )
+        async with self._slow_notice(on_wait):
+            answer = await self.client.find_record(
+                lease.token,
+                phone=query.phone,
+                customer_id=query.customer_id,
+                campaign_id=query.campaign_id,
+                timeout=remaining,
+            )
         upstream_ms = (time.monotonic() - started) * 1000
         self.pool.observe_latency(upstream_ms / 1000)
         fetched_at = self.clock()
@@ -379,6 +389,27 @@ class LookupService:
             await self._refresh_campaign_names(lease, [c.campaign_id for c in answer.campaigns])
             answer = self.campaign_names.apply(answer)
         return Fetched(answer=answer, fetched_at=fetched_at, upstream_ms=upstream_ms)
+
+    @contextlib.asynccontextmanager
+    async def _slow_notice(self, on_wait: PositionCallback | None) -> AsyncIterator[None]:
+        """Tell `on_wait` SLOW once (and count it) if the call inside runs `stuck_after` s."""
+        after = self.settings.stuck_after
+        if after <= 0:
+            yield
+            return
+
+        async def tell() -> None:
+            await asyncio.sleep(after)
+            metrics.SLOW_CALLS.inc()
+            await notify_position(on_wait, SLOW)
+
+        notice = asyncio.ensure_future(tell())
+        try:
+            yield
+        finally:
+            notice.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await notice
 
     async def _refresh_campaign_names(self, lease: TokenLease, ids: list[str]) -> None:
         """Still holding the token's slot: the next call starts only after the previous ended."""

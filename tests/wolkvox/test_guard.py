@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
+from typing import Any
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -16,9 +17,12 @@ from aiohttp import web
 
 from bot.config import Secret
 from bot.errors import Busy
+from bot.store.base import Store
 from bot.store.memory import MemoryStore
+from bot.store.redis import RedisStore
 from bot.wolkvox.errors import QuotaExceeded, TokenMissing
 from bot.wolkvox.guard import TokenLease, TokenPool, TokenStatus
+from bot.wolkvox.lookup import FETCHED_CODEC
 
 BOGOTA = ZoneInfo("America/Bogota")
 ALPHA = Secret("tok-alpha-0000000001")
@@ -42,6 +46,7 @@ class CountingServer:
 
     delay: float = 0.01
     gate: asyncio.Event | None = None  # when set, requests wait for it instead of `delay`
+    stuck: asyncio.Event = field(default_factory=asyncio.Event)  # what `stuck=1` calls wait for
     in_flight: Counter[str] = field(default_factory=Counter)
     peak: Counter[str] = field(default_factory=Counter)
     served: Counter[str] = field(default_factory=Counter)
@@ -52,7 +57,9 @@ class CountingServer:
         self.in_flight[token] += 1
         self.peak[token] = max(self.peak[token], self.in_flight[token])
         try:
-            if self.gate is not None:
+            if request.query.get("stuck"):
+                await self.stuck.wait()
+            elif self.gate is not None:
                 await self.gate.wait()
             else:
                 await asyncio.sleep(self.delay)
@@ -78,6 +85,7 @@ async def server() -> AsyncIterator[CountingServer]:
     finally:
         if counting.gate is not None:
             counting.gate.set()
+        counting.stuck.set()
         await runner.cleanup()
 
 
@@ -95,6 +103,7 @@ def make_pool(
     queue_timeout: float = 30.0,
     quota: int | None = None,
     clock: Callable[[], float] | None = None,
+    stuck_after: float = 0.0,
 ) -> TokenPool:
     return TokenPool(
         tokens,
@@ -104,15 +113,19 @@ def make_pool(
         lease_seconds=120.0,
         daily_quota=quota,
         tz=BOGOTA,
+        stuck_after=stuck_after,
         clock=clock or FakeClock(datetime(2026, 3, 10, 12, 0, tzinfo=BOGOTA)),
     )
 
 
-async def call(pool: TokenPool, session: aiohttp.ClientSession, url: str) -> None:
+async def call(
+    pool: TokenPool, session: aiohttp.ClientSession, url: str, *, stuck: bool = False
+) -> None:
     async with await pool.acquire() as lease:
         await lease.count_call()
         headers = {"wolkvox-token": lease.token.reveal()}
-        async with session.get(url, params={"api": "find_record"}, headers=headers) as resp:
+        params = {"api": "find_record", **({"stuck": "1"} if stuck else {})}
+        async with session.get(url, params=params, headers=headers) as resp:
             assert resp.status == 200
             await resp.read()
 
@@ -176,6 +189,60 @@ async def test_pool_spreads_load_and_keeps_each_limit(
     assert abs(a - b) <= 4
     assert server.peak[ALPHA.reveal()] == 1
     assert server.peak[BETA.reveal()] == 1
+
+
+# --- relief: the spare slot for a stuck call ----------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+async def test_relief_serves_the_team_behind_a_stuck_call_never_above_two(
+    server: CountingServer,
+    session: aiohttp.ClientSession,
+    backend: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """One call hangs; with WOLKVOX_STUCK_AFTER the others go through the second slot one at a
+    time (two instances share it over Redis), and Wolkvox never sees a third in flight."""
+    stores: list[Store[Any]]
+    if backend == "memory":
+        stores = [MemoryStore()]
+    else:
+        url = request.getfixturevalue("redis_url")
+        stores = [RedisStore(url, FETCHED_CODEC) for _ in range(2)]
+    for store in stores:
+        await store.start()
+    pools = [make_pool(store, stuck_after=0.3) for store in stores]
+    try:
+        stuck = asyncio.create_task(call(pools[0], session, server.url, stuck=True))
+        await until(lambda: server.in_flight[ALPHA.reveal()] == 1)
+        async with asyncio.timeout(15):  # long before the stuck call ends (never, here)
+            await asyncio.gather(
+                *(call(pools[i % len(pools)], session, server.url) for i in range(20))
+            )
+        assert server.served[ALPHA.reveal()] == 20
+        assert server.peak[ALPHA.reveal()] == 2  # the stuck call and one relief call
+        assert not stuck.done()
+        server.stuck.set()
+        await stuck
+        assert await stores[0].slot_usage(f"slot:{ALPHA.fingerprint}") == (0, 0)
+    finally:
+        for store in stores:
+            await store.close()
+
+
+async def test_no_relief_without_the_setting_or_at_two_slots() -> None:
+    assert make_pool(MemoryStore()).relief is None  # WOLKVOX_STUCK_AFTER=0: off
+    assert make_pool(MemoryStore(), limit=2, stuck_after=5).relief is None  # no spare slot
+    relief = make_pool(MemoryStore(), stuck_after=5).relief
+    assert relief is not None and (relief.after, relief.limit) == (5, 2)
+
+
+async def test_relief_never_before_the_threshold() -> None:
+    pool = make_pool(MemoryStore(), stuck_after=0.5, queue_timeout=0.3)
+    holder = await pool.acquire()
+    with pytest.raises(Busy):  # the holder is younger than 0.5 s all the while
+        await pool.acquire()
+    await holder.release()
 
 
 # --- fairness, timeout, positions --------------------------------------------------------------

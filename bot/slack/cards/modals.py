@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bot.i18n import ordinal, t
+from bot.i18n import t
 from bot.slack.cards.blocks import Block, Card, context_block, plain_text_obj, section_block
 from bot.slack.cards.mrkdwn import plain
+from bot.slack.cards.result import progress_line
 from bot.slack.ids import (
     INPUT_CAMPAIGN_ID,
     INPUT_CUSTOMER_ID,
@@ -161,8 +162,10 @@ def result_modal(card: Card, lang: str) -> dict[str, Any]:
 
 
 def loading_modal(lang: str, *, position: int | None = None) -> dict[str, Any]:
-    """What the modal shows between submit and the answer; `position`: 1-based place in line."""
+    """What the modal shows between submit and the answer; `position`: 1-based place in line,
+    or SLOW."""
     blocks = [section_block(t(lang, "modal_loading"))]
-    if position is not None and position > 0:
-        blocks.append(context_block(t(lang, "queue_position", ord=ordinal(position, lang))))
+    news = progress_line(position, lang)
+    if news:
+        blocks.append(context_block(news))
     return _modal(t(lang, "modal_search_title"), blocks, close=t(lang, "modal_close"))

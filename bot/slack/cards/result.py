@@ -49,6 +49,7 @@ from bot.slack.ids import (
     MODAL_TEXT_BUDGET,
     TEXT_BUDGET,
 )
+from bot.wolkvox.lookup import SLOW
 from bot.wolkvox.records import KEPT_RECORDS, CampaignSummary, FindAnswer
 
 _MIN_RESULT_BLOCKS = 6  # header, summary, divider, age, left-out note, buttons
@@ -333,9 +334,21 @@ def _phones_to_redact(query: Query, answer: FindAnswer, *, ids: bool = False) ->
 def render_searching(
     query: Query, *, lang: str, mask_phones: bool, position: int | None = None
 ) -> Card:
-    """The immediate answer while the lookup runs; `position` is the 1-based place in line."""
+    """The immediate answer while the lookup runs; `position` is the 1-based place in line, or
+    SLOW when Wolkvox is taking long over this query."""
     line = t(lang, "searching", query=inert(describe_query(query, lang, mask=mask_phones), 400))
     blocks = [section_block(line)]
+    news = progress_line(position, lang)
+    if news:
+        blocks.append(context_block(news))
+    return Card(blocks=blocks, text=f"{line} {news}".strip())
+
+
+def progress_line(position: int | None, lang: str) -> str:
+    """What a waiting card says of the lookup's progress: its place in line, that Wolkvox is
+    slow (SLOW), or nothing."""
+    if position == SLOW:
+        return t(lang, "wolkvox_slow")
     if position is not None and position > 0:
-        blocks.append(context_block(t(lang, "queue_position", ord=ordinal(position, lang))))
-    return Card(blocks=blocks, text=line)
+        return t(lang, "queue_position", ord=ordinal(position, lang))
+    return ""

@@ -24,6 +24,7 @@ from bot.slack.export import CsvExport
 from bot.slack.flow import Ask, LookupFlow
 from bot.slack.replies import CardStyle, Route, apology_card
 from bot.slack.runtime import Outcome
+from bot.wolkvox.lookup import SLOW
 
 
 class ButtonReply:
@@ -45,7 +46,11 @@ class ButtonReply:
         await self.private(card)
 
     async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
-        """The card stays as it is while the lookup runs."""
+        """The card stays as it is while the lookup runs; a slow Wolkvox gets a private note."""
+        if position == SLOW:
+            await self.private(
+                cards.render_searching(query, lang=lang, mask_phones=mask, position=position)
+            )
 
     async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
         await self.private(card)

@@ -17,6 +17,7 @@ from bot.slack.flow import Ask, LookupFlow
 from bot.slack.payloads import actor_from_body
 from bot.slack.replies import CardStyle, Route, apology_card
 from bot.slack.runtime import Outcome
+from bot.wolkvox.lookup import SLOW
 
 # How long the ack may wait for the lookup's first news: a cached card (then the card itself is
 # the ack and no "searching…" message is left behind), its place in the token's queue, or word
@@ -49,7 +50,7 @@ class CommandReply:
         await self._send(card)
 
     async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
-        if not self._acked:
+        if not self._acked or position == SLOW:  # "Wolkvox is slow": a private note of its own
             await self._send(
                 cards.render_searching(query, lang=lang, mask_phones=mask, position=position)
             )

@@ -16,6 +16,7 @@ from bot.slack.flow import Ask, LookupFlow
 from bot.slack.payloads import actor_from_body, message_text
 from bot.slack.replies import CardStyle, Route, apology_card
 from bot.slack.runtime import Outcome
+from bot.wolkvox.lookup import SLOW
 
 MAX_QUERIES_PER_MESSAGE = 3
 
@@ -34,7 +35,13 @@ class PrivateReply:
         await respond_safely(self._respond, **message(card, response_type="ephemeral"))
 
     async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
-        """Nothing to show: a message shortcut has no message of its own to update."""
+        """A message shortcut has no message of its own to update: only a slow Wolkvox is told
+        (privately)."""
+        if position == SLOW:
+            card = cards.render_searching(query, lang=lang, mask_phones=mask, position=position)
+            await respond_safely(
+                self._respond, **message(card, response_type="ephemeral", replace_original=False)
+            )
 
     async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
         await respond_safely(
