@@ -10,12 +10,13 @@ plain `json.loads` takes ~450-800 ms and ~190 MB.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import heapq
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
 
@@ -335,7 +336,7 @@ def _kind(value: object) -> str:
     )
 
 
-def _broken_json(body: bytes | bytearray | memoryview, exc: msgspec.DecodeError) -> BrokenAnswer:
+def broken_json(body: bytes | bytearray | memoryview, exc: msgspec.DecodeError) -> BrokenAnswer:
     head = bytes(body[:64]).lstrip()
     if not head:
         return BrokenAnswer("empty body")
@@ -344,7 +345,7 @@ def _broken_json(body: bytes | bytearray | memoryview, exc: msgspec.DecodeError)
     return BrokenAnswer(f"not JSON: {str(exc)[:_MAX_DETAIL]}")
 
 
-def _check_status(code: object, error: object, msg: object) -> tuple[str, str]:
+def check_status(code: object, error: object, msg: object) -> tuple[str, str]:
     """Raise the mapped error when the body says it failed; else give (code, msg) as text."""
     code_text, error_text, msg_text = as_text(code).strip(), as_text(error).strip(), as_text(msg)
     if error_text or code_text not in ("", "200", "404"):
@@ -363,7 +364,7 @@ def _any(data: bytes | bytearray | memoryview | msgspec.Raw) -> object:
         except (ValueError, RecursionError) as exc:
             raise BrokenAnswer(f"unreadable value: {str(exc)[:_MAX_DETAIL]}") from None
     except msgspec.DecodeError as exc:  # a type error was met before a syntax error
-        raise _broken_json(memoryview(data), exc) from None
+        raise broken_json(memoryview(data), exc) from None
 
 
 def _slim_slow(raw: msgspec.Raw, index: int) -> tuple[str, str]:
@@ -423,7 +424,7 @@ def decode_find_record(body: bytes | bytearray | memoryview) -> FindAnswer:
             envelope = _ENVELOPE.decode(body)
         except msgspec.ValidationError:
             return _decode_loose(body)
-        code, msg = _check_status(envelope.code, envelope.error, envelope.msg)
+        code, msg = check_status(envelope.code, envelope.error, envelope.msg)
         items = envelope.data
         del envelope
         if not items:
@@ -434,7 +435,7 @@ def decode_find_record(body: bytes | bytearray | memoryview) -> FindAnswer:
     except UnicodeDecodeError:  # msgspec checks UTF-8 only where it reads a string
         raise BrokenAnswer("text that is not UTF-8") from None
     except msgspec.DecodeError as exc:  # malformed (also past a point where the shape was wrong)
-        raise _broken_json(body, exc) from None
+        raise broken_json(body, exc) from None
 
 
 def _decode_loose(body: bytes | bytearray | memoryview) -> FindAnswer:
@@ -448,7 +449,7 @@ def _decode_loose(body: bytes | bytearray | memoryview) -> FindAnswer:
         if not isinstance(decoded, dict):
             raise BrokenAnswer(f"the answer is {_kind(decoded)}, not an object") from None
         top = decoded
-    code, msg = _check_status(top.get("code", ""), top.get("error"), top.get("msg", ""))
+    code, msg = check_status(top.get("code", ""), top.get("error"), top.get("msg", ""))
     data = top.get("data")
     if data is None or (isinstance(data, list | dict | str) and not data):
         return FindAnswer(total_records=0, campaigns=(), records=(), code=code, msg=msg)
@@ -469,73 +470,136 @@ class _Latest:
         self.raw = raw
 
 
+@contextlib.contextmanager
+def _as_broken_answer() -> Iterator[None]:
+    """What a record's decoding can raise besides `BrokenAnswer`, as `BrokenAnswer`."""
+    try:
+        yield
+    except RecursionError:
+        raise BrokenAnswer("JSON nested too deeply") from None
+    except UnicodeDecodeError:  # msgspec checks UTF-8 only where it reads a string
+        raise BrokenAnswer("text that is not UTF-8") from None
+    except msgspec.DecodeError as exc:  # e.g. a record's date that is not UTF-8
+        raise BrokenAnswer(f"not JSON: {str(exc)[:_MAX_DETAIL]}") from None
+
+
 def _summarise(items: list[msgspec.Raw], code: str, msg: str) -> FindAnswer:
-    keep = KEPT_RECORDS
-    slim = _SLIM.decode
-    iso = datetime.fromisoformat
-    not_iso: dict[str, datetime] = {}  # "" and placeholders repeat: parse them once
-    campaigns: dict[str, _Latest] = {}
-    heap: list[tuple[datetime, int, msgspec.Raw]] = []  # the kept sample, a min-heap
-    for index, raw in enumerate(items):
-        try:
-            item = slim(raw)
-            date, campaign = item.date, item.campaign_id
-            if type(date) is not str:
-                date = as_text(date)
-            if type(campaign) is not str:
-                campaign = as_text(campaign)
-        except msgspec.ValidationError:
-            date, campaign = _slim_slow(raw, index)
-        when = _NO_DATE
-        if date[4:5] == "-":  # looks ISO: the C parser, no exception on the common path
-            try:
-                when = iso(date)
-                if when.tzinfo is not None or when.year < _MIN_YEAR:
-                    when = parse_date(date) or _NO_DATE
-            except ValueError:
-                date_parsed = False
-            else:
-                date_parsed = True
-        else:
-            date_parsed = not date
-        if not date_parsed:
-            found = not_iso.get(date)
-            if found is None:
-                found = _parse_date_slow(date) or _NO_DATE
-                if len(not_iso) < _MEMO_DATES:
-                    not_iso[date] = found
-            when = found
-        campaign = campaign.strip()
-        latest = campaigns.get(campaign)
-        if latest is None:
-            campaigns[campaign] = _Latest(when, index, raw)
-        else:
-            latest.count += 1
-            if when >= latest.when:  # a tie goes to the later record
-                latest.when, latest.index, latest.raw = when, index, raw
-        if len(heap) < keep:
-            heapq.heappush(heap, (when, index, raw))
-        elif keep and when >= heap[0][0]:  # a tie goes to the later record
-            heapq.heapreplace(heap, (when, index, raw))
-    total = len(items)
+    summary = Summary(copy=False)  # the whole body is at hand: slices of it may stay
+    summary.add(items)
     del items
+    return summary.answer(code, msg)
 
-    decoded: dict[int, Record] = {}
 
-    def record_at(index: int, raw: msgspec.Raw) -> Record:
-        found = decoded.get(index)
-        if found is None:
-            found = decoded[index] = _record(raw)
-        return found
+class Summary:
+    """The per-campaign summaries and the kept records, built record by record as they come
+    (the whole body's list at once, or a streamed answer's batches): per campaign its count and
+    latest record (dated beats undated; on a tie the later in the answer wins), and the
+    KEPT_RECORDS most recent. Only records that end up on the answer are fully decoded.
 
-    kept = tuple(record_at(i, raw) for _, i, raw in sorted(heap, reverse=True, key=_heap_key))
-    ordered = sorted(campaigns.items(), key=lambda pair: _campaign_order(pair[0]))
-    ordered.sort(key=lambda pair: pair[1].when, reverse=True)
-    summaries = tuple(
-        _summary(record_at(latest.index, latest.raw), campaign, latest.count)
-        for campaign, latest in ordered
-    )
-    return FindAnswer(total_records=total, campaigns=summaries, records=kept, code=code, msg=msg)
+    `copy`: keep copies of the records it holds on to rather than slices of the buffer they
+    came in, so a streamed answer's earlier batches can be freed."""
+
+    __slots__ = ("_campaigns", "_copy", "_heap", "_not_iso", "total")
+
+    def __init__(self, *, copy: bool) -> None:
+        self._copy = copy
+        self._not_iso: dict[str, datetime] = {}  # "" and placeholders repeat: parse them once
+        self._campaigns: dict[str, _Latest] = {}
+        self._heap: list[tuple[datetime, int, msgspec.Raw]] = []  # the kept sample, a min-heap
+        self.total = 0
+
+    def add(self, items: list[msgspec.Raw]) -> None:
+        """The next records of the answer, in order; a record that is not one raises
+        `BrokenAnswer`."""
+        with _as_broken_answer():
+            self._add(items)
+
+    def answer(self, code: str, msg: str) -> FindAnswer:
+        """The summaries and kept records of every record added."""
+        with _as_broken_answer():
+            return self._answer(code, msg)
+
+    def _add(self, items: list[msgspec.Raw]) -> None:
+        keep = KEPT_RECORDS
+        slim = _SLIM.decode
+        iso = datetime.fromisoformat
+        not_iso = self._not_iso
+        campaigns = self._campaigns
+        heap = self._heap
+        copy = self._copy
+        index = self.total
+        for raw in items:
+            try:
+                item = slim(raw)
+                date, campaign = item.date, item.campaign_id
+                if type(date) is not str:
+                    date = as_text(date)
+                if type(campaign) is not str:
+                    campaign = as_text(campaign)
+            except msgspec.ValidationError:
+                date, campaign = _slim_slow(raw, index)
+            when = _NO_DATE
+            if date[4:5] == "-":  # looks ISO: the C parser, no exception on the common path
+                try:
+                    when = iso(date)
+                    if when.tzinfo is not None or when.year < _MIN_YEAR:
+                        when = parse_date(date) or _NO_DATE
+                except ValueError:
+                    date_parsed = False
+                else:
+                    date_parsed = True
+            else:
+                date_parsed = not date
+            if not date_parsed:
+                found = not_iso.get(date)
+                if found is None:
+                    found = _parse_date_slow(date) or _NO_DATE
+                    if len(not_iso) < _MEMO_DATES:
+                        not_iso[date] = found
+                when = found
+            campaign = campaign.strip()
+            latest = campaigns.get(campaign)
+            held = raw
+            if latest is None:
+                held = raw.copy() if copy else raw
+                campaigns[campaign] = _Latest(when, index, held)
+            else:
+                latest.count += 1
+                if when >= latest.when:  # a tie goes to the later record
+                    held = raw.copy() if copy else raw
+                    latest.when, latest.index, latest.raw = when, index, held
+            if len(heap) < keep:
+                if copy and held is raw:
+                    held = raw.copy()
+                heapq.heappush(heap, (when, index, held))
+            elif keep and when >= heap[0][0]:  # a tie goes to the later record
+                if copy and held is raw:
+                    held = raw.copy()
+                heapq.heapreplace(heap, (when, index, held))
+            index += 1
+        self.total = index
+
+    def _answer(self, code: str, msg: str) -> FindAnswer:
+        decoded: dict[int, Record] = {}
+
+        def record_at(index: int, raw: msgspec.Raw) -> Record:
+            found = decoded.get(index)
+            if found is None:
+                found = decoded[index] = _record(raw)
+            return found
+
+        kept = tuple(
+            record_at(i, raw) for _, i, raw in sorted(self._heap, reverse=True, key=_heap_key)
+        )
+        ordered = sorted(self._campaigns.items(), key=lambda pair: _campaign_order(pair[0]))
+        ordered.sort(key=lambda pair: pair[1].when, reverse=True)
+        summaries = tuple(
+            _summary(record_at(latest.index, latest.raw), campaign, latest.count)
+            for campaign, latest in ordered
+        )
+        return FindAnswer(
+            total_records=self.total, campaigns=summaries, records=kept, code=code, msg=msg
+        )
 
 
 def _heap_key(entry: tuple[datetime, int, msgspec.Raw]) -> tuple[datetime, int]:
@@ -583,7 +647,7 @@ def write_csv(
         except msgspec.ValidationError:
             _decode_loose(body)  # raises the right error, or means "no records"
             envelope = _Envelope()
-        _check_status(envelope.code, envelope.error, envelope.msg)
+        check_status(envelope.code, envelope.error, envelope.msg)
         items = envelope.data or []
         del envelope
         extras: dict[str, None] = {}
@@ -609,7 +673,7 @@ def write_csv(
     except UnicodeDecodeError:
         raise BrokenAnswer("text that is not UTF-8") from None
     except msgspec.DecodeError as exc:
-        raise _broken_json(body, exc) from None
+        raise broken_json(body, exc) from None
 
 
 def _csv_safe(value: str) -> str:

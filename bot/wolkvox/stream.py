@@ -1,0 +1,158 @@
+"""find_record's answer decoded as it arrives, so a 36 MB body never holds the event loop.
+
+`FindRecordStream` is fed the body chunk by chunk. Once the envelope's `"data": [` has gone by,
+each chunk's complete records (up to its last `},`) are decoded as one small JSON list of
+`msgspec.Raw` and summarised at once; the rest waits for the next chunk. A cut inside a string
+or a nested object makes that little list invalid JSON (a JSON parser is deterministic: a
+prefix that parses ends where the whole would), so a wrong cut is never taken: the bytes wait.
+
+The answer is the one `decode_find_record` gives for the whole body, errors included. Anything
+that does not fit the common shape (no `"data": [` near the top, an error code, a BOM, records
+that never split) falls back to collecting the whole body and decoding it in one piece.
+"""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+from bot.wolkvox.errors import BrokenAnswer
+from bot.wolkvox.records import (
+    FindAnswer,
+    Summary,
+    as_text,
+    broken_json,
+    check_status,
+    decode_find_record,
+)
+
+HEAD_LIMIT = 64 * 1024  # the envelope's fields before `data` are short
+# Bytes of records that would not split before giving up on splitting: a record is ~600 bytes,
+# so this much without a clean cut means the answer is not shaped as expected.
+CARRY_LIMIT = 1024 * 1024
+CUT_TRIES = 3  # candidate cuts tried per chunk, from the end
+
+_DATA_RE = re.compile(rb'"data"\s*:\s*\[')
+
+
+class _Fields(msgspec.Struct):
+    code: object = ""
+    error: object = None
+    msg: object = ""
+
+
+class _Tail(msgspec.Struct):
+    """What follows the last split: the last records, then any envelope field after `data`."""
+
+    code: object = ""
+    error: object = None
+    msg: object = ""
+    data: list[msgspec.Raw] = []
+
+
+_FIELDS = msgspec.json.Decoder(_Fields)
+_TAIL = msgspec.json.Decoder(_Tail)
+_BATCH = msgspec.json.Decoder(list[msgspec.Raw])
+
+
+class FindRecordStream:
+    """Feed a 200 answer's body with `feed`; `finish` gives its `FindAnswer` or raises the same
+    `LookupFailure` as `decode_find_record` would for the whole body."""
+
+    __slots__ = ("_buf", "_fields", "_mode", "_splitting", "_summary")
+
+    def __init__(self) -> None:
+        self._mode = "head"  # "head" → "data" (streaming) or "whole" (fallback)
+        self._buf = bytearray()  # head/whole: the body so far; data: records not yet split
+        self._fields = _Fields()
+        self._summary = Summary(copy=True)
+        self._splitting = True
+
+    @property
+    def streaming(self) -> bool:
+        """True once records are being decoded as they come (False: the whole-body fallback)."""
+        return self._mode == "data"
+
+    @property
+    def held(self) -> int:
+        """Bytes of the body held right now (for tests and benchmarks)."""
+        return len(self._buf)
+
+    def feed(self, chunk: bytes | bytearray | memoryview) -> None:
+        self._buf += chunk
+        if self._mode == "head":
+            self._find_data()
+        if self._mode == "data" and self._splitting:
+            self._split()
+
+    def finish(self) -> FindAnswer:
+        if self._mode != "data":
+            return decode_find_record(self._buf)
+        try:
+            tail = _TAIL.decode(b'{"data":[' + self._buf)
+        except RecursionError:
+            raise BrokenAnswer("JSON nested too deeply") from None
+        except UnicodeDecodeError:
+            raise BrokenAnswer("text that is not UTF-8") from None
+        except msgspec.DecodeError as exc:  # cut short, or malformed after the last split
+            raise broken_json(self._buf, exc) from None
+        self._buf = bytearray()
+        head = self._fields
+        code = tail.code if as_text(tail.code) else head.code
+        error = tail.error if tail.error is not None else head.error
+        msg = tail.msg if as_text(tail.msg) else head.msg
+        code_text, msg_text = check_status(code, error, msg)
+        self._summary.add(tail.data)
+        return self._summary.answer(code_text, msg_text)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _find_data(self) -> None:
+        """Wait for `"data": [`; stream only when what precedes it is a sound envelope start
+        that reports success. Anything else is for the whole-body decoder to judge."""
+        buf = self._buf
+        found = _DATA_RE.search(buf)
+        if found is None:
+            if len(buf) > HEAD_LIMIT:
+                self._mode = "whole"
+            return
+        try:
+            fields = _FIELDS.decode(bytes(buf[: found.start()]) + b'"data":null}')
+            check_status(fields.code, fields.error, fields.msg)
+        except Exception:  # not JSON there, or an error code: for the whole-body decoder
+            self._mode = "whole"
+            return
+        self._fields = fields
+        del buf[: found.end()]
+        self._mode = "data"
+
+    def _split(self) -> None:
+        """Summarise the complete records at the front of the buffer, if they split cleanly."""
+        buf = self._buf
+        end = len(buf)
+        for _ in range(CUT_TRIES):
+            cut = buf.rfind(b"},", 0, end)
+            if cut < 0:
+                break
+            batch = bytearray(b"[")
+            batch += memoryview(buf)[: cut + 1]
+            batch += b"]"
+            try:
+                items = _BATCH.decode(batch)
+            except msgspec.DecodeError:
+                end = cut  # inside a string or a nested object: try an earlier cut
+                continue
+            except (RecursionError, UnicodeDecodeError):
+                break
+            self._summary.add(items)
+            del items, batch
+            del buf[: cut + 2]
+            return
+        if len(buf) > CARRY_LIMIT:
+            # Not shaped as expected: stop trying (each try reads it all again); the rest is
+            # decoded in one piece at the end, as the tail.
+            self._splitting = False
+
+
+__all__ = ["FindRecordStream"]
