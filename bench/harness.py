@@ -78,6 +78,7 @@ class SimulatorProcess:
 
     latency: float
     simultaneous_limit: int = 2
+    slow_seconds: float = 65.0  # how long the slow number (SLOW_PHONE) hangs
     url: str = ""
     process: asyncio.subprocess.Process | None = None
     session: aiohttp.ClientSession | None = None
@@ -91,6 +92,8 @@ class SimulatorProcess:
             str(self.latency),
             "--simultaneous-limit",
             str(self.simultaneous_limit),
+            "--slow-seconds",
+            str(self.slow_seconds),
             cwd=REPO,
             env=clean_env({}),  # a developer's real credentials never reach a benchmark
             stdout=asyncio.subprocess.PIPE,
@@ -124,14 +127,20 @@ class SimulatorProcess:
 
     async def fetch_raw(self, phone: str, token: str = "demo-token-4") -> bytes:
         """One find_record straight from the simulator (e.g. to build the big answer up front)."""
+        return (await self.fetch_timed(phone, token))[0]
+
+    async def fetch_timed(self, phone: str, token: str = "demo-token-4") -> tuple[bytes, float]:
+        """(body, seconds from the request to its last byte): what a bare client takes."""
         assert self.session is not None
+        started = time.monotonic()
         async with self.session.get(
             self.url + "/api/v2/campaign.php",
             params={"api": "find_record", "campaign_id": "", "customer_phone": phone},
             headers={"wolkvox-token": token},
             timeout=aiohttp.ClientTimeout(total=120),
         ) as resp:
-            return await resp.read()
+            body = await resp.read()
+        return body, time.monotonic() - started
 
     async def stop(self) -> None:
         if self.session is not None:

@@ -31,7 +31,13 @@ from bench.harness import (
 )
 from bench.simproc import reset_stats, stats_json
 from bot.devtools.stack import bot_settings, local_stack
-from bot.devtools.wolkvox_sim.server import BIG_PHONE, SHARED_PHONE, SHOWCASE_PHONE, SimulatorConfig
+from bot.devtools.wolkvox_sim.server import (
+    BIG_PHONE,
+    SHARED_PHONE,
+    SHOWCASE_PHONE,
+    SLOW_PHONE,
+    SimulatorConfig,
+)
 
 LATENCY = 0.25
 BURST_DISTINCT = 24
@@ -97,8 +103,8 @@ class InProcessSim:
 
 
 @contextlib.asynccontextmanager
-async def simulator(latency: float) -> AsyncIterator[SimulatorProcess]:
-    sim = SimulatorProcess(latency=latency)
+async def simulator(latency: float, **config: Any) -> AsyncIterator[SimulatorProcess]:
+    sim = SimulatorProcess(latency=latency, **config)
     try:
         await sim.start()
         yield sim
@@ -440,10 +446,11 @@ async def scenario_big(ctx: Context) -> ScenarioResult:
             Metric(name, "card delivered", "yes" if lookup.card_ok else "no", "", "yes",
                    lookup.card_ok),
             Metric(name, "bot RSS before (warm)", before["rss"], "MB"),
-            Metric(name, "bot peak RSS (1 answer)", after["hwm"], "MB", "< 150 MB",
-                   after["hwm"] < 150),
+            Metric(name, "bot peak RSS (1 answer)", after["hwm"], "MB", "< 90 MB",
+                   after["hwm"] < 90),
         ]  # fmt: skip
         result.notes += problems(lookups)
+        result.metrics += await _big_vs_bare(ctx, sim, drv)
 
         env4 = {
             "WOLKVOX_TOKENS": "demo-token-1,demo-token-2",
@@ -465,6 +472,189 @@ async def scenario_big(ctx: Context) -> ScenarioResult:
                    after4["hwm"] < 300),
         ]  # fmt: skip
         result.notes += problems(lookups)
+    return result
+
+
+BIG_RATIO_RUNS = 3
+
+
+async def _big_vs_bare(ctx: Context, sim: SimulatorProcess, drv: Driver) -> list[Metric]:
+    """One big answer carded by the bot against a bare client fetching the same body over the
+    same loopback (both include the simulator's latency): medians of a few alternating runs,
+    the cache off so each card is a fresh fetch."""
+    name = "big"
+    runs = 1 if ctx.quick else BIG_RATIO_RUNS
+    bare_s: list[float] = []
+    card_s: list[float] = []
+    env = {"WOLKVOX_CACHE_TTL": "0"}
+    async with bots(drv, sim.url, ctx.log_dir, env, tag="big-ratio-") as [(_, target)]:
+        await warm_up(drv, [target])
+        [user] = drv.add_agents(1, prefix="U0RATIO")
+        for _ in range(runs + 1):  # the first pair warms both paths up and is not counted
+            _, took = await sim.fetch_timed(BIG_PHONE)
+            bare_s.append(took)
+            lookup = await drv.command(
+                target.events_url, target.secret, f"find {BIG_PHONE}", user, card_timeout=120
+            )
+            card_s.append((lookup.card_at or float("nan")) - lookup.sent_at)
+    bare, card = summarize(bare_s[1:])["p50"], summarize(card_s[1:])["p50"]
+    ratio = card / bare if bare else float("nan")
+    return [
+        Metric(name, "bare client: request → last byte (median)", ms(bare), "ms"),
+        Metric(name, "bot: command → card (median)", ms(card), "ms"),
+        Metric(name, "card / bare fetch", round(ratio, 2), "x", "<= 1.5x", ratio <= 1.5),
+    ]
+
+
+# --------------------------------------------------------------------------- 3a: light acks
+
+LIGHT_EVERY = 0.025  # one `/wolkvox help` from another agent this often
+
+
+async def _light_acks(
+    drv: Driver, target: Target, done: Callable[[], bool], prefix: str
+) -> list[float]:
+    """`/wolkvox help` from a new agent every LIGHT_EVERY s until `done()`; the acks' times."""
+    tasks: list[asyncio.Task[Lookup]] = []
+    while not done():
+        [user] = drv.add_agents(1, prefix=prefix)
+        command = drv.command(target.events_url, target.secret, "help", user)
+        tasks.append(asyncio.create_task(command))
+        await asyncio.sleep(LIGHT_EVERY)
+    return [lk.ack_s for lk in await asyncio.gather(*tasks) if lk.status == 200]
+
+
+def _for(seconds: float) -> Callable[[], bool]:
+    end = time.monotonic() + seconds
+    return lambda: time.monotonic() >= end
+
+
+async def scenario_light_acks(ctx: Context) -> ScenarioResult:
+    """3a. Light commands from other agents while four 60,000-record answers are read at once
+    (two tokens x concurrency 2, cache and coalescing off), against the same bot idle."""
+    name = "light-acks"
+    env = {
+        "WOLKVOX_TOKENS": "demo-token-1,demo-token-2",
+        "WOLKVOX_TOKEN": "",
+        "WOLKVOX_MAX_CONCURRENCY": "2",
+        "WOLKVOX_CACHE_TTL": "0",
+        "WOLKVOX_COALESCE": "false",
+    }
+    result = ScenarioResult(
+        name,
+        "`/wolkvox help` acks while four 60,000-record answers are read at once",
+        {"records": 60_000, "latency_s": ctx.latency, "help_every_s": LIGHT_EVERY, **env},
+    )
+    async with (
+        simulator(ctx.latency) as sim,
+        driver() as drv,
+        bots(drv, sim.url, ctx.log_dir, env, tag="light-") as [(bot, target)],
+    ):
+        await sim.fetch_raw(BIG_PHONE)  # the simulator builds the body before we measure
+        await warm_up(drv, [target])
+        idle = await _light_acks(drv, target, _for(2.0), "U0IDLE")
+        big = asyncio.ensure_future(fire(drv, [target], [BIG_PHONE] * 4, card_timeout=120))
+        busy = await _light_acks(drv, target, big.done, "U0BUSY")
+        _, lookups = await big
+        after = bot.memory_mb()
+    cards = [lk for lk in lookups if lk.card_ok]
+    idle_s, busy_s = summarize(idle), summarize(busy)
+    result.metrics += [
+        Metric(name, "help acks idle: p50", ms(idle_s["p50"]), "ms"),
+        Metric(name, "help acks idle: p99", ms(idle_s["p99"]), "ms"),
+        Metric(name, "help acks during 4 big answers", len(busy), ""),
+        Metric(name, "help acks during: p50", ms(busy_s["p50"]), "ms"),
+        Metric(name, "help acks during: p99", ms(busy_s["p99"]), "ms", "< 100 ms",
+               busy_s["p99"] < 0.1),
+        Metric(name, "big cards delivered", f"{len(cards)}/4", "", "all", len(cards) == 4),
+        Metric(name, "bot peak RSS", after["hwm"], "MB"),
+    ]  # fmt: skip
+    result.notes += problems(lookups)
+    return result
+
+
+# --------------------------------------------------------------------------- 3d: a stuck call
+
+STUCK_SECONDS = 30.0
+STUCK_TEAM = 20
+
+
+async def _stuck(ctx: Context, env: dict[str, str], tag: str) -> dict[str, Any]:
+    """One agent's lookup hangs at Wolkvox for STUCK_SECONDS; half a second later the team
+    asks for STUCK_TEAM distinct numbers over two seconds."""
+    rng = random.Random(11)
+    numbers = [f"31{rng.randrange(10**8):08d}" for _ in range(STUCK_TEAM)]
+    async with (
+        simulator(ctx.latency, slow_seconds=STUCK_SECONDS) as sim,
+        driver() as drv,
+        bots(drv, sim.url, ctx.log_dir, env, tag=tag) as [(_, target)],
+    ):
+        await warm_up(drv, [target])
+        await sim.reset()
+        [stuck_user] = drv.add_agents(1, prefix="U0STK")
+        stuck = asyncio.ensure_future(
+            drv.command(target.events_url, target.secret, f"find {SLOW_PHONE}", stuck_user, 120)
+        )
+        await asyncio.sleep(0.5)
+        users = drv.add_agents(STUCK_TEAM, prefix="U0TEAM")
+        started = time.monotonic()
+
+        async def one(i: int) -> Lookup:
+            await asyncio.sleep(max(0.0, started + i * 2.0 / STUCK_TEAM - time.monotonic()))
+            return await drv.command(target.events_url, target.secret, f"find {numbers[i]}",
+                                     users[i], 120)  # fmt: skip
+
+        team = await asyncio.gather(*(one(i) for i in range(STUCK_TEAM)))
+        stuck_lookup = await stuck
+        notes = drv.slack.responses(stuck_lookup.response_url, accepted=True)
+        stats = await sim.stats()
+    told_slow = any(
+        "Wolkvox está tardando" in str((post.body or {}).get("text") or "")
+        for post in notes
+        if isinstance(post.body, dict)
+    )
+    waits = [(lk.card_at - lk.sent_at) for lk in team if lk.card_ok and lk.card_at is not None]
+    return {
+        "answered": len(waits),
+        "max_wait": max(waits, default=float("nan")),
+        "p50_wait": summarize(waits)["p50"] if waits else float("nan"),
+        "max_concurrent": stats["max_concurrent"],
+        "refusals": sum(stats["refusals"].values()),
+        "told_slow": told_slow,
+        "problems": problems(team),
+    }
+
+
+async def scenario_stuck(ctx: Context) -> ScenarioResult:
+    """3d. One lookup stuck 30 s at Wolkvox; 20 other agents ask meanwhile. With the default
+    WOLKVOX_STUCK_AFTER (5 s) they go through the token's second slot; the full run also
+    measures WOLKVOX_STUCK_AFTER=0 (relief off), as before this rule existed."""
+    name = "stuck"
+    result = ScenarioResult(
+        name,
+        f"{STUCK_TEAM} lookups behind one stuck {STUCK_SECONDS:g} s at Wolkvox (one token)",
+        {"stuck_s": STUCK_SECONDS, "team": STUCK_TEAM, "latency_s": ctx.latency},
+    )
+    got = await _stuck(ctx, {}, "stuck-")
+    result.metrics += [
+        Metric(name, "team answered", f"{got['answered']}/{STUCK_TEAM}", "", "all",
+               got["answered"] == STUCK_TEAM),
+        Metric(name, "team: wait for the card (p50)", round(got["p50_wait"], 2), "s"),
+        Metric(name, "team: wait for the card (max)", round(got["max_wait"], 2), "s", "<= 10 s",
+               got["max_wait"] <= 10),
+        Metric(name, "peak in flight on the token", got["max_concurrent"], "", "<= 2",
+               got["max_concurrent"] <= 2),
+        Metric(name, "refusals by Wolkvox", got["refusals"], "", "0", got["refusals"] == 0),
+        Metric(name, "stuck agent told Wolkvox is slow", "yes" if got["told_slow"] else "no", "",
+               "yes", got["told_slow"]),
+    ]  # fmt: skip
+    result.notes += got["problems"]
+    if not ctx.quick:
+        off = await _stuck(ctx, {"WOLKVOX_STUCK_AFTER": "0"}, "stuck-off-")
+        result.metrics += [
+            Metric(name, "relief off: team answered", f"{off['answered']}/{STUCK_TEAM}", ""),
+            Metric(name, "relief off: wait for the card (max)", round(off["max_wait"], 2), "s"),
+        ]
     return result
 
 
@@ -743,6 +933,8 @@ SCENARIOS: dict[str, Scenario] = {
     "burst-1loop": scenario_burst_inproc,
     "no-guard": scenario_no_guard,
     "big": scenario_big,
+    "light-acks": scenario_light_acks,
+    "stuck": scenario_stuck,
     "export": scenario_export,
     "flood": scenario_flood,
     "steady": scenario_steady,

@@ -162,12 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=0.25)
     parser.add_argument("--simultaneous-limit", type=int, default=2)
     parser.add_argument("--big-records", type=int, default=60_000)
+    parser.add_argument("--slow-seconds", type=float, default=65.0)
     args = parser.parse_args(argv)
     config = SimulatorConfig(
         latency=args.latency,
         tokens=DEMO_TOKENS,
         simultaneous_limit=args.simultaneous_limit,
         big_records=args.big_records,
+        slow_seconds=args.slow_seconds,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(config, args.port))

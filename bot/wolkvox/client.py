@@ -17,10 +17,11 @@ Assumptions where Wolkvox's docs are silent (also stated in the README):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any, NoReturn
 
 import aiohttp
@@ -42,13 +43,15 @@ from bot.wolkvox.errors import (
     UpstreamTimeout,
     WolkvoxError,
 )
-from bot.wolkvox.records import FindAnswer, as_text, decode_find_record, error_for, write_csv
+from bot.wolkvox.records import FindAnswer, as_text, error_for, write_csv
+from bot.wolkvox.stream import FindRecordStream
 
 USER_AGENT = f"wolkvox-slack/{__version__}"
 CONNECT_TIMEOUT = 10.0  # a firewalled (not allow-listed) host drops SYNs: say so before 55 s
 ERROR_BODY_LIMIT = 64 * 1024  # an error answer's message is short; don't read a huge page
 POOL_LIMIT = 64  # connections in total; the guard keeps each token at 1-2 in flight
 POOL_LIMIT_PER_HOST = 32
+YIELD_EVERY = 0.005  # seconds of decoding a streamed answer between turns of the event loop
 
 _SERVER_RE = re.compile(r"^[A-Za-z0-9]{1,32}$")
 _TOKEN_RE = re.compile(r"^[\x21-\x7e]+$")  # printable ASCII, no spaces: safe as a header value
@@ -142,24 +145,28 @@ class WolkvoxClient:
         campaign_id: str = "",
         timeout: float | None = None,
     ) -> FindAnswer:
-        """Search the operation's campaigns once; 404 is "no records" (see the module docstring)."""
+        """Search the operation's campaigns once; 404 is "no records" (see the module docstring).
+
+        A 200 answer is decoded as it arrives (bot.wolkvox.stream), so a 36 MB body is never
+        held whole and never holds the event loop in one piece."""
         params = _find_params(phone, customer_id, campaign_id)
         try:
-            status, headers, body = await self._get(self._campaign_url, params, token, timeout)
-            try:
-                if status == 200:
-                    answer = self._decode(body)
-                elif status == 404:
-                    answer = FindAnswer(
-                        total_records=0, campaigns=(), records=(), code="404", msg=_msg_of(body)
-                    )
+            async with self._response(self._campaign_url, params, token, timeout) as resp:
+                if resp.status == 200:
+                    answer = await _stream_find_record(resp, self._max_bytes)
+                    status = 200
                 else:
-                    _raise_for_status(status, headers, body)
-            finally:
-                del body  # a failure's traceback must not pin a 36 MB body
+                    status, headers = resp.status, resp.headers
+                    body = await _read_capped(resp, ERROR_BODY_LIMIT, strict=False)
+            if status == 404:
+                answer = FindAnswer(
+                    total_records=0, campaigns=(), records=(), code="404", msg=_msg_of(body)
+                )
+            elif status != 200:
+                _raise_for_status(status, headers, body)
         except LookupFailure as exc:
             self._failed(exc)
-            raise
+            raise exc.with_traceback(None) from None
         self._succeeded()
         return answer
 
@@ -230,17 +237,6 @@ class WolkvoxClient:
 
     # ----------------------------------------------------------------------------- helpers
 
-    def _decode(self, body: bytearray) -> FindAnswer:
-        """Decode in place; on failure drop the traceback so it cannot pin a 36 MB body."""
-        try:
-            return decode_find_record(body)
-        except LookupFailure as exc:
-            del body
-            raise exc.with_traceback(None) from None
-        except msgspec.DecodeError as exc:
-            del body
-            raise BrokenAnswer(f"find_record answer does not decode: {exc}") from None
-
     async def _information(
         self, api: str, token: Secret, timeout: float | None, *, empty_on_404: bool
     ) -> Any:
@@ -269,7 +265,21 @@ class WolkvoxClient:
         token: Secret,
         timeout: float | None,
     ) -> tuple[int, CIMultiDictProxy[str], bytearray]:
-        """One GET with a deadline; returns status, headers and the (capped) body.
+        """One GET with a deadline; returns status, headers and the (capped) body."""
+        async with self._response(url, params, token, timeout) as resp:
+            limit = self._max_bytes if resp.status == 200 else ERROR_BODY_LIMIT
+            body = await _read_capped(resp, limit, strict=resp.status == 200)
+            return resp.status, resp.headers, body
+
+    @contextlib.asynccontextmanager
+    async def _response(
+        self,
+        url: URL,
+        params: Mapping[str, str],
+        token: Secret,
+        timeout: float | None,
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """One GET whose answer the caller reads inside the block, all within one deadline.
 
         Every transport problem becomes a WolkvoxError here, named by when it happened: before
         the answer's headers (Unavailable) or while reading its body (BrokenAnswer).
@@ -300,9 +310,7 @@ class WolkvoxClient:
                     ),
                 ) as resp:
                     reading_body = True
-                    limit = self._max_bytes if resp.status == 200 else ERROR_BODY_LIMIT
-                    body = await _read_capped(resp, limit, strict=resp.status == 200)
-                    return resp.status, resp.headers, body
+                    yield resp
         except LookupFailure:
             raise
         except aiohttp.ConnectionTimeoutError:
@@ -393,6 +401,32 @@ async def _read_body(resp: aiohttp.ClientResponse, limit: int, *, cut: bool = Fa
             raise _too_large(limit)
         buf += chunk
     return buf
+
+
+async def _stream_find_record(resp: aiohttp.ClientResponse, limit: int) -> FindAnswer:
+    """Decode a 200 find_record answer chunk by chunk as it arrives, at most `limit` bytes.
+
+    Chunks already buffered are read without a pause, so the loop is let through every few
+    milliseconds: other agents' acks never wait behind a whole 36 MB answer."""
+    declared = resp.content_length
+    if declared is not None and declared > limit:
+        raise _too_large(limit)
+    encoding = resp.headers.get("Content-Encoding", "").strip().lower()
+    stream = FindRecordStream()
+    loop = asyncio.get_running_loop()
+    received = 0
+    paused_at = loop.time()
+    async for chunk in resp.content.iter_any():
+        received += len(chunk)
+        if received > limit:
+            raise _too_large(limit)
+        stream.feed(chunk)
+        if loop.time() - paused_at >= YIELD_EVERY:
+            await asyncio.sleep(0)
+            paused_at = loop.time()
+    if declared is not None and encoding in ("", "identity") and received != declared:
+        raise BrokenAnswer(f"answer cut short: {received} of {declared} bytes")
+    return stream.finish()
 
 
 def _too_large(limit: int) -> BrokenAnswer:

@@ -19,6 +19,7 @@ from aiohttp.test_utils import TestServer
 
 from bot import __version__
 from bot.config import Secret
+from bot.devtools.wolkvox_sim.data import big_answer_body
 from bot.errors import LookupFailure, ShuttingDown
 from bot.wolkvox.client import WolkvoxClient
 from bot.wolkvox.errors import (
@@ -31,6 +32,7 @@ from bot.wolkvox.errors import (
     UpstreamError,
     UpstreamTimeout,
 )
+from bot.wolkvox.records import decode_find_record
 
 TOKEN_VALUE = "tok-S3CRET-abcdef0123456789"
 TOKEN = Secret(TOKEN_VALUE)
@@ -515,6 +517,56 @@ async def test_gzip_bomb_is_capped_on_decompressed_size(web_server, make_client)
     assert len(packed) < 64 * 1024
     exc = await fails(client.campaigns(TOKEN), BrokenAnswer)
     assert "larger than" in str(exc)
+
+
+async def test_a_big_answer_in_odd_chunks_is_decoded_as_it_arrives(web_server, make_client) -> None:
+    body = big_answer_body(5_000, "")
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        for start in range(0, len(body), 333):
+            await resp.write(body[start : start + 333])
+        await resp.write_eof()
+        return resp
+
+    base, _ = await web_server(handler)
+    answer = await make_client(base).find_record(TOKEN, phone="1")
+    assert answer == decode_find_record(body)
+
+
+async def test_a_gzip_find_record_answer_streams_on_the_decompressed_bytes(
+    web_server, make_client
+) -> None:
+    body = big_answer_body(2_000, "")
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        return web.Response(body=gzip.compress(body), headers={"Content-Encoding": "gzip"})
+
+    base, _ = await web_server(handler)
+    assert await make_client(base).find_record(TOKEN, phone="1") == decode_find_record(body)
+
+
+async def test_a_broken_record_fails_without_waiting_for_the_rest(web_server, make_client) -> None:
+    """The stream judges records as they come: a broken one ends the call at once, not after
+    a stalled (or 36 MB) remainder."""
+    stalled = asyncio.Event()
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+        resp.enable_chunked_encoding()
+        await resp.prepare(request)
+        await resp.write(b'{"code": "200", "data": [{"date": "2026-01-01"}, 5, {"a": 1},')
+        await stalled.wait()  # never sends the rest
+        return resp
+
+    base, _ = await web_server(handler)
+    client = make_client(base, timeout=30)
+    async with asyncio.timeout(5):
+        exc = await fails(client.find_record(TOKEN, phone="1"), BrokenAnswer)
+    assert "record 1 is a number" in str(exc)
+    stalled.set()
 
 
 async def test_failed_decode_does_not_pin_the_body(web_server, make_client) -> None:
