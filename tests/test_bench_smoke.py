@@ -18,6 +18,8 @@ def test_modules_import_and_scenarios_are_registered() -> None:
         "burst-1loop",
         "no-guard",
         "big",
+        "light-acks",
+        "stuck",
         "export",
         "flood",
         "steady",

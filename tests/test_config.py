@@ -44,6 +44,7 @@ def test_defaults() -> None:
     assert s.max_concurrency == 1
     assert s.timeout == 55
     assert s.queue_timeout == 120
+    assert s.stuck_after == 5
     assert s.cache_ttl == 300
     assert s.timezone == "America/Bogota"
     assert s.tz.key == "America/Bogota"
@@ -89,6 +90,7 @@ def test_a_full_valid_configuration() -> None:
         WOLKVOX_MAX_CONCURRENCY="2",
         WOLKVOX_TIMEOUT="30.5",
         WOLKVOX_QUEUE_TIMEOUT="0",
+        WOLKVOX_STUCK_AFTER="0",
         WOLKVOX_CACHE_TTL="0",
         WOLKVOX_COALESCE="off",
         WOLKVOX_DAILY_QUOTA="5000",
@@ -246,6 +248,9 @@ def test_max_concurrency_outside_one_to_two_is_refused(value: str) -> None:
         ("WOLKVOX_QUEUE_TIMEOUT", "-1"),
         ("WOLKVOX_QUEUE_TIMEOUT", "3601"),
         ("WOLKVOX_QUEUE_TIMEOUT", "2 min"),
+        ("WOLKVOX_STUCK_AFTER", "-1"),
+        ("WOLKVOX_STUCK_AFTER", "61"),
+        ("WOLKVOX_STUCK_AFTER", "soon"),
         ("WOLKVOX_CACHE_TTL", "-5"),
         ("WOLKVOX_CACHE_TTL", "five"),
         ("WOLKVOX_MAX_RESPONSE_MB", "0"),

@@ -23,6 +23,7 @@ PROMISED = {
     "wolkvox_cache_hits",
     "wolkvox_cache_misses",
     "wolkvox_coalesced_lookups",
+    "wolkvox_slow_calls",
     "wolkvox_slack_api_errors",
     "wolkvox_response_url_failures",
     "wolkvox_queue_depth",

@@ -5,6 +5,7 @@ slot, and Wolkvox never sees more than its 2 simultaneous requests per token."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 
 import pytest
@@ -53,6 +54,10 @@ async def test_the_team_is_answered_behind_a_stuck_call(stack: Stack) -> None:
     assert stats is not None
     assert stats.max_concurrent_overall <= 2
     assert stats.refusals[Refusal.SIMULTANEOUS] == 0
+    url = stack.events_url.rsplit("/slack/events", 1)[0] + "/metrics"
+    async with stack.session.get(url) as resp:
+        page = await resp.text()
+    assert re.search(r"^wolkvox_slow_calls_total [1-9]", page, re.M)  # the operator sees it too
 
 
 @pytest.mark.simulator(latency=0.05, slow_seconds=8)

@@ -54,7 +54,7 @@ from bot.slack.ids import (
     base_action_id,
 )
 from bot.wolkvox import errors
-from bot.wolkvox.lookup import LookupResult
+from bot.wolkvox.lookup import SLOW, LookupResult
 from bot.wolkvox.records import CampaignSummary, FindAnswer
 from tests.blockkit import assert_valid_message, assert_valid_modal, total_text_length
 
@@ -634,6 +634,18 @@ def test_searching_card() -> None:
     assert "You're 3rd in line" in dump(waiting) and PHONE not in dump(waiting)
     es = render_searching(Query(customer_id="C-1", campaign_id="7"), lang="es", mask_phones=False)
     assert es.text == "🔎 Buscando id C-1 · campaña 7…"
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_searching_card_says_when_wolkvox_is_slow(lang: str) -> None:
+    card = render_searching(Query(phone=PHONE), lang=lang, mask_phones=True, position=SLOW)
+    assert_valid_message(card.blocks)
+    slow = "Wolkvox is slow" if lang == "en" else "Wolkvox está tardando"
+    assert slow in dump(card) and slow in card.text  # in the notification too
+    assert PHONE not in dump(card) and "in line" not in dump(card)
+    modal = loading_modal(lang, position=SLOW)
+    assert_valid_modal(modal)
+    assert slow in json.dumps(modal, ensure_ascii=False)
 
 
 @pytest.mark.parametrize("lang", ["en", "es"])
