@@ -28,7 +28,7 @@ LOOKUPS = Counter(
 )
 UPSTREAM_SECONDS = Histogram(
     "wolkvox_upstream_seconds",
-    "Time of one Wolkvox call, from request to the whole body, by API.",
+    "Time of one Wolkvox call, request to whole body (find_record: decoded as it arrives), by API.",
     ["api"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60),
     registry=REGISTRY,
