@@ -79,6 +79,7 @@ class SimulatorProcess:
     latency: float
     simultaneous_limit: int = 2
     slow_seconds: float = 65.0  # how long the slow number (SLOW_PHONE) hangs
+    bandwidth_mbps: float = 0.0  # big bodies paced to this many MB/s (0: as fast as loopback)
     url: str = ""
     process: asyncio.subprocess.Process | None = None
     session: aiohttp.ClientSession | None = None
@@ -94,6 +95,8 @@ class SimulatorProcess:
             str(self.simultaneous_limit),
             "--slow-seconds",
             str(self.slow_seconds),
+            "--bandwidth-mbps",
+            str(self.bandwidth_mbps),
             cwd=REPO,
             env=clean_env({}),  # a developer's real credentials never reach a benchmark
             stdout=asyncio.subprocess.PIPE,

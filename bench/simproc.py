@@ -43,6 +43,23 @@ MAX_TIMINGS: Final = 20_000
 
 Timing = dict[str, Any]
 _TIMINGS: Final = web.AppKey("bench_timings", list)
+_BANDWIDTH: Final = web.AppKey("bench_bandwidth", float)  # bytes/s for big bodies; 0: as fast
+PACE_PIECE: Final = 256 * 1024
+
+
+async def _send(response: web.StreamResponse, body: bytes | bytearray, bandwidth: float) -> None:
+    """Write a big body at once, or paced to `bandwidth` bytes/s (a real link to Wolkvox)."""
+    if bandwidth <= 0:
+        await response.write(body)
+        return
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with memoryview(body) as view:
+        for sent in range(0, len(body), PACE_PIECE):
+            await response.write(view[sent : sent + PACE_PIECE])
+            ahead = started + (sent + PACE_PIECE) / bandwidth - loop.time()
+            if ahead > 0:
+                await asyncio.sleep(ahead)
 
 
 def stats_json(stats: SimulatorStats, timings: list[Timing] | None = None) -> dict[str, Any]:
@@ -91,7 +108,7 @@ async def _timed(request: web.Request, handler: Handler) -> web.StreamResponse:
         streamed.charset = response.charset
         streamed.content_length = size
         await streamed.prepare(request)
-        await streamed.write(body)
+        await _send(streamed, body, request.app[_BANDWIDTH])
         await streamed.write_eof()
         response = streamed
     timings: list[Timing] = request.app[_TIMINGS]
@@ -109,10 +126,11 @@ async def _timed(request: web.Request, handler: Handler) -> web.StreamResponse:
     return response
 
 
-def create_bench_app(config: SimulatorConfig) -> web.Application:
+def create_bench_app(config: SimulatorConfig, bandwidth: float = 0.0) -> web.Application:
     """The simulator's own app plus the stats/reset endpoints and the send-time middleware."""
     app = create_app(config)
     app[_TIMINGS] = []
+    app[_BANDWIDTH] = bandwidth
     app.middlewares.append(_timed)
 
     async def stats(request: web.Request) -> web.Response:
@@ -137,8 +155,9 @@ def create_bench_app(config: SimulatorConfig) -> web.Application:
     return app
 
 
-async def _serve(config: SimulatorConfig, port: int) -> None:
-    runner = web.AppRunner(create_bench_app(config), access_log=None, handle_signals=False)
+async def _serve(config: SimulatorConfig, port: int, bandwidth: float) -> None:
+    app = create_bench_app(config, bandwidth)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
@@ -163,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--simultaneous-limit", type=int, default=2)
     parser.add_argument("--big-records", type=int, default=60_000)
     parser.add_argument("--slow-seconds", type=float, default=65.0)
+    parser.add_argument("--bandwidth-mbps", type=float, default=0.0, help="pace big bodies (MB/s)")
     args = parser.parse_args(argv)
     config = SimulatorConfig(
         latency=args.latency,
@@ -172,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         slow_seconds=args.slow_seconds,
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(config, args.port))
+        asyncio.run(_serve(config, args.port, args.bandwidth_mbps * 1e6))
     return 0
 
 

@@ -1,11 +1,13 @@
 """Wolkvox JSON → records and per-campaign summaries. Pure: bytes in, values out.
 
-Built for the largest answer Wolkvox may send (60,000 records, ~40 MB): the envelope is decoded
-with `data` as a list of `msgspec.Raw` (unparsed slices of the body), each item is then decoded
-into a two-field struct (date, campaign id) while the summary is kept up to date, and only the
-records that end up on the answer (the KEPT_RECORDS most recent and each campaign's latest) are
-fully decoded. On the 60k body this takes ~90 ms and adds ~5 MB over the body itself, where a
-plain `json.loads` takes ~450-800 ms and ~190 MB.
+Built for the largest answer Wolkvox may send (60,000 records, ~40 MB). `Summary` ranks records
+by their date and campaign alone (a two-field struct; every other field is skipped unparsed),
+keeping per campaign its count and latest record and the KEPT_RECORDS most recent; only the
+records that end up on the answer are fully decoded. Two ways in: `decode_find_record` for a
+whole body (the envelope with `data` as a list of `msgspec.Raw` slices), and
+`Summary.add_batch` for the lists of complete records that bot.wolkvox.stream cuts from an
+answer as it arrives. On the 60k body either takes ~90-120 ms; a plain `json.loads` takes
+~450-800 ms and ~190 MB.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import heapq
 import json
 import math
 import re
+from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any
@@ -314,8 +317,9 @@ class _LooseEnvelope(msgspec.Struct):
     data: msgspec.Raw = msgspec.Raw(b"null")
 
 
-class _Slim(msgspec.Struct):
-    """The two fields a summary ranks by; every other field is skipped unparsed."""
+class _Slim(msgspec.Struct, gc=False):
+    """The two fields a summary ranks by; every other field is skipped unparsed. Scalars only,
+    so not tracked by the garbage collector (a batch makes thousands at once)."""
 
     date: _Scalar = ""
     campaign_id: _Scalar = ""
@@ -324,10 +328,15 @@ class _Slim(msgspec.Struct):
 _ENVELOPE = msgspec.json.Decoder(_Envelope)
 _LOOSE_ENVELOPE = msgspec.json.Decoder(_LooseEnvelope)
 _SLIM = msgspec.json.Decoder(_Slim)
+_SLIMS = msgspec.json.Decoder(list[_Slim])
+_RAWS = msgspec.json.Decoder(list[msgspec.Raw])
 _ANY = msgspec.json.Decoder()
 _DOCUMENTED = frozenset(Record.__struct_fields__) - {"extra"}
 _MAX_DETAIL = 120
 _MEMO_DATES = 4096
+# Bytes of streamed batches kept whole for their kept records before the oldest is cut down
+# to copies of those records: a little memory spares splitting most batches into records.
+HELD_BYTES = 4 * 1024 * 1024
 
 
 def _kind(value: object) -> str:
@@ -458,16 +467,55 @@ def _decode_loose(body: bytes | bytearray | memoryview) -> FindAnswer:
     raise BrokenAnswer(f"`data` is {_kind(data)}, not a list")
 
 
+class _Batch:
+    """Records that came together, starting at answer index `start`: kept entries point here.
+
+    A whole body's batch is its list of slices. A streamed batch with a kept record holds its
+    bytes (`hold`) while they are few; past the budget it is cut down (`cut_to`) to copies of
+    the records still kept, which are often none by then (newer records pushed them out), so
+    most batches are never split into records at all."""
+
+    __slots__ = ("_body", "_kept", "_raws", "start")
+
+    def __init__(self, start: int, raws: list[msgspec.Raw] | None = None) -> None:
+        self.start = start
+        self._raws = raws
+        self._body: bytes | None = None
+        self._kept: dict[int, msgspec.Raw] = {}
+
+    def hold(self, body: bytes | bytearray | memoryview) -> int:
+        self._body = bytes(body)
+        return len(self._body)
+
+    @property
+    def held(self) -> int:
+        return 0 if self._body is None else len(self._body)
+
+    def cut_to(self, indices: set[int]) -> None:
+        body, self._body = self._body, None
+        if indices and body is not None:
+            raws = _RAWS.decode(body)
+            self._kept = {index: raws[index - self.start].copy() for index in indices}
+
+    def raw(self, index: int) -> msgspec.Raw:
+        if self._raws is None and self._body is not None:
+            self._raws, self._body = _RAWS.decode(self._body), None
+        return self._kept[index] if self._raws is None else self._raws[index - self.start]
+
+
 class _Latest:
     """One campaign while scanning: its count and its latest record so far."""
 
-    __slots__ = ("count", "index", "raw", "when")
+    __slots__ = ("batch", "count", "index", "when")
 
-    def __init__(self, when: datetime, index: int, raw: msgspec.Raw) -> None:
+    def __init__(self, when: datetime, index: int, batch: _Batch) -> None:
         self.count = 1
         self.when = when
         self.index = index
-        self.raw = raw
+        self.batch = batch
+
+
+_Kept = tuple[datetime, int, _Batch]  # (when, index, where the record is): a heap entry
 
 
 @contextlib.contextmanager
@@ -484,60 +532,91 @@ def _as_broken_answer() -> Iterator[None]:
 
 
 def _summarise(items: list[msgspec.Raw], code: str, msg: str) -> FindAnswer:
-    summary = Summary(copy=False)  # the whole body is at hand: slices of it may stay
+    summary = Summary()
     summary.add(items)
     del items
     return summary.answer(code, msg)
 
 
 class Summary:
-    """The per-campaign summaries and the kept records, built record by record as they come
-    (the whole body's list at once, or a streamed answer's batches): per campaign its count and
-    latest record (dated beats undated; on a tie the later in the answer wins), and the
-    KEPT_RECORDS most recent. Only records that end up on the answer are fully decoded.
+    """The per-campaign summaries and the kept records, built as records come (the whole
+    body's list at once, or a streamed answer's batches): per campaign its count and latest
+    record (dated beats undated; on a tie the later in the answer wins), and the KEPT_RECORDS
+    most recent. Records are ranked by their date and campaign alone; only those that end up
+    on the answer are fully decoded, when the answer is built."""
 
-    `copy`: keep copies of the records it holds on to rather than slices of the buffer they
-    came in, so a streamed answer's earlier batches can be freed."""
+    __slots__ = ("_campaigns", "_heap", "_held", "_held_bytes", "_not_iso", "total")
 
-    __slots__ = ("_campaigns", "_copy", "_heap", "_not_iso", "total")
-
-    def __init__(self, *, copy: bool) -> None:
-        self._copy = copy
+    def __init__(self) -> None:
         self._not_iso: dict[str, datetime] = {}  # "" and placeholders repeat: parse them once
         self._campaigns: dict[str, _Latest] = {}
-        self._heap: list[tuple[datetime, int, msgspec.Raw]] = []  # the kept sample, a min-heap
+        self._heap: list[_Kept] = []  # the kept sample, a min-heap
+        self._held: deque[_Batch] = deque()  # streamed batches holding their bytes, oldest first
+        self._held_bytes = 0
         self.total = 0
 
     def add(self, items: list[msgspec.Raw]) -> None:
-        """The next records of the answer, in order; a record that is not one raises
-        `BrokenAnswer`."""
+        """The next records of the answer, already split; one that is not a record raises
+        `BrokenAnswer`. Kept records stay slices of the buffer `items` came from."""
+        batch = _Batch(self.total, items)
         with _as_broken_answer():
-            self._add(items)
+            slim = _SLIM.decode
+            slims: list[_Slim] = []
+            for index, raw in enumerate(items, self.total):
+                try:
+                    slims.append(slim(raw))
+                except msgspec.ValidationError:
+                    slims.append(_Slim(*_slim_slow(raw, index)))
+            self._rank(slims, batch)
+
+    def add_batch(self, body: bytes | bytearray | memoryview) -> None:
+        """The next records as one JSON list (a streamed answer's complete records), read in one
+        pass for the two ranking fields; the list's bytes are copied only when some record of
+        it is kept for now. Raises `msgspec.DecodeError` when `body` is not a JSON list (a
+        wrong cut: the caller tries another), `BrokenAnswer` for a record that is not one."""
+        try:
+            slims = _SLIMS.decode(body)
+        except msgspec.ValidationError:  # an odd record: the record-by-record path says why
+            self.add([raw.copy() for raw in _RAWS.decode(body)])
+            return
+        batch = _Batch(self.total)
+        with _as_broken_answer():
+            kept = self._rank(slims, batch)
+        if kept:
+            self._held.append(batch)
+            self._held_bytes += batch.hold(body)
+            while self._held_bytes > HELD_BYTES and len(self._held) > 1:
+                self._cut(self._held.popleft())
 
     def answer(self, code: str, msg: str) -> FindAnswer:
         """The summaries and kept records of every record added."""
         with _as_broken_answer():
             return self._answer(code, msg)
 
-    def _add(self, items: list[msgspec.Raw]) -> None:
+    # --- internals ---------------------------------------------------------------------------
+
+    def _cut(self, batch: _Batch) -> None:
+        """Keep only the records of `batch` that entries still point at."""
+        indices = {entry[1] for entry in self._heap if entry[2] is batch}
+        indices.update(c.index for c in self._campaigns.values() if c.batch is batch)
+        self._held_bytes -= batch.held
+        batch.cut_to(indices)
+
+    def _rank(self, slims: list[_Slim], batch: _Batch) -> bool:
+        """Count and rank the next records by date and campaign; True when one was kept."""
         keep = KEPT_RECORDS
-        slim = _SLIM.decode
         iso = datetime.fromisoformat
         not_iso = self._not_iso
         campaigns = self._campaigns
         heap = self._heap
-        copy = self._copy
         index = self.total
-        for raw in items:
-            try:
-                item = slim(raw)
-                date, campaign = item.date, item.campaign_id
-                if type(date) is not str:
-                    date = as_text(date)
-                if type(campaign) is not str:
-                    campaign = as_text(campaign)
-            except msgspec.ValidationError:
-                date, campaign = _slim_slow(raw, index)
+        kept = False
+        for item in slims:
+            date, campaign = item.date, item.campaign_id
+            if type(date) is not str:
+                date = as_text(date)
+            if type(campaign) is not str:
+                campaign = as_text(campaign)
             when = _NO_DATE
             if date[4:5] == "-":  # looks ISO: the C parser, no exception on the common path
                 try:
@@ -559,42 +638,40 @@ class Summary:
                 when = found
             campaign = campaign.strip()
             latest = campaigns.get(campaign)
-            held = raw
             if latest is None:
-                held = raw.copy() if copy else raw
-                campaigns[campaign] = _Latest(when, index, held)
+                campaigns[campaign] = _Latest(when, index, batch)
+                kept = True
             else:
                 latest.count += 1
                 if when >= latest.when:  # a tie goes to the later record
-                    held = raw.copy() if copy else raw
-                    latest.when, latest.index, latest.raw = when, index, held
+                    latest.when, latest.index, latest.batch = when, index, batch
+                    kept = True
             if len(heap) < keep:
-                if copy and held is raw:
-                    held = raw.copy()
-                heapq.heappush(heap, (when, index, held))
+                heapq.heappush(heap, (when, index, batch))
+                kept = True
             elif keep and when >= heap[0][0]:  # a tie goes to the later record
-                if copy and held is raw:
-                    held = raw.copy()
-                heapq.heapreplace(heap, (when, index, held))
+                heapq.heapreplace(heap, (when, index, batch))
+                kept = True
             index += 1
         self.total = index
+        return kept
 
     def _answer(self, code: str, msg: str) -> FindAnswer:
         decoded: dict[int, Record] = {}
 
-        def record_at(index: int, raw: msgspec.Raw) -> Record:
+        def record_at(index: int, batch: _Batch) -> Record:
             found = decoded.get(index)
             if found is None:
-                found = decoded[index] = _record(raw)
+                found = decoded[index] = _record(batch.raw(index))
             return found
 
         kept = tuple(
-            record_at(i, raw) for _, i, raw in sorted(self._heap, reverse=True, key=_heap_key)
+            record_at(i, batch) for _, i, batch in sorted(self._heap, reverse=True, key=_heap_key)
         )
         ordered = sorted(self._campaigns.items(), key=lambda pair: _campaign_order(pair[0]))
         ordered.sort(key=lambda pair: pair[1].when, reverse=True)
         summaries = tuple(
-            _summary(record_at(latest.index, latest.raw), campaign, latest.count)
+            _summary(record_at(latest.index, latest.batch), campaign, latest.count)
             for campaign, latest in ordered
         )
         return FindAnswer(
@@ -602,7 +679,7 @@ class Summary:
         )
 
 
-def _heap_key(entry: tuple[datetime, int, msgspec.Raw]) -> tuple[datetime, int]:
+def _heap_key(entry: _Kept) -> tuple[datetime, int]:
     return entry[0], entry[1]
 
 

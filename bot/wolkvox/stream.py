@@ -31,7 +31,10 @@ HEAD_LIMIT = 64 * 1024  # the envelope's fields before `data` are short
 # Bytes of records that would not split before giving up on splitting: a record is ~600 bytes,
 # so this much without a clean cut means the answer is not shaped as expected.
 CARRY_LIMIT = 1024 * 1024
-CUT_TRIES = 3  # candidate cuts tried per chunk, from the end
+CUT_TRIES = 3  # candidate cuts tried per batch, from its end
+# Records summarised at a time, at most: a batch with a record still kept is held whole for a
+# while (records.HELD_BYTES), so smaller batches hold less that is not needed.
+BATCH_BYTES = 64 * 1024
 
 _DATA_RE = re.compile(rb'"data"\s*:\s*\[')
 
@@ -53,7 +56,7 @@ class _Tail(msgspec.Struct):
 
 _FIELDS = msgspec.json.Decoder(_Fields)
 _TAIL = msgspec.json.Decoder(_Tail)
-_BATCH = msgspec.json.Decoder(list[msgspec.Raw])
+_OPEN, _CLOSE, _COMMA = b"[],"
 
 
 class FindRecordStream:
@@ -66,7 +69,7 @@ class FindRecordStream:
         self._mode = "head"  # "head" → "data" (streaming) or "whole" (fallback)
         self._buf = bytearray()  # head/whole: the body so far; data: records not yet split
         self._fields = _Fields()
-        self._summary = Summary(copy=True)
+        self._summary = Summary()
         self._splitting = True
 
     @property
@@ -90,7 +93,7 @@ class FindRecordStream:
         if self._mode != "data":
             return decode_find_record(self._buf)
         try:
-            tail = _TAIL.decode(b'{"data":[' + self._buf)
+            tail = _TAIL.decode(b'{"data":' + self._buf)
         except RecursionError:
             raise BrokenAnswer("JSON nested too deeply") from None
         except UnicodeDecodeError:
@@ -124,35 +127,52 @@ class FindRecordStream:
             self._mode = "whole"
             return
         self._fields = fields
-        del buf[: found.end()]
+        del buf[: found.end() - 1]  # from the list's own `[`
         self._mode = "data"
 
     def _split(self) -> None:
-        """Summarise the complete records at the front of the buffer, if they split cleanly."""
-        buf = self._buf
-        end = len(buf)
-        for _ in range(CUT_TRIES):
-            cut = buf.rfind(b"},", 0, end)
-            if cut < 0:
-                break
-            batch = bytearray(b"[")
-            batch += memoryview(buf)[: cut + 1]
-            batch += b"]"
-            try:
-                items = _BATCH.decode(batch)
-            except msgspec.DecodeError:
-                end = cut  # inside a string or a nested object: try an earlier cut
-                continue
-            except (RecursionError, UnicodeDecodeError):
-                break
-            self._summary.add(items)
-            del items, batch
-            del buf[: cut + 2]
-            return
-        if len(buf) > CARRY_LIMIT:
+        """Summarise the complete records at the front of the buffer, at most BATCH_BYTES of
+        them at a time, as long as they split cleanly."""
+        while self._cut(min(len(self._buf), BATCH_BYTES)):
+            pass
+        if len(self._buf) > BATCH_BYTES:  # a record longer than a batch: cut after it
+            self._cut(len(self._buf))
+        if len(self._buf) > CARRY_LIMIT:
             # Not shaped as expected: stop trying (each try reads it all again); the rest is
             # decoded in one piece at the end, as the tail.
             self._splitting = False
+
+    def _cut(self, end: int) -> bool:
+        """Summarise the records before the last clean cut within `end` bytes; False when
+        there was none.
+
+        The buffer always starts with the `[` of a list: a cut turns its `,` into `]` for as
+        long as the batch is read, then into the `[` of what is left. No batch is copied."""
+        buf = self._buf
+        for _ in range(CUT_TRIES):
+            cut = buf.rfind(b"},", 0, end)
+            if cut < 0:
+                return False
+            buf[cut + 1] = _CLOSE
+            batch = memoryview(buf)[: cut + 2]
+            try:
+                self._summary.add_batch(batch)
+            except msgspec.DecodeError:  # no record of the batch is held: the view can go
+                batch.release()
+                buf[cut + 1] = _COMMA
+                end = cut  # inside a string or a nested object: try an earlier cut
+                continue
+            except (RecursionError, UnicodeDecodeError):
+                batch.release()
+                buf[cut + 1] = _COMMA
+                return False
+            # A BrokenAnswer went up as it is: the view stays with its traceback, and the
+            # stream, whose answer is broken, is not fed again.
+            batch.release()  # what is kept of it is a copy
+            del buf[: cut + 1]
+            buf[0] = _OPEN
+            return True
+        return False
 
 
 __all__ = ["FindRecordStream"]

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bot.devtools.wolkvox_sim.data import big_answer_body
 from bot.errors import LookupFailure
 from bot.wolkvox.records import FindAnswer, decode_find_record
-from bot.wolkvox.stream import CARRY_LIMIT, FindRecordStream
+from bot.wolkvox.stream import BATCH_BYTES, CARRY_LIMIT, FindRecordStream
 from tests.wolkvox.test_records import DOCUMENTED_ERRORS, VALID, body_of, json_values, rec
 from tests.wolkvox.test_records import record_like as record_like_strategy
 
@@ -67,6 +67,8 @@ SHAPES = {
     "truncated": body_of([rec(), rec()])[:-7],
     "record a number": b'{"code": "200", "data": [{"date": "x"}, 5]}',
     "record a list": b'{"code": "200", "data": [[1]]}',
+    "bad record inside a batch": b'{"code": "200", "data": [{"a": 1}, 5, {"b": 2},{"c": 3}]}',
+    "nested date inside a batch": b'{"data": [{"date": {"y": 2026}}, {"b": 2},{"c": 3}]}',
     "deep": b'{"data": ' + b"[" * 5000 + b"]" * 5000 + b"}",
     "deep record": b'{"data": [{"a": 1}, ' + b"[" * 5000 + b"]" * 5000 + b"]}",
     "bad utf-8 in msg": b'{"code": "200", "msg": "\xff", "data": []}',
@@ -112,6 +114,14 @@ def test_records_that_never_split_fall_back_and_still_decode() -> None:
     assert len(body) > CARRY_LIMIT
     answer = assert_same(body, 4096, 65_536)
     assert answer is not None and answer.total_records == 3000
+
+
+def test_a_record_longer_than_a_batch_is_cut_after_it() -> None:
+    items = [rec(campaign_id=i % 2, date=f"2026-01-{1 + i % 28:02d}") for i in range(400)]
+    items[150]["opt1"] = "x" * (3 * BATCH_BYTES)
+    body = body_of(items)
+    answer = assert_same(body, 4096, 65_536)
+    assert answer is not None and answer.total_records == 400
 
 
 def test_an_error_code_before_data_is_left_to_the_whole_body_decoder() -> None:
