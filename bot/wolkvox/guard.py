@@ -52,9 +52,12 @@ class TokenLease:
         self._pool = pool
         self._slot = slot
         self._released = False
+        self._granted = time.monotonic()
+        self._called = False
 
     async def count_call(self) -> None:
         """Count one call toward the token's daily use; at the quota it rests till midnight."""
+        self._called = True
         await self._pool._count_call(self.token)
 
     async def mark_quota_spent(self) -> None:
@@ -70,6 +73,8 @@ class TokenLease:
         if self._released:
             return
         self._released = True
+        if self._called:  # how long a slot is taken per lookup: the flood bound's estimate
+            self._pool.observe_latency(time.monotonic() - self._granted)
         await self._slot.release()
 
     async def __aenter__(self) -> TokenLease:
@@ -125,7 +130,8 @@ class TokenPool:
     # --- how fast the tokens serve ---------------------------------------------------------------
 
     def observe_latency(self, seconds: float) -> None:
-        """One upstream call took `seconds`: feeds the flood bound's estimate of a wait."""
+        """A slot was held `seconds` for a call (the call itself, and what its lookup did
+        holding the slot): feeds the flood bound's estimate of a wait."""
         seconds = max(0.0, seconds)
         previous = self._latency
         self._latency = (
@@ -134,7 +140,7 @@ class TokenPool:
 
     def expected_wait(self, ahead: int) -> float | None:
         """Seconds until a newcomer behind `ahead` waiters gets a slot: its place in line x the
-        recent upstream latency / slots. None before any call was measured."""
+        recent time a slot is held per call / slots. None before any call was measured."""
         if self._latency is None:
             return None
         return (ahead + 1) * self._latency / self._limit

@@ -383,7 +383,6 @@ class LookupService:
                 timeout=remaining,
             )
         upstream_ms = (time.monotonic() - started) * 1000
-        self.pool.observe_latency(upstream_ms / 1000)
         fetched_at = self.clock()
         if answer.campaigns:
             await self._refresh_campaign_names(lease, [c.campaign_id for c in answer.campaigns])

@@ -483,3 +483,19 @@ def test_without_a_measured_call_there_is_no_estimate() -> None:
     pool.observe_latency(1.0)
     pool.observe_latency(2.0)
     assert pool.expected_wait(0) == pytest.approx(1.2)  # an average that leans on the past
+
+
+async def test_the_estimate_is_how_long_a_slot_is_held_per_call() -> None:
+    """What a waiter waits for is the slot, not only the Wolkvox call: a lease that made a call
+    reports how long it held the slot; one that made none (given back unused) reports nothing."""
+    pool = make_pool(MemoryStore())
+    unused = await pool.acquire()
+    await unused.release()
+    assert pool.expected_wait(0) is None
+    lease = await pool.acquire()
+    await lease.count_call()
+    await asyncio.sleep(0.2)
+    await lease.release()
+    await lease.release()  # once
+    estimate = pool.expected_wait(0)
+    assert estimate is not None and 0.2 <= estimate < 1.0
