@@ -784,6 +784,11 @@ async def scenario_flood(ctx: Context) -> ScenarioResult:
         Metric(name, "bot peak RSS", after["hwm"], "MB"),
     ]  # fmt: skip
     result.notes += [lk.error for lk in lost[:5] if lk.error]
+    result.notes += [
+        f"told busy after {(lk.card_at or lk.acked_at) - lk.sent_at:.1f} s (sent at "
+        f"{lk.sent_at - started:.1f} s into the flood)"
+        for lk in told_late[:5]
+    ]
     return result
 
 
