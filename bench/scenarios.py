@@ -737,6 +737,7 @@ async def scenario_export(ctx: Context) -> ScenarioResult:
 # --------------------------------------------------------------------------- 3c: a flood
 
 BUSY_PREFIX = "Wolkvox: Wolkvox está ocupado"  # the busy card's fallback text (es)
+TOLD_LATE = 3.0  # seconds: a "busy" later than this came after waiting in line
 
 
 async def scenario_flood(ctx: Context) -> ScenarioResult:
@@ -771,13 +772,19 @@ async def scenario_flood(ctx: Context) -> ScenarioResult:
     answered = [lk for lk in lookups if lk.card_ok]
     busy = [lk for lk in lookups if lk.card_text.startswith(BUSY_PREFIX)]
     busy_at_once = [lk for lk in busy if lk.ack_is_card]
-    told_late = [lk for lk in busy if not lk.ack_is_card]
+    after_ack = [lk for lk in busy if not lk.ack_is_card]
+    # Told right after the ack (the refusal missed the ack's 40 ms window on a congested loop)
+    # is still told at once; told late is told after waiting in line, for nothing.
+    told_late = [lk for lk in after_ack if (lk.card_at or lk.acked_at) - lk.sent_at > TOLD_LATE]
+    just_after = [lk for lk in after_ack if lk not in told_late]
     lost = [lk for lk in lookups if lk not in answered and lk not in busy]
     acks = [lk.ack_s for lk in lookups if lk.status == 200]
     result.metrics += [
         Metric(name, "answered with a card", len(answered), ""),
         Metric(name, "told busy in the ack", len(busy_at_once), ""),
-        Metric(name, "told busy only later", len(told_late), "", "0", not told_late),
+        Metric(name, f"told busy just after the ack (< {TOLD_LATE:g} s)", len(just_after), ""),
+        Metric(name, "told busy only after waiting in line", len(told_late), "", "0",
+               not told_late),
         Metric(name, "neither answered nor told", len(lost), "", "0", not lost),
         Metric(name, "ack p99", ms(summarize(acks)["p99"]) if acks else 0.0, "ms", "< 3000 ms",
                bool(acks) and summarize(acks)["p99"] < 3),
@@ -787,7 +794,7 @@ async def scenario_flood(ctx: Context) -> ScenarioResult:
     result.notes += [
         f"told busy after {(lk.card_at or lk.acked_at) - lk.sent_at:.1f} s (sent at "
         f"{lk.sent_at - started:.1f} s into the flood)"
-        for lk in told_late[:5]
+        for lk in after_ack[:5]
     ]
     return result
 

@@ -20,11 +20,9 @@ from bot.slack.runtime import Outcome
 from bot.wolkvox.lookup import SLOW
 
 # How long the ack may wait for the lookup's first news: a cached card (then the card itself is
-# the ack and no "searching…" message is left behind), a "busy, try again in N" refusal (so it
-# is said in the ack, even when a flood keeps the loop busy), its place in the token's queue,
-# or word that it is being served. That comes within a millisecond or two when the bot is idle;
-# this only bounds it, far inside Slack's 3 s.
-ACK_WAIT = 0.25
+# the ack and no "searching…" message is left behind), its place in the token's queue, or word
+# that it is being served. Usually that comes within a millisecond; this only bounds it.
+ACK_WAIT = 0.04
 
 
 class CommandReply:
