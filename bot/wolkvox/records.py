@@ -428,7 +428,7 @@ def decode_find_record(body: bytes | bytearray | memoryview) -> FindAnswer:
     the latest record (dated beats undated; on a tie the later in the answer wins) and its
     count; only the kept records are fully decoded.
     """
-    try:
+    with as_broken_answer(body):
         try:
             envelope = _ENVELOPE.decode(body)
         except msgspec.ValidationError:
@@ -439,12 +439,6 @@ def decode_find_record(body: bytes | bytearray | memoryview) -> FindAnswer:
         if not items:
             return FindAnswer(total_records=0, campaigns=(), records=(), code=code, msg=msg)
         return _summarise(items, code, msg)
-    except RecursionError:
-        raise BrokenAnswer("JSON nested too deeply") from None
-    except UnicodeDecodeError:  # msgspec checks UTF-8 only where it reads a string
-        raise BrokenAnswer("text that is not UTF-8") from None
-    except msgspec.DecodeError as exc:  # malformed (also past a point where the shape was wrong)
-        raise broken_json(body, exc) from None
 
 
 def _decode_loose(body: bytes | bytearray | memoryview) -> FindAnswer:
@@ -519,15 +513,18 @@ _Kept = tuple[datetime, int, _Batch]  # (when, index, where the record is): a he
 
 
 @contextlib.contextmanager
-def _as_broken_answer() -> Iterator[None]:
-    """What a record's decoding can raise besides `BrokenAnswer`, as `BrokenAnswer`."""
+def as_broken_answer(body: bytes | bytearray | memoryview | None = None) -> Iterator[None]:
+    """What decoding can raise besides `BrokenAnswer`, as `BrokenAnswer`; a syntax error is
+    described by the `body` it was found in (an HTML page, an empty body) when given."""
     try:
         yield
     except RecursionError:
         raise BrokenAnswer("JSON nested too deeply") from None
     except UnicodeDecodeError:  # msgspec checks UTF-8 only where it reads a string
         raise BrokenAnswer("text that is not UTF-8") from None
-    except msgspec.DecodeError as exc:  # e.g. a record's date that is not UTF-8
+    except msgspec.DecodeError as exc:  # malformed (also past a point where the shape was wrong)
+        if body is not None:
+            raise broken_json(body, exc) from None
         raise BrokenAnswer(f"not JSON: {str(exc)[:_MAX_DETAIL]}") from None
 
 
@@ -559,7 +556,7 @@ class Summary:
         """The next records of the answer, already split; one that is not a record raises
         `BrokenAnswer`. Kept records stay slices of the buffer `items` came from."""
         batch = _Batch(self.total, items)
-        with _as_broken_answer():
+        with as_broken_answer():
             slim = _SLIM.decode
             slims: list[_Slim] = []
             for index, raw in enumerate(items, self.total):
@@ -580,7 +577,7 @@ class Summary:
             self.add([raw.copy() for raw in _RAWS.decode(body)])
             return
         batch = _Batch(self.total)
-        with _as_broken_answer():
+        with as_broken_answer():
             kept = self._rank(slims, batch)
         if kept:
             self._held.append(batch)
@@ -590,7 +587,7 @@ class Summary:
 
     def answer(self, code: str, msg: str) -> FindAnswer:
         """The summaries and kept records of every record added."""
-        with _as_broken_answer():
+        with as_broken_answer():
             return self._answer(code, msg)
 
     # --- internals ---------------------------------------------------------------------------
@@ -718,7 +715,7 @@ def write_csv(
 
     One record is decoded at a time from its slice of the body, so memory stays the body plus
     one row; raises like `decode_find_record` for an error answer or a broken body."""
-    try:
+    with as_broken_answer(body):
         try:
             envelope = _ENVELOPE.decode(body)
         except msgspec.ValidationError:
@@ -745,12 +742,6 @@ def write_csv(
                 row.append(_csv_safe(value))
             writer.writerow(row)
         return len(items)
-    except RecursionError:
-        raise BrokenAnswer("JSON nested too deeply") from None
-    except UnicodeDecodeError:
-        raise BrokenAnswer("text that is not UTF-8") from None
-    except msgspec.DecodeError as exc:
-        raise broken_json(body, exc) from None
 
 
 def _csv_safe(value: str) -> str:

@@ -1,14 +1,16 @@
 """find_record's answer decoded as it arrives, so a 36 MB body never holds the event loop.
 
 `FindRecordStream` is fed the body chunk by chunk. Once the envelope's `"data": [` has gone by,
-each chunk's complete records (up to its last `},`) are decoded as one small JSON list of
-`msgspec.Raw` and summarised at once; the rest waits for the next chunk. A cut inside a string
-or a nested object makes that little list invalid JSON (a JSON parser is deterministic: a
-prefix that parses ends where the whole would), so a wrong cut is never taken: the bytes wait.
+the complete records at the front of the buffer (at most BATCH_BYTES, up to the last `},`) are
+read as one small JSON list and summarised at once (`records.Summary.add_batch`); the rest
+waits for the next chunk. A cut inside a string or a nested object makes that little list
+invalid JSON (a JSON parser is deterministic: a prefix that parses ends where the whole would),
+so a wrong cut is never taken: the bytes wait.
 
-The answer is the one `decode_find_record` gives for the whole body, errors included. Anything
-that does not fit the common shape (no `"data": [` near the top, an error code, a BOM, records
-that never split) falls back to collecting the whole body and decoding it in one piece.
+The answer is the one `decode_find_record` gives for the whole body, errors included. A body
+that does not start in the common shape (no `"data": [` near the top, an error code, a BOM) is
+collected whole and decoded in one piece; records that never split are decoded in one piece
+with the end of the body.
 """
 
 from __future__ import annotations
@@ -17,12 +19,11 @@ import re
 
 import msgspec
 
-from bot.wolkvox.errors import BrokenAnswer
 from bot.wolkvox.records import (
     FindAnswer,
     Summary,
+    as_broken_answer,
     as_text,
-    broken_json,
     check_status,
     decode_find_record,
 )
@@ -92,14 +93,8 @@ class FindRecordStream:
     def finish(self) -> FindAnswer:
         if self._mode != "data":
             return decode_find_record(self._buf)
-        try:
+        with as_broken_answer(self._buf):  # cut short, or malformed after the last split
             tail = _TAIL.decode(b'{"data":' + self._buf)
-        except RecursionError:
-            raise BrokenAnswer("JSON nested too deeply") from None
-        except UnicodeDecodeError:
-            raise BrokenAnswer("text that is not UTF-8") from None
-        except msgspec.DecodeError as exc:  # cut short, or malformed after the last split
-            raise broken_json(self._buf, exc) from None
         self._buf = bytearray()
         head = self._fields
         code = tail.code if as_text(tail.code) else head.code

@@ -537,17 +537,22 @@ def test_arbitrary_json_only_fails_as_lookup_failure(value: Any) -> None:
     decode_or_failure(json.dumps(value).encode())
 
 
-@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    code=json_values,
-    error=json_values,
-    msg=json_values,
-    data=st.lists(record_like | json_values, max_size=6) | json_values,
+# Envelopes of any field values: bodies with the fields' values to check them against.
+envelope_fields = st.fixed_dictionaries(
+    {
+        "code": json_values,
+        "error": json_values,
+        "msg": json_values,
+        "data": st.lists(record_like | json_values, max_size=6) | json_values,
+    }
 )
-def test_arbitrary_envelopes_only_fail_as_lookup_failures(
-    code: Any, error: Any, msg: Any, data: Any
-) -> None:
-    outcome = decode_or_failure(body_of(data, code=code, error=error, msg=msg))
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(envelope_fields)
+def test_arbitrary_envelopes_only_fail_as_lookup_failures(fields: dict[str, Any]) -> None:
+    data = fields.pop("data")
+    outcome = decode_or_failure(body_of(data, **fields))
     if isinstance(outcome, FindAnswer):
         assert outcome.total_records == (len(data) if isinstance(data, list) else 0)
         assert sum(c.records for c in outcome.campaigns) == outcome.total_records

@@ -15,8 +15,7 @@ from bot.devtools.wolkvox_sim.data import big_answer_body
 from bot.errors import LookupFailure
 from bot.wolkvox.records import FindAnswer, decode_find_record
 from bot.wolkvox.stream import BATCH_BYTES, CARRY_LIMIT, FindRecordStream
-from tests.wolkvox.test_records import DOCUMENTED_ERRORS, VALID, body_of, json_values, rec
-from tests.wolkvox.test_records import record_like as record_like_strategy
+from tests.wolkvox.test_records import DOCUMENTED_ERRORS, VALID, body_of, envelope_fields, rec
 
 
 def streamed(body: bytes, chunk: int) -> FindAnswer:
@@ -131,17 +130,10 @@ def test_an_error_code_before_data_is_left_to_the_whole_body_decoder() -> None:
 
 
 @settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
-@given(
-    code=json_values,
-    error=json_values,
-    msg=json_values,
-    data=st.lists(record_like_strategy | json_values, max_size=6) | json_values,
-    chunk=st.integers(1, 64),
-)
-def test_arbitrary_envelopes_stream_as_they_decode(
-    code: Any, error: Any, msg: Any, data: Any, chunk: int
-) -> None:
-    assert_same(body_of(data, code=code, error=error, msg=msg), chunk)
+@given(envelope_fields, st.integers(1, 64))
+def test_arbitrary_envelopes_stream_as_they_decode(fields: dict[str, Any], chunk: int) -> None:
+    data = fields.pop("data")
+    assert_same(body_of(data, **fields), chunk)
 
 
 @settings(max_examples=200)
