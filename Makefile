@@ -1,15 +1,26 @@
-# Two commands for a newcomer: `make run` and `make test`. Both build .venv themselves.
+# Two commands for a newcomer: `make run` and `make test`. Both build .venv themselves, from the lock.
+#
+# The lock: requirements-dev.txt (everything: runtime, tests, lint, types, the lock tool) and
+# requirements.txt (runtime only, what a platform deploys), both with hashes, both compiled from
+# pyproject.toml's ranges by uv. pip installs them with --require-hashes: nothing unpinned, ever.
+# docs/dependencies.md says how to add or upgrade a dependency.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
+LOCK_FLAGS := --universal --generate-hashes --quiet --custom-compile-command "make lock"
 
-.PHONY: run test lint bench clean install redis
+.PHONY: run test lint lock-check lock upgrade bench clean install redis
 
-$(STAMP): pyproject.toml
+# A new lock rebuilds the venv from nothing, so what is installed is exactly the lock (pip never
+# removes a package the lock dropped). Our own package goes in editable, built with the lock's
+# setuptools: no build isolation, so no unpinned download there either.
+$(STAMP): requirements-dev.txt pyproject.toml
+	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -17,7 +28,29 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) -m bot run
 
-lint: $(STAMP)
+# pyproject.toml and the lock must say the same thing: compile the lock again from pyproject.toml,
+# keeping its pins, and compare. One line and a non-zero exit when they differ.
+lock-check: $(STAMP)
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cp pyproject.toml requirements.txt requirements-dev.txt "$$tmp"/; uv=$$(realpath $(UV)); cd "$$tmp" && \
+	$$uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements-dev.txt && \
+	$$uv pip compile pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt || \
+	{ echo "make: could not compile the lock from pyproject.toml (uv said why above)" >&2; exit 1; }; \
+	cd - >/dev/null; cmp -s "$$tmp/requirements-dev.txt" requirements-dev.txt && cmp -s "$$tmp/requirements.txt" requirements.txt || \
+	{ echo "make: pyproject.toml and the lock (requirements.txt, requirements-dev.txt) disagree: run 'make lock' and commit all three" >&2; exit 1; }
+
+# After editing pyproject.toml: compile the lock again, keeping every pin that still fits.
+lock: $(STAMP)
+	$(UV) pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt
+
+# The newest versions within pyproject.toml's ranges; `make upgrade PACKAGE=redis` for one only.
+upgrade: $(STAMP)
+	$(UV) pip compile pyproject.toml --extra dev $(LOCK_FLAGS) \
+	  $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade) -o requirements-dev.txt
+	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt
+
+lint: lock-check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy bot
@@ -36,7 +69,7 @@ redis:
 	    exit 1; \
 	  fi; }
 
-test: redis lint
+test: lock-check redis lint
 	$(PY) -m pytest -q
 
 bench: $(STAMP)

@@ -633,7 +633,7 @@ class RedisStore(Generic[V]):
             await pubsub.subscribe(self._channel)
         except BaseException:
             with contextlib.suppress(Exception):
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()
             raise
         return pubsub
 
