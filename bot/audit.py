@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import threading
 from dataclasses import asdict, dataclass
@@ -118,7 +119,14 @@ class AuditLog:
                 pass
             if self.path:
                 try:
-                    with open(self.path, "a", encoding="utf-8") as fh:
+                    with open_private(self.path) as fh:
                         fh.write(text + "\n")
                 except OSError as error:
                     log.error("audit file %s not writable: %s", self.path, error.strerror)
+
+
+def open_private(path: str) -> TextIO:
+    """Append to `path`, creating it readable by this user only (0600): the audit trail names
+    who looked whom up. An existing file keeps its mode (the operator chose it)."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    return os.fdopen(fd, "a", encoding="utf-8")

@@ -6,7 +6,9 @@ Nothing else in the bot reads the environment. Every problem is reported as a on
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import hmac
 import ipaddress
 import os
 import re
@@ -20,6 +22,9 @@ import phonenumbers
 
 MAX_CONCURRENCY_HARD_LIMIT = 2  # Wolkvox refuses a third simultaneous request per token.
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+
+# The key of a Secret made outside load_settings (tests, tools): fingerprints still are HMACs.
+_UNKEYED = hashlib.sha256(b"wolkvox-slack/key/v1/unkeyed").digest()
 
 MaskMode = Literal["always", "shared", "never"]
 AuditPii = Literal["masked", "full"]
@@ -38,18 +43,22 @@ class ConfigError(ValueError):
 class Secret:
     """A value that must never reach a log, an error or a repr (tokens, signing secrets)."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_key", "_value")
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, *, key: bytes = b"") -> None:
         self._value = value
+        self._key = key or _UNKEYED
 
     def reveal(self) -> str:
         return self._value
 
     @property
     def fingerprint(self) -> str:
-        """Stable, non-reversible id: used for store keys and to tell tokens apart in status."""
-        return hashlib.sha256(self._value.encode()).hexdigest()[:12]
+        """Stable id for store keys, metrics and status: an HMAC under the bot's own secret key
+        (`Settings.key`, given when settings are loaded), so nobody who reads a key, a metric or
+        the status can test a guessed token against it offline."""
+        digest = hmac.new(self._key, b"token\x00" + self._value.encode(), hashlib.sha256)
+        return digest.hexdigest()[:12]
 
     def masked(self) -> str:
         """What `status` shows: enough to tell tokens apart, too little to use one."""
@@ -103,8 +112,37 @@ class Settings:
     audit_pii: AuditPii = "masked"
     shutdown_grace: float = 25.0
     # Scale-out
+    allowed_teams: frozenset[str] = field(default_factory=frozenset)
+    metrics_token: Secret | None = None
+    # Scale-out
     redis_url: Secret | None = None
     redis_tls_verify: bool = True
+    redis_prefix: str = ""  # "" = derived from the app's own secret (see `store_prefix`)
+
+    @property
+    def key(self) -> bytes:
+        """The bot's own secret key for store-key digests and token fingerprints: from a
+        secret every instance of this app shares (the signing secret, else the app token, else
+        the bot token); a fixed key for a bot with no Slack secret (the terminal `find`)."""
+        for secret in (self.slack_signing_secret, self.slack_app_token, self.slack_bot_token):
+            if secret is not None:
+                seed = secret.reveal().encode()
+                return hmac.new(b"wolkvox-slack/key/v1", seed, hashlib.sha256).digest()
+        return hashlib.sha256(b"wolkvox-slack/key/v1/no-slack").digest()
+
+    def digest(self, purpose: str, value: str, size: int = 32) -> str:
+        """A keyed digest of personal data (a phone, a user) for a store key: the same on every
+        instance, and not reversible by someone who reads the store without the key."""
+        message = purpose.encode() + b"\x00" + value.encode()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()[:size]
+
+    @property
+    def store_prefix(self) -> str:
+        """Redis key prefix: REDIS_PREFIX, else one of this app's own, so two bots on one Redis
+        never share keys (queues, cache, quota)."""
+        if self.redis_prefix:
+            return self.redis_prefix
+        return f"wolkvox:{self.digest('prefix', 'app', 8)}:"
 
     @property
     def base_url(self) -> str:
@@ -129,6 +167,7 @@ class Settings:
             self.slack_signing_secret,
             self.slack_app_token,
             self.redis_url,
+            self.metrics_token,
         ):
             if s is not None:
                 values.append(s.reveal())
@@ -235,7 +274,19 @@ class _Reader:
             raise ConfigError(name, "has no host name")
         if port == 0:
             raise ConfigError(name, "port must be between 1 and 65535")
+        if parts.scheme == "http" and not is_loopback(parts.hostname):
+            raise ConfigError(name, "must use https:// (plain http:// only on this machine)")
         return raw
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, 127.0.0.0/8 or ::1: the only hosts plain http may reach."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _tokens(r: _Reader) -> tuple[Secret, ...]:
@@ -273,10 +324,13 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     """Read and validate every setting; raise `ConfigError` on the first bad one."""
     if env is None:
         if dotenv:
-            from dotenv import find_dotenv, load_dotenv
+            from dotenv import load_dotenv
 
             # From the working directory (where the operator runs the bot), not from this file's.
-            load_dotenv(find_dotenv(usecwd=True), override=False)
+            # `./.env` only: never a parent folder's, which could point the bot elsewhere.
+            local = os.path.join(os.getcwd(), ".env")
+            if os.path.isfile(local):
+                load_dotenv(local, override=False)
         env = os.environ
     r = _Reader(env)
 
@@ -306,7 +360,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
     if redis_url is not None and not re.match(r"^rediss?://", redis_url.reveal()):
         raise ConfigError("REDIS_URL", "must start with redis:// or rediss://")
 
-    return Settings(
+    settings = Settings(
         wolkvox_server=server,
         wolkvox_tokens=_tokens(r),
         wolkvox_base_url=base_url,
@@ -342,6 +396,19 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         audit_file=r.text("WOLKVOX_AUDIT_FILE"),
         audit_pii=r.choice("WOLKVOX_AUDIT_PII", "masked", ("masked", "full")),  # type: ignore[arg-type]
         shutdown_grace=r.number("WOLKVOX_SHUTDOWN_GRACE", 25.0, minimum=0, maximum=600),
+        allowed_teams=r.ids("WOLKVOX_ALLOWED_TEAMS"),
+        metrics_token=r.secret("METRICS_TOKEN"),
         redis_url=redis_url,
         redis_tls_verify=r.flag("REDIS_TLS_VERIFY", True),
+        redis_prefix=_redis_prefix(r),
     )
+    # Token fingerprints are keyed with the bot's own key, known only once Slack's are read.
+    keyed = tuple(Secret(t.reveal(), key=settings.key) for t in settings.wolkvox_tokens)
+    return dataclasses.replace(settings, wolkvox_tokens=keyed)
+
+
+def _redis_prefix(r: _Reader) -> str:
+    raw = r.text("REDIS_PREFIX")
+    if raw and not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", raw):
+        raise ConfigError("REDIS_PREFIX", "may hold only letters, digits and _ . : - (64 at most)")
+    return raw

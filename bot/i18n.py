@@ -511,6 +511,18 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "This button no longer works (it expired or the bot restarted). Search again "
         "with `/wolkvox find …`.",
     },
+    "export_refused": {
+        "es": "La exportación completa solo sale de una tarjeta privada tuya: busca con "
+        "`/wolkvox buscar …` y usa *Exportar CSV* allí.",
+        "en": "A full export comes only from a private card of your own: search with "
+        "`/wolkvox find …` and use *Export CSV* there.",
+    },
+    "workflow_requested_by_missing": {
+        "es": "Este paso necesita saber quién pide la búsqueda: llena «requested_by» con "
+        "«Persona que envió el formulario» (Person who submitted the form).",
+        "en": "This step needs to know who is asking: fill “requested_by” with "
+        "“Person who submitted the form”.",
+    },
     # ---- status
     "status_title": {"es": "Estado del bot de Wolkvox", "en": "Wolkvox bot status"},
     "status_queue": {"es": "Búsquedas en espera", "en": "Searches waiting"},

@@ -17,6 +17,10 @@ from bot.errors import QueryError
 
 MAX_QUERY_TEXT = 500  # a longer "query" is a paste accident, not a search
 MAX_SHORTCUT_TEXT = 40_000  # a Slack message's text is at most 40,000 characters
+# What a search in prose needs: the words read for phones and ids stop here. Past it, a message
+# is a paste, and reading all of it (phonenumbers' matcher: ~10 µs a character) would cost
+# everyone else's acks. Callers also run the reading off the event loop.
+MAX_SCAN_TEXT = 8_000
 MIN_PHONE_DIGITS = 4
 MAX_PHONE_DIGITS = 15  # E.164
 MAX_CUSTOMER_ID = 40
@@ -291,11 +295,13 @@ def extract_queries(
     contesta el 300 123 4567" finds the phone, never 2025. Duplicates are dropped; at most
     `limit` queries. Nothing recognisable → empty list.
     """
-    text = text[:MAX_SHORTCUT_TEXT]
+    text = text[:MAX_SCAN_TEXT]
     found: list[tuple[int, Query]] = []
     seen: set[str] = set()
     id_spans: list[tuple[int, int]] = []
     for m in _ID_IN_TEXT_RE.finditer(text):
+        if len(id_spans) >= limit:
+            break  # later ids come after these: none of them could make the first `limit`
         value = m.group(1).rstrip(".-")
         try:
             cid = validate_customer_id(value)
@@ -306,6 +312,7 @@ def extract_queries(
         if q.key not in seen:
             seen.add(q.key)
             found.append((m.start(), q))
+    phones = 0
     for match in phonenumbers.PhoneNumberMatcher(
         text, region, leniency=phonenumbers.Leniency.POSSIBLE
     ):
@@ -321,6 +328,9 @@ def extract_queries(
         if q.key not in seen:
             seen.add(q.key)
             found.append((match.start, q))
+            phones += 1
+            if phones >= limit:
+                break  # stop at the query limit: later phones cannot make the first `limit`
     found.sort(key=lambda item: item[0])
     return [q for _, q in found[:limit]]
 

@@ -20,9 +20,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.audit import AuditLog
-from bot.config import Settings
+from bot.config import DEFAULT_SLACK_API_URL, Settings
 from bot.slack.access import AccessControl
 from bot.slack.app import build_app
+from bot.slack.delivery import trust_response_host
 from bot.slack.flow import LookupFlow
 from bot.slack.runtime import SlackRuntime
 from bot.slack.sealed import Sealer
@@ -50,6 +51,7 @@ def make_store(settings: Settings) -> Store[Fetched]:
             FETCHED_CODEC,
             result_ttl=max(1.0, result_ttl),
             tls_verify=settings.redis_tls_verify,
+            prefix=settings.store_prefix,
         )
     from bot.store.memory import MemoryStore
 
@@ -85,6 +87,8 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
     Call inside the running loop; `Bot.close()` closes the session."""
     assert settings.slack_bot_token is not None
     base_url = settings.slack_api_url
+    if base_url != DEFAULT_SLACK_API_URL:  # the stand-ins' (or a proxy's) host, when set
+        trust_response_host(base_url)
     if not base_url.endswith("/"):
         base_url += "/"
     return AsyncWebClient(

@@ -211,3 +211,17 @@ def test_a_broken_stream_does_not_raise(tmp_path: Path) -> None:
     path = tmp_path / "audit.jsonl"
     AuditLog(path=str(path), stream=stream).write(_record(_result()))
     assert path.read_text(encoding="utf-8").count("\n") == 1  # the file still got it
+
+
+def test_the_audit_file_is_created_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """It names who looked whom up: 0600, whatever the process umask."""
+    import os
+    import stat
+
+    path = tmp_path / "audit.jsonl"
+    old = os.umask(0o022)
+    try:
+        AuditLog(path=str(path), stream=io.StringIO()).write(_record(_result()))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

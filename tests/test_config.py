@@ -487,3 +487,80 @@ def test_host_and_redis_tls_settings() -> None:
         load_settings({"HOST": "not a host!"}, dotenv=False)
     assert load_settings({}, dotenv=False).redis_tls_verify is True
     assert load_settings({"REDIS_TLS_VERIFY": "false"}, dotenv=False).redis_tls_verify is False
+
+
+# --- trust, third pass (issue 19) ---------------------------------------------------------------
+
+
+def test_a_parent_folders_dotenv_is_never_read(clean_env: Path) -> None:
+    """A .env one folder up once pointed the Wolkvox token at its own URL: only ./.env counts."""
+    (clean_env / ".env").write_text("WOLKVOX_BASE_URL=https://attacker.example\n")
+    child = clean_env / "app"
+    child.mkdir()
+    os.chdir(child)
+    assert load_settings().wolkvox_base_url == ""
+    (child / ".env").write_text("WOLKVOX_SERVER=0042\n")
+    settings = load_settings()
+    assert settings.wolkvox_server == "0042" and settings.wolkvox_base_url == ""
+
+
+@pytest.mark.parametrize("name", ["WOLKVOX_BASE_URL", "SLACK_API_URL"])
+def test_plain_http_only_on_this_machine(name: str) -> None:
+    for url in (
+        "http://127.0.0.1:8089",
+        "http://localhost:9",
+        "http://[::1]:80",
+        "http://127.8.0.1",
+    ):
+        load_settings({name: url}, dotenv=False)
+    for url in ("http://example.com", "http://10.0.0.5:8089", "http://wv0042.wolkvox.com"):
+        with pytest.raises(ConfigError, match=rf"^{name}: must use https://"):
+            load_settings({name: url}, dotenv=False)
+    load_settings({name: "https://example.com"}, dotenv=False)
+
+
+def test_token_fingerprints_are_keyed_by_the_bots_own_secret() -> None:
+    """sha256(token)[:12] let anyone who saw /metrics test a guessed token offline."""
+    import hashlib
+
+    one = load_settings(
+        {"WOLKVOX_TOKEN": TOKEN_A, "SLACK_SIGNING_SECRET": "secret-one"}, dotenv=False
+    )
+    two = load_settings(
+        {"WOLKVOX_TOKEN": TOKEN_A, "SLACK_SIGNING_SECRET": "secret-two"}, dotenv=False
+    )
+    again = load_settings(
+        {"WOLKVOX_TOKEN": TOKEN_A, "SLACK_SIGNING_SECRET": "secret-one"}, dotenv=False
+    )
+    fp = one.wolkvox_tokens[0].fingerprint
+    assert fp == again.wolkvox_tokens[0].fingerprint  # every instance of one app agrees
+    assert fp != two.wolkvox_tokens[0].fingerprint
+    assert fp != hashlib.sha256(TOKEN_A.encode()).hexdigest()[:12]
+
+
+def test_store_digests_are_keyed_and_the_redis_prefix_is_the_apps_own() -> None:
+    import hashlib
+
+    one = load_settings({"SLACK_SIGNING_SECRET": "secret-one"}, dotenv=False)
+    two = load_settings({"SLACK_SIGNING_SECRET": "secret-two"}, dotenv=False)
+    phone = "find:3001234567:"
+    assert one.digest("query", phone) != hashlib.sha256(phone.encode()).hexdigest()[:32]
+    assert one.digest("query", phone) != two.digest("query", phone)
+    assert one.store_prefix != two.store_prefix  # two bots on one Redis never share keys
+    assert one.store_prefix.startswith("wolkvox:") and one.store_prefix.endswith(":")
+    named = load_settings({"REDIS_PREFIX": "crm-bot:"}, dotenv=False)
+    assert named.store_prefix == "crm-bot:"
+    with pytest.raises(ConfigError, match=r"^REDIS_PREFIX: "):
+        load_settings({"REDIS_PREFIX": "has space"}, dotenv=False)
+
+
+def test_allowed_teams_and_metrics_token() -> None:
+    settings = load_settings(
+        {"WOLKVOX_ALLOWED_TEAMS": "T0SIBLING1,E0GRID0001", "METRICS_TOKEN": "m-" + "x" * 30},
+        dotenv=False,
+    )
+    assert settings.allowed_teams == frozenset({"T0SIBLING1", "E0GRID0001"})
+    assert settings.metrics_token is not None
+    assert "m-" + "x" * 30 in settings.secrets()
+    with pytest.raises(ConfigError, match=r"^WOLKVOX_ALLOWED_TEAMS: "):
+        load_settings({"WOLKVOX_ALLOWED_TEAMS": "acme corp"}, dotenv=False)

@@ -112,7 +112,8 @@ def test_manifest_details() -> None:
     settings = m["settings"]
     assert settings["event_subscriptions"]["request_url"] == REQUEST_URL
     assert settings["interactivity"] == {"is_enabled": True, "request_url": REQUEST_URL}
-    assert settings["org_deploy_enabled"] is False
+    # Custom steps (find_customer) show in Workflow Builder only for an org-ready app.
+    assert settings["org_deploy_enabled"] is True
     assert settings["socket_mode_enabled"] is False
     assert settings["token_rotation_enabled"] is False
 

@@ -333,7 +333,7 @@ async def local_stack(
         if slack is None:
             slack = await stack.enter_async_context(FakeSlack(validate_blocks=validate_blocks))
         slack.add_user(AGENT, name="ana.agente", locale="es-LA")
-        secret = secrets.token_hex(16)
+        secret = slack.signing_secret
         settings = load_settings(bot_settings(slack, wolkvox_url, secret, env), dotenv=False)
         bot = await create_bot(settings)
         stack.push_async_callback(bot.close)

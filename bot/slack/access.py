@@ -29,8 +29,10 @@ GROUP_MEMBERS_RETRY = 10.0  # after a failed read, no new read for this long
 # empty (fail closed): a member removed from the group keeps access for at most this long.
 GROUP_MEMBERS_STALE_LIMIT = 1800.0
 RATE_WINDOW = 60.0
+HOME_ORGS_TTL = 3600.0  # the installing team and enterprise (auth.test) change only on reinstall
+HOME_ORGS_STALE_LIMIT = 86_400.0
 
-Reason = Literal["user", "channel", "rate"]
+Reason = Literal["user", "channel", "rate", "nobody", "org"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +57,22 @@ class AccessControl:
         self._members: SingleFlightCache[str, frozenset[str]] = SingleFlightCache(
             ttl=GROUP_MEMBERS_TTL, maxsize=1000, clock=clock, retry_after=GROUP_MEMBERS_RETRY
         )
+        self._home: SingleFlightCache[str, frozenset[str]] = SingleFlightCache(
+            ttl=HOME_ORGS_TTL, maxsize=1, clock=clock, retry_after=GROUP_MEMBERS_RETRY
+        )
 
     @property
     def restricted(self) -> bool:
         return bool(self.settings.allowed_users or self.settings.allowed_usergroups)
+
+    @property
+    def any_allow_list(self) -> bool:
+        """Some allow-list is set (users, groups, channels or teams): then every request must
+        name a person those rules can check, and nobody in particular is never enough."""
+        s = self.settings
+        return bool(
+            s.allowed_users or s.allowed_usergroups or s.allowed_channels or s.allowed_teams
+        )
 
     async def user_allowed(self, user_id: str) -> bool:
         if not self.restricted:
@@ -84,13 +98,46 @@ class AccessControl:
             return True
         return channel_id in allowed
 
+    async def org_allowed(self, orgs: tuple[str, ...] | None) -> bool:
+        """Is the user of the installing team or enterprise (auth.test), or of a team listed in
+        WOLKVOX_ALLOWED_TEAMS? In a Slack Connect channel another company's members are not.
+        None: the request names no payload user's organisation (a workflow step's
+        `requested_by`, a user of the workspace the step runs in)."""
+        if orgs is None:
+            return True
+        allowed = self.settings.allowed_teams | await self.home_orgs()
+        return any(org in allowed for org in orgs)
+
+    async def home_orgs(self) -> frozenset[str]:
+        """The installing team and enterprise ids, from auth.test: read once an hour; while
+        Slack fails, the last answer for a day, then none (fail closed)."""
+        try:
+            return await self._home.get("home", self._read_home)
+        except Exception as error:
+            log.warning("auth.test failed (%s)", type(error).__name__)
+            return self._home.stale("home", HOME_ORGS_STALE_LIMIT) or frozenset()
+
+    async def _read_home(self) -> frozenset[str]:
+        resp = await asyncio.wait_for(self.web.auth_test(), timeout=GROUP_MEMBERS_TIMEOUT)
+        ids = (resp.get("team_id"), resp.get("enterprise_id"))
+        return frozenset(str(i) for i in ids if i)
+
     async def check(
-        self, user_id: str, channel_id: str | None, *, visible: bool, count: bool = True
+        self,
+        user_id: str,
+        channel_id: str | None,
+        *,
+        visible: bool,
+        count: bool = True,
+        orgs: tuple[str, ...] | None = None,
     ) -> Denial | None:
         """None when this user may run one lookup here now; else why not.
 
         `count` False checks access only (e.g. opening the search modal costs no lookup).
+        `orgs`: the user's organisation as their payload names it (see `org_allowed`).
         """
+        if not await self.org_allowed(orgs):
+            return Denial("org")
         if not await self.user_allowed(user_id):
             return Denial("user")
         if not self.channel_allowed(channel_id, visible=visible):

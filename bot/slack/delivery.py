@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
+import aiohttp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -27,17 +31,55 @@ def message(card: Card, **extra: Any) -> dict[str, Any]:
     return {"blocks": card.blocks, "text": card.text, **extra}
 
 
+# Where a response_url may point: Slack's hooks hosts (GovSlack's too), plus the host of
+# SLACK_API_URL when an operator points the bot elsewhere (the stand-ins, tests). Anything else,
+# from a payload or a hand-over, is never posted to: it would carry a customer's card away.
+SLACK_HOOK_HOSTS = frozenset(
+    {("https", "hooks.slack.com", 443), ("https", "hooks.slack-gov.com", 443)}
+)
+_trusted_hosts: set[tuple[str, str, int]] = set(SLACK_HOOK_HOSTS)
+
+
+def trust_response_host(api_url: str) -> None:
+    """Also accept response_urls on `api_url`'s host (SLACK_API_URL); called by the wiring."""
+    _trusted_hosts.add(_origin(api_url))
+
+
+def _origin(url: str) -> tuple[str, str, int]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or (443 if scheme == "https" else 80)
+    except ValueError:
+        port = -1
+    return scheme, (parts.hostname or "").lower(), port
+
+
+def trusted_response_url(url: str) -> bool:
+    """Is `url` a response_url the bot may POST a card to?"""
+    return bool(url) and _origin(url) in _trusted_hosts and "@" not in urlsplit(url).netloc
+
+
 async def respond_safely(respond: AsyncRespond, **kwargs: Any) -> bool:
-    """POST to a response_url, retried briefly; an expired or dead URL is logged, not raised."""
+    """POST to a response_url, retried briefly; an expired or dead URL is logged, not raised.
+    Only to Slack's hosts (`trusted_response_url`), and no redirect is followed."""
+    post: Callable[..., Awaitable[Any]] = respond
+    if isinstance(respond, AsyncRespond):  # bolt's follows redirects: post it ourselves
+        url = respond.response_url or ""
+        if not trusted_response_url(url):
+            log.warning("response_url refused: not one of Slack's hosts")
+            RESPONSE_URL_FAILURES.inc()
+            return False
+        post = _Poster(url)
     delay = 0.5
     for attempt in range(1, RESPOND_ATTEMPTS + 1):
         try:
-            resp = await asyncio.wait_for(respond(**kwargs), timeout=RESPOND_TIMEOUT)
+            resp = await asyncio.wait_for(post(**kwargs), timeout=RESPOND_TIMEOUT)
             status = getattr(resp, "status_code", 200)
-            if status < 400:
+            if status < 300:
                 return True
-            if status in (400, 404, 410):  # refused, expired, used up: retrying cannot help
-                log.warning("response_url refused the answer (HTTP %s)", status)
+            if status in (400, 404, 410) or 300 <= status < 400:  # refused, expired, used up,
+                log.warning("response_url refused the answer (HTTP %s)", status)  # or moved
                 return False
             log.info("response_url answered HTTP %s (attempt %d)", status, attempt)
         except Exception as error:
@@ -48,6 +90,28 @@ async def respond_safely(respond: AsyncRespond, **kwargs: Any) -> bool:
     log.warning("response_url: answer could not be delivered")
     RESPONSE_URL_FAILURES.inc()
     return False
+
+
+class _Poster:
+    """A response_url POST as Slack documents it (JSON), with no redirect followed."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    async def __call__(self, **kwargs: Any) -> _Posted:
+        body = {k: v for k, v in kwargs.items() if v is not None}
+        timeout = aiohttp.ClientTimeout(total=RESPOND_TIMEOUT)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.post(self.url, json=body, allow_redirects=False) as resp,
+        ):
+            await resp.read()
+            return _Posted(resp.status)
+
+
+@dataclass(frozen=True, slots=True)
+class _Posted:
+    status_code: int
 
 
 async def call_web_safely(web: AsyncWebClient, method: str, **kwargs: Any) -> dict[str, Any] | None:

@@ -16,9 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.errors import LookupFailure, QueryError, StoreUnavailable
-from bot.query import Command, Query
+from bot.i18n import t
+from bot.query import Command, Query, extract_queries
 from bot.slack import cards, handover
+from bot.slack.access import Denial
 from bot.slack.delivery import call_web_safely
+from bot.slack.disclosure import Audience, Disclosure, decide
+from bot.slack.export import CsvExport
 from bot.slack.home import HomeTab
 from bot.slack.ids import MAX_MESSAGE_BLOCKS
 from bot.slack.replies import (
@@ -72,6 +76,9 @@ class Ask:
     refresh: bool = False
     fetch_locale: bool = False
     bucket: str = ""  # the rate-limit bucket when no user asks (a workflow step without one)
+    # The card this request starts from hid phones and ids (its sealed value said so): what
+    # follows hides them too (bot.slack.disclosure).
+    origin_concealed: bool = False
 
 
 class PositionReporter:
@@ -131,7 +138,7 @@ class LookupFlow:
 
     def __init__(self, rt: SlackRuntime) -> None:
         self.rt = rt
-        self.home = HomeTab(rt, self.status_card)
+        self.home = HomeTab(rt, self.status_card, self.may_search)
 
     # --- what a listener calls --------------------------------------------------------------
     async def command(self, ask: Ask, command: Command, reply: Reply) -> None:
@@ -139,12 +146,28 @@ class LookupFlow:
         if command.verb == "help":
             await reply.notice(cards.render_help(ask.lang))
         elif command.verb == "status":  # token usage and errors: for allowed users only
-            allowed = await self.rt.access.user_allowed(ask.actor.user_id)
+            allowed = await self.may_search(ask.actor)
             card = await self.status_card(ask.lang) if allowed else cards.render_refusal(ask.lang)
             await reply.notice(card)
         else:
             assert command.query is not None
             await self.find(ask, [command.query], reply)
+
+    async def may_search(self, actor: Actor) -> bool:
+        """May this person search at all (their organisation, the user and group lists)? For
+        what shows no customer but is theirs only: status, the Home tab, campaign names."""
+        orgs = None if actor.surface == "workflow" else actor.orgs
+        denial = await self.rt.access.check(
+            actor.user_id, None, visible=False, count=False, orgs=orgs
+        )
+        return denial is None
+
+    async def campaign_suggestions(self, actor: Actor, typed: str, lang: str) -> list[Any]:
+        """The search modal's campaign options filtered by what was typed; nothing at all for
+        someone who may not search. Never a Wolkvox call (the hourly list)."""
+        if not await self.may_search(actor):
+            return []
+        return cards.campaign_options(self.rt.service.campaign_list(), typed, lang)
 
     async def first_delivery(self, event_id: str, reply: Reply) -> bool:
         """Claim an event id; False for a retry of an event already being answered (Slack
@@ -170,11 +193,47 @@ class LookupFlow:
             ask = Ask(actor, reply.lang, actor.channel_id, visible=visible)
             settings = self.rt.settings
             try:
-                command = parse(text, settings.phone_region, settings.wolkvox_campaign_id)
+                # Off the event loop: reading prose for phones costs up to tens of ms, and a
+                # team's acks must not wait behind someone's pasted log.
+                command = await asyncio.to_thread(
+                    parse, text, settings.phone_region, settings.wolkvox_campaign_id
+                )
             except QueryError as error:
                 await self.usage(ask, error, reply)
                 return
             await self.command(ask, command, reply)
+
+    async def find_in_message(self, ask: Ask, text: str, limit: int, reply: Reply) -> None:
+        """The phones and ids written in a message (a shortcut on it), read off the event
+        loop, looked up together; or "nothing found" when it holds none."""
+        settings = self.rt.settings
+        queries = await asyncio.to_thread(
+            extract_queries,
+            text,
+            settings.phone_region,
+            limit=limit,
+            default_campaign=settings.wolkvox_campaign_id,
+        )
+        if not self.rt.accepting or queries:
+            await self.find(ask, queries, reply)
+        else:
+            await reply.notice(cards.render_nothing_found_in_message(ask.lang))
+
+    async def export(self, ask: Ask, query: Query, reply: Reply) -> None:
+        """Export CSV: every record and field, to the asker's DM. Only from a card that was the
+        asker's alone and hid nothing (the disclosure rule's `full_detail`): a card a channel
+        saw, or one that comes from such a card, never yields the full file."""
+        style = CardStyle(visible=ask.visible)
+        if not self.disclosure(ask, style).full_detail:
+            await reply.notice(cards.render_export_refused(ask.lang))
+            return
+        denial = await self.gate(ask, count=True)
+        if denial is not None:
+            await reply.notice(denial)
+            return
+        masked = cards.inert(query.masked(), 200)
+        await reply.notice(cards.notice_card("⏳", t(ask.lang, "export_preparing", query=masked)))
+        await CsvExport(self.rt).run(ask.actor, query, ask.lang, reply.notice)
 
     async def usage(self, ask: Ask, error: QueryError, reply: Reply) -> None:
         """Input that is not a search: what was wrong and how a search is written."""
@@ -207,11 +266,20 @@ class LookupFlow:
         `count` False checks access only (opening the search modal costs no lookup)."""
         if not self.rt.accepting:
             return shutting_down_card(ask.lang)
-        if not ask.actor.user_id and ask.bucket:  # nobody to check: only the bucket's rate
+        if not ask.actor.user_id:
+            # Nobody to check (a workflow run without `requested_by`): under any allow-list that
+            # is a refusal saying how to name the person; without one, only the bucket's rate.
+            if self.rt.access.any_allow_list or not ask.bucket:
+                return denial_card(Denial("nobody"), ask.lang)
             denial = await self.rt.access.rate(ask.bucket) if count else None
             return denial_card(denial, ask.lang) if denial is not None else None
+        actor = ask.actor
         denial = await self.rt.access.check(
-            ask.actor.user_id, ask.channel, visible=ask.visible, count=count
+            actor.user_id,
+            ask.channel,
+            visible=ask.visible,
+            count=count,
+            orgs=None if actor.surface == "workflow" else actor.orgs,
         )
         return denial_card(denial, ask.lang) if denial is not None else None
 
@@ -245,26 +313,44 @@ class LookupFlow:
             await reply.notice(cards.render_checking_access(ask.lang))
         return await check
 
+    def disclosure(self, ask: Ask, style: CardStyle) -> Disclosure:
+        """What this request's answer may show: the one rule (bot.slack.disclosure), applied
+        here and only here, from who reads the answer and what its origin allowed."""
+        if ask.actor.surface == "workflow":
+            audience = Audience.WORKFLOW
+        elif style.visible or style.shared_by is not None:
+            audience = Audience.CONVERSATION
+        else:
+            audience = Audience.ASKER
+        return decide(
+            self.rt.settings.mask_phones,
+            audience,
+            origin_concealed=ask.origin_concealed,
+            shared=style.shared_by is not None,
+        )
+
     def card(self, outcome: Outcome, style: CardStyle, lang: str) -> cards.Card:
-        """The card for one lookup's outcome; a bug in rendering becomes an apology with an
-        error id (logged), never an exception that would leave "searching…" forever."""
+        """The card for one lookup's outcome, as its disclosure allows; a bug in rendering
+        becomes an apology with an error id (logged), never an exception that would leave
+        "searching…" forever."""
         rt = self.rt
+        seen = outcome.disclosure
         try:
             if outcome.result is not None:
-                concealed = self.concealed(style)
                 return cards.render_result(
                     outcome.result,
                     lang=style.audience_lang or lang,
                     tz=rt.settings.tz,
                     now=rt.clock(),
-                    mask_phones=self.mask(style) or concealed,
-                    mask_ids=concealed,
+                    mask_phones=seen.mask_phones,
+                    mask_ids=seen.conceal,
                     max_blocks=style.max_blocks,
                     shared_by=style.shared_by,
                     actions=style.actions,
+                    full_detail=seen.full_detail,
                     # Buttons carry the query sealed (a channel can read a button's value), and
                     # say whether this card hides phones and ids, so what comes from it does too.
-                    button_value=rt.sealer.seal(outcome.result.query, concealed=concealed),
+                    button_value=rt.sealer.seal(outcome.result.query, concealed=seen.conceal),
                 )
             error = outcome.error or LookupFailure("no result")
             return cards.render_error(error, lang=lang, error_id=outcome.error_id)
@@ -272,20 +358,6 @@ class LookupFlow:
             error_id = new_error_id()
             log.exception("rendering the card failed (error id %s)", error_id)
             return apology_card(lang, error_id)
-
-    def mask(self, style: CardStyle) -> bool:
-        """Phones masked on this card? `always`, or `shared` (default) for visible cards."""
-        mode = self.rt.settings.mask_phones
-        return mode == "always" or (
-            mode == "shared" and (style.visible or style.shared_by is not None)
-        )
-
-    def concealed(self, style: CardStyle) -> bool:
-        """Does this card hide phones and ids as a shared card does? Shared cards, cards that
-        come from one, and cards the conversation reads with masking on."""
-        if style.conceal or style.shared_by is not None:
-            return True
-        return style.visible and self.mask(style)
 
     async def status_card(self, lang: str) -> cards.Card:
         status = await self.rt.service.status()
@@ -307,7 +379,7 @@ class LookupFlow:
             return None
         style, query, actor = reply.style, queries[0], ask.actor
         max_blocks = style.max_blocks if route.kind == "view" else MAX_MESSAGE_BLOCKS
-        return handover.encode(
+        data = handover.encode(
             handover.Handover(
                 team_id=actor.team_id,
                 user_id=actor.user_id,
@@ -324,10 +396,13 @@ class LookupFlow:
                 actions=style.actions,
                 shared_by=style.shared_by,
                 audience_lang=style.audience_lang,
-                conceal=self.concealed(style),
+                conceal=self.disclosure(ask, style).conceal,
                 handed_at=time.time(),
+                orgs=actor.orgs,
+                visible_ask=ask.visible,
             )
         )
+        return self.rt.sealer.seal_item(data)
 
     async def take_over(self, poll: float = 1.0) -> None:
         """Answer lookups other instances handed over while they stopped; runs until this
@@ -347,17 +422,34 @@ class LookupFlow:
                 except LookupFailure:
                     log.warning("could not give back a handed-over lookup; it is lost")
                 return
-            taken = handover.decode(item)
+            opened = rt.sealer.open_item(item, HANDOVER_TTL)
+            if opened is None:
+                log.warning("a hand-over item not sealed by this app (or too old); dropped")
+                continue
+            taken = handover.decode(opened)
             if taken is None or not handover.still_deliverable(taken):
                 log.warning("a handed-over lookup was unreadable or too old; dropped")
                 continue
             rt.spawn(self.resume(taken), name=f"handover:{taken.surface}")
 
     async def resume(self, taken: handover.Handover) -> None:
-        """Finish a lookup another instance started: its gate was passed there."""
+        """Finish a lookup another instance started. Its gate was passed there; it runs again
+        here (access only: the search was counted there), so a user removed in between, or an
+        item that somehow names someone else, gets the refusal, never the card."""
         reply = handover.RoutedReply(self.rt.web, taken)
-        ask = Ask(taken.actor, taken.lang, taken.channel_id, refresh=taken.refresh)
+        ask = Ask(
+            taken.actor,
+            taken.lang,
+            taken.channel_id,
+            refresh=taken.refresh,
+            origin_concealed=taken.conceal,
+            visible=taken.visible_ask,
+        )
         async with self.rt.tracked(apologize=reply.apologize):
+            refusal = await self.gate(ask, count=False)
+            if refusal is not None:
+                await reply.notice(refusal)
+                return
 
             async def tell_restarted() -> None:
                 await reply.interrupted(restarted_card(ask.lang))
@@ -382,7 +474,8 @@ class LookupFlow:
         self, ask: Ask, query: Query, reply: Reply, waiter: Waiter | None = None
     ) -> Outcome:
         style = reply.style
-        mask = self.mask(style)
+        seen = self.disclosure(ask, style)
+        mask = seen.mask_phones
 
         async def show_position(position: int) -> None:
             await reply.waiting(query, position, lang=ask.lang, mask=mask)
@@ -396,7 +489,7 @@ class LookupFlow:
         if style.quick <= 0:
             await reply.waiting(query, None, lang=ask.lang, mask=mask)
         lookup = asyncio.ensure_future(
-            self.rt.lookup(ask.actor, query, refresh=ask.refresh, on_wait=reporter)
+            self.rt.lookup(ask.actor, query, seen, refresh=ask.refresh, on_wait=reporter)
         )
         if style.quick > 0:
             news: set[asyncio.Future[Any]] = {lookup, reporter.first}
@@ -413,8 +506,9 @@ class LookupFlow:
 
     async def _many(self, ask: Ask, queries: Sequence[Query], reply: Reply) -> list[Outcome]:
         """Several queries of one message, looked up together, answered in one message."""
+        seen = self.disclosure(ask, reply.style)
         outcomes = await asyncio.gather(
-            *(self.rt.lookup(ask.actor, q, refresh=ask.refresh) for q in queries)
+            *(self.rt.lookup(ask.actor, q, seen, refresh=ask.refresh) for q in queries)
         )
         lang = await self._card_lang(ask)
         answer = cards.render_multi([self.card(o, reply.style, lang) for o in outcomes], lang=lang)

@@ -1,10 +1,12 @@
 """Lookups a stopping instance passes to the others (with Redis), so no agent waits in vain.
 
 When the shutdown grace runs out, each lookup still waiting is written to the shared store as a
-`Handover`: who asked, what, how its card is shown, and where the answer goes (a `Route`: the
-response_url, the thread message to update, or the modal). Another instance takes it, runs the
-lookup (the access check and the rate limit were already passed) and delivers the card there.
-A response_url stays valid for 30 minutes, so a hand-over lives 25 at most. Without Redis, or
+sealed `Handover` (authenticated and dated with the app's own key, bot.slack.sealed): who asked,
+what, what the answer may show, and where it goes (a `Route`: the response_url, the thread
+message to update, or the modal). Another instance opens it (a forged or stale item is dropped),
+runs the gate again (access only: the search was counted where it started), the lookup, and
+delivers the card there; a response_url only on Slack's hosts (bot.slack.delivery). A
+response_url stays valid for 30 minutes, so a hand-over lives 25 at most. Without Redis, or
 when the hand-over fails, the agent is told the bot restarted (see SlackRuntime.drain).
 """
 
@@ -42,10 +44,12 @@ class Handover(msgspec.Struct, frozen=True):
     audience_lang: str | None = None
     conceal: bool = False
     handed_at: float = 0.0
+    orgs: tuple[str, ...] = ()
+    visible_ask: bool = False  # the channel rule's view of the original request
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.team_id, self.user_id, self.channel_id, self.surface)
+        return Actor(self.team_id, self.user_id, self.channel_id, self.surface, orgs=self.orgs)
 
     @property
     def query(self) -> Query:
@@ -81,7 +85,6 @@ class RoutedReply:
             actions=handover.actions,
             shared_by=handover.shared_by,
             audience_lang=handover.audience_lang,
-            conceal=handover.conceal,
             follow_positions=handover.route.kind != "response_url",
         )
 

@@ -18,11 +18,15 @@ log = logging.getLogger(__name__)
 
 class HomeTab:
     def __init__(
-        self, rt: SlackRuntime, status_card: Callable[[str], Awaitable[cards.Card]]
+        self,
+        rt: SlackRuntime,
+        status_card: Callable[[str], Awaitable[cards.Card]],
+        may_search: Callable[[Actor], Awaitable[bool]],
     ) -> None:
         self.rt = rt
         self.status_card = status_card
-        self.recent = RecentLookups(rt.store, rt.sealer, rt.clock)
+        self.may_search = may_search
+        self.recent = RecentLookups(rt.store, rt.sealer, rt.settings.digest, rt.clock)
 
     async def opened(self, actor: Actor) -> None:
         """The user opened the tab: remember they use it (so lookups republish it), publish."""
@@ -35,7 +39,7 @@ class HomeTab:
     async def publish(self, actor: Actor) -> None:
         rt = self.rt
         lang = await rt.lang_for(actor)
-        allowed = await rt.access.user_allowed(actor.user_id)
+        allowed = await self.may_search(actor)
         if allowed:
             recent = await self.recent.list(actor)
             status = await self.status_card(lang)

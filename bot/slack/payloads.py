@@ -10,10 +10,12 @@ import re
 from typing import Any
 
 from bot.errors import QueryError
-from bot.query import Command, extract_queries, parse_command
+from bot.query import MAX_SCAN_TEXT, Command, extract_queries, parse_command
 from bot.slack.runtime import Actor
 
-_MENTION_RE = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+# Bounded and without nested repeats: linear in the text, whatever a user pastes ("<@A|" × 10⁴
+# took seconds with an open-ended `[^>]*`).
+_MENTION_RE = re.compile(r"<@[A-Z0-9]{1,32}(?:\|[^<>]{0,120})?>")
 
 
 def _id(value: Any) -> str:
@@ -22,25 +24,54 @@ def _id(value: Any) -> str:
     return str(value or "")
 
 
+def _orgs(*ids: Any) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(str(i) for i in ids if isinstance(i, str) and i))
+
+
 def actor_from_body(body: dict[str, Any], surface: str) -> Actor:
-    """Slash commands use flat keys (user_id, team_id…); interactive payloads nest objects."""
+    """Slash commands use flat keys (user_id, team_id…); interactive payloads nest objects.
+
+    The user's organisation: an interactive payload's `user.team_id` (a team, or on Enterprise
+    Grid an enterprise id); a slash command names only where it was typed (`team_id`,
+    `enterprise_id`), the closest Slack offers there."""
     user = body.get("user")
+    team = body.get("team")
+    enterprise = body.get("enterprise")
+    team_id = str(body.get("team_id") or _id(team))
+    if isinstance(user, dict) and user.get("team_id"):
+        orgs = _orgs(user.get("team_id"))
+    else:
+        enterprise_id = body.get("enterprise_id") or _id(enterprise)
+        if isinstance(team, dict):
+            enterprise_id = enterprise_id or team.get("enterprise_id")
+        orgs = _orgs(body.get("user_team"), team_id, enterprise_id)
     return Actor(
-        team_id=str(body.get("team_id") or _id(body.get("team"))),
+        team_id=team_id,
         user_id=str(body.get("user_id") or _id(user)),
         channel_id=str(body.get("channel_id") or _id(body.get("channel"))),
         surface=surface,
         locale=(user.get("locale") if isinstance(user, dict) else None) or body.get("locale"),
+        orgs=orgs,
     )
 
 
 def actor_from_event(body: dict[str, Any], event: dict[str, Any], surface: str) -> Actor:
-    """An Events API callback: the user and channel are the event's, the team the envelope's."""
+    """An Events API callback: the user and channel are the event's, the team the envelope's.
+
+    The user's organisation: `event.user_team` where Slack sends it (Slack Connect); else the
+    envelope's `team_id` and `enterprise_id`, which name the acting side (bolt-python reads
+    them so too)."""
+    team_id = str(body.get("team_id") or event.get("team") or "")
+    if event.get("user_team"):
+        orgs = _orgs(event.get("user_team"))
+    else:
+        orgs = _orgs(event.get("team"), team_id, body.get("enterprise_id"))
     return Actor(
-        team_id=str(body.get("team_id") or event.get("team") or ""),
+        team_id=team_id,
         user_id=str(event.get("user") or ""),
         channel_id=str(event.get("channel") or ""),
         surface=surface,
+        orgs=orgs,
     )
 
 
@@ -59,13 +90,16 @@ def command_texts(text: str) -> list[str]:
 def parse_mention(text: str, region: str, default_campaign: str) -> Command:
     """A command after the mention, else the first phone or labelled id in the sentence
     ("@Wolkvox ¿me ayudas con el 300 123 4567?"), else the command's own error. A bare
-    "@Wolkvox" is the help."""
+    "@Wolkvox" is the help. Only the first MAX_SCAN_TEXT characters are read."""
+    text = text[:MAX_SCAN_TEXT]
     return _command_or_found(command_texts(text), text, region, default_campaign)
 
 
 def parse_message(text: str, region: str, default_campaign: str) -> Command:
     """What a user wrote to the bot in a DM: a command ("find id 1020304050", "help"), else
-    the first phone or labelled id in the sentence, else the command's own error."""
+    the first phone or labelled id in the sentence, else the command's own error. Only the
+    first MAX_SCAN_TEXT characters are read."""
+    text = text[:MAX_SCAN_TEXT]
     return _command_or_found([strip_mentions(text)], text, region, default_campaign)
 
 

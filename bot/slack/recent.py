@@ -9,7 +9,6 @@ entries in it are dropped on read.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -49,16 +48,20 @@ def verdict(outcome: Outcome) -> Verdict:
 
 class RecentLookups:
     def __init__(
-        self, store: Store[Any], sealer: Sealer, clock: Callable[[], float] = time.time
+        self,
+        store: Store[Any],
+        sealer: Sealer,
+        digest: Callable[[str, str], str],
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.sealer = sealer
+        self.digest = digest
         self.clock = clock
 
-    @staticmethod
-    def key(actor: Actor) -> str:
-        digest = hashlib.sha256(f"{actor.team_id}:{actor.user_id}".encode()).hexdigest()
-        return "home:" + digest[:32]
+    def key(self, actor: Actor) -> str:
+        """The user's list, under a keyed digest (Settings.digest): a key names nobody."""
+        return "home:" + self.digest("home", f"{actor.team_id}:{actor.user_id}")
 
     async def record(self, actor: Actor, outcomes: Sequence[Outcome]) -> bool:
         """Remember these lookups for `actor`; False when there was nothing to remember (no
@@ -76,7 +79,9 @@ class RecentLookups:
                     masked=query.masked(),
                     at=now,
                     outcome=verdict(outcome),
-                    sealed=self.sealer.seal(query, concealed=False),
+                    # A lookup whose card hid phones and ids (a shared card's Refresh) comes
+                    # back the same way from Search again.
+                    sealed=self.sealer.seal(query, concealed=outcome.disclosure.conceal),
                 )
             )
         if not entries:

@@ -44,15 +44,14 @@ class CardStyle:
     card shared into a channel). `quick`: how long the first reply may wait for the answer
     itself (a slash command's ack can be the card); 0 shows the placeholder at once.
     `follow_positions`: tell queue positions after the first (where the placeholder can be
-    updated). `conceal`: hide what a shared card hides (phones and customer ids), because
-    the card comes from one (its buttons were sealed so).
+    updated). What the card may show is not the style's to say: the flow decides it
+    (bot.slack.disclosure).
     """
 
     visible: bool = False
     max_blocks: int = MAX_MESSAGE_BLOCKS
     actions: bool = True
     shared_by: str | None = None
-    conceal: bool = False
     audience_lang: str | None = None
     quick: float = 0.0
     follow_positions: bool = True
@@ -91,6 +90,8 @@ class Reply(Protocol):
 def denial_card(denial: Denial, lang: str) -> cards.Card:
     if denial.reason == "rate":
         return cards.render_rate_limited(lang, denial.retry_after)
+    if denial.reason == "nobody":
+        return cards.render_nobody_to_check(lang)
     return cards.render_refusal(lang)
 
 

@@ -20,6 +20,7 @@ from bot.i18n import lang_for_locale
 from bot.metrics import LOOKUPS
 from bot.query import Query
 from bot.slack.access import AccessControl
+from bot.slack.disclosure import HIDE_ALL, Disclosure
 from bot.slack.sealed import Sealer
 from bot.slack.single_flight import SingleFlightCache
 from bot.store.base import PositionCallback, Store
@@ -44,6 +45,9 @@ class Actor:
     channel_id: str
     surface: str  # command, mention, message_shortcut, modal, share, refresh, show_all
     locale: str | None = None
+    # The user's own organisation as the payload names it (their team id, their enterprise
+    # id): in a Slack Connect channel, not the installing team's (bot.slack.payloads).
+    orgs: tuple[str, ...] = ()
 
 
 @dataclass
@@ -52,6 +56,10 @@ class Outcome:
     error: LookupFailure | None = None
     error_id: str | None = None
     query: Query | None = None  # what was asked (the result carries it too, when there is one)
+    # What its answer may show, decided once by the flow and carried to every path from it
+    # (the card, its buttons' sealed values, the recent list, a workflow's outputs). Until the
+    # flow decides, everything is hidden: a path that forgot to ask fails closed.
+    disclosure: Disclosure = field(default_factory=lambda: HIDE_ALL)
 
 
 @dataclass(slots=True)
@@ -254,13 +262,15 @@ class SlackRuntime:
         self,
         actor: Actor,
         query: Query,
+        disclosure: Disclosure,
         *,
         refresh: bool = False,
         on_wait: PositionCallback | None = None,
     ) -> Outcome:
-        """Run one lookup; never raises. Failures come back as an Outcome with an error."""
+        """Run one lookup; never raises. Failures come back as an Outcome with an error. The
+        outcome carries `disclosure` (the flow's decision) to whatever shows it."""
         started = time.monotonic()
-        outcome = Outcome(query=query)
+        outcome = Outcome(query=query, disclosure=disclosure)
         try:
             outcome.result = await self.service.lookup(query, refresh=refresh, on_wait=on_wait)
         except LookupFailure as error:

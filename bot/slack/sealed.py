@@ -29,10 +29,28 @@ class Opened:
     concealed: bool  # the card hid phones and ids: what comes from it hides them too
 
 
+def _fernet(purpose: bytes, secret: str) -> Fernet:
+    digest = hashlib.sha256(b"wolkvox-slack/" + purpose + b"\x00" + secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
 class Sealer:
     def __init__(self, secret: str) -> None:
-        digest = hashlib.sha256(b"wolkvox-slack/button-value/v1\x00" + secret.encode()).digest()
-        self._fernet = Fernet(base64.urlsafe_b64encode(digest))
+        self._fernet = _fernet(b"button-value/v1", secret)
+        self._items = _fernet(b"handover/v1", secret)
+
+    def seal_item(self, data: bytes) -> bytes:
+        """A hand-over item as only instances of this app can write it (bot.slack.handover):
+        anyone else who can write to the store (a Redis shared with another app, a man in the
+        middle) cannot make the bot look someone up or post a card anywhere."""
+        return self._items.encrypt(data)
+
+    def open_item(self, token: bytes, max_age: float) -> bytes | None:
+        """The item's bytes, or None when forged, altered or older than `max_age` seconds."""
+        try:
+            return self._items.decrypt(token, ttl=int(max_age))
+        except (InvalidToken, ValueError, TypeError):
+            return None
 
     def seal(self, query: Query, *, concealed: bool = False) -> str:
         fields: dict[str, str | int] = {

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import hmac
 import logging
 import signal
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +26,7 @@ from bot.config import ConfigError, Settings
 from bot.errors import StoreUnavailable
 from bot.slack.flow import LookupFlow
 from bot.slack.runtime import SlackRuntime, new_error_id
+from bot.slack.single_flight import SingleFlightCache
 from bot.slack.verify import (
     WINDOW,
     Rejection,
@@ -34,7 +36,7 @@ from bot.slack.verify import (
     signature_rejection,
 )
 from bot.store.base import Store
-from bot.wolkvox.lookup import LookupService
+from bot.wolkvox.lookup import LookupService, ServiceStatus
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,7 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
 MAX_BODY = 1024 * 1024  # Slack payloads are small; refuse anything absurd before reading it
+PROBE_TTL = 1.0  # /healthz and /metrics share one reading of the bot's state a second
 
 
 @dataclass
@@ -55,6 +58,14 @@ class Bot:
     flow: LookupFlow
     app: AsyncApp
     draining: bool = False
+    # However many probes arrive, at most one reading of the state (store, tokens) a second.
+    _probes: SingleFlightCache[str, ServiceStatus] = field(
+        default_factory=lambda: SingleFlightCache(ttl=PROBE_TTL, maxsize=1)
+    )
+
+    async def status(self) -> ServiceStatus:
+        """The lookup side's state for probes: read once a second at most, shared."""
+        return await self._probes.get("status", self.service.status)
 
     async def close(self) -> None:
         await self.service.client.close()
@@ -65,7 +76,7 @@ class Bot:
 
 
 async def health(bot: Bot) -> dict[str, Any]:
-    status = await bot.service.status()
+    status = await bot.status()
     ok = status.backend_ok and not bot.draining
     return {
         "status": "draining" if bot.draining else ("ok" if ok else "degraded"),
@@ -137,7 +148,11 @@ def add_operator_routes(webapp: web.Application, bot: Bot) -> None:
         body = await health(bot)
         return web.json_response(body, status=200 if body["status"] == "ok" else 503)
 
+    expected = bot.settings.metrics_token
+
     async def metrics_page(request: web.Request) -> web.Response:
+        if expected is not None and not bearer_matches(request, expected.reveal()):
+            return web.Response(status=401, headers={"WWW-Authenticate": "Bearer"})
         page = metrics.exposition(await live_state(bot))
         return web.Response(body=page, headers={"Content-Type": metrics.CONTENT_TYPE})
 
@@ -145,9 +160,18 @@ def add_operator_routes(webapp: web.Application, bot: Bot) -> None:
     webapp.router.add_get(METRICS_PATH, metrics_page)
 
 
+def bearer_matches(request: web.Request, token: str) -> bool:
+    """`Authorization: Bearer <METRICS_TOKEN>`, compared in constant time."""
+    given = request.headers.get("Authorization", "")
+    scheme, _, value = given.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        value.strip().encode(), token.encode()
+    )
+
+
 async def live_state(bot: Bot) -> metrics.LiveState:
     """The gauges' values now (the store may be down: then what is known, never an error)."""
-    status = await bot.service.status()
+    status = await bot.status()
     return metrics.LiveState(
         queue_depth=status.queue_depth,
         in_flight=status.in_flight,

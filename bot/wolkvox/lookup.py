@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import random
 import time
@@ -157,6 +156,12 @@ class LookupService:
         self._campaign_list_tried_at: float | None = None
         self._campaign_list_busy = False
 
+    def store_key(self, query: Query) -> str:
+        """A query's name in the shared store: a keyed digest, so no phone or id shows in key
+        names (Redis monitoring, key listings) and none can be recovered by hashing guesses
+        without the bot's key; the values themselves expire with the cache TTL."""
+        return self.settings.digest("query", query.key)
+
     # --- public API -----------------------------------------------------------------------
     async def lookup(
         self, query: Query, *, refresh: bool = False, on_wait: PositionCallback | None = None
@@ -168,7 +173,7 @@ class LookupService:
         async with self._tracked():
             use_cache = self.settings.cache_ttl > 0
             if use_cache and not refresh:
-                cached = await self.store.cache_get(store_key(query))
+                cached = await self.store.cache_get(self.store_key(query))
                 if cached is not None:
                     self.stats.cache_hits += 1
                     metrics.CACHE_HITS.inc()
@@ -190,7 +195,7 @@ class LookupService:
                 # A refresh may share an identical call in flight (it is live) but not a cached one.
                 budget = self.settings.queue_timeout + self.settings.timeout * MAX_ATTEMPTS + 5
                 fetched, shared = await self.store.run_once(
-                    "q:" + store_key(query), produce, timeout=budget
+                    "q:" + self.store_key(query), produce, timeout=budget
                 )
             else:
                 fetched, shared = await produce(), False
@@ -246,7 +251,7 @@ class LookupService:
                         mask=mask,
                     )
                 except WolkvoxError as error:
-                    await self.breaker.record_failure(error, store_key(query))
+                    await self.breaker.record_failure(error, self.store_key(query))
                     raise
             await self.breaker.record_success()
             return rows
@@ -317,7 +322,7 @@ class LookupService:
                     or time.monotonic() + delay >= budget_end
                     or await self.breaker.state() != "closed"
                 ):
-                    await self.breaker.record_failure(error, store_key(query))
+                    await self.breaker.record_failure(error, self.store_key(query))
                     raise
                 log.info(
                     "retrying lookup after %s (attempt %d) in %.2fs", error.kind, attempt, delay
@@ -326,7 +331,7 @@ class LookupService:
                 continue
             await self.breaker.record_success()
             if self.settings.cache_ttl > 0:
-                await self.store.cache_set(store_key(query), fetched, self.settings.cache_ttl)
+                await self.store.cache_set(self.store_key(query), fetched, self.settings.cache_ttl)
             return fetched
 
     def _retry_delay(self, error: WolkvoxError, attempt: int) -> float | None:
@@ -428,9 +433,3 @@ class LookupService:
             return False
         self.campaign_names.update(names)
         return True
-
-
-def store_key(query: Query) -> str:
-    """A query's name in the shared store: a digest, so no phone or id shows in key names
-    (Redis monitoring, key listings); the values themselves expire with the cache TTL."""
-    return hashlib.sha256(query.key.encode()).hexdigest()[:32]

@@ -731,7 +731,7 @@ def write_csv(
                     extras[key] = None
         columns = [*EXPORT_COLUMNS, *extras]
         writer = csv.writer(out)
-        writer.writerow(columns)
+        writer.writerow([_csv_safe(column) for column in columns])  # extras are Wolkvox's
         for raw in items:
             record = _DICT.decode(raw)
             row = []

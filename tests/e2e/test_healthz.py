@@ -10,6 +10,7 @@ import pytest
 
 from bot import __version__
 from bot.devtools.stack import Stack, local_stack
+from bot.slack.server import PROBE_TTL
 from tests.e2e.conftest import (
     SHOWCASE_PHONE,
     TOKEN,
@@ -39,6 +40,7 @@ async def test_healthz_reports_status_version_wolkvox_queue_and_store(stack: Sta
 
     before = time.time()
     await command_answer(stack, f"find {SHOWCASE_PHONE}")
+    await asyncio.sleep(PROBE_TTL)  # probes share one reading of the state a second
     status, body, text = await healthz(stack)
     assert status == 200
     assert before - 1 <= body["wolkvox"]["last_ok_at"] <= time.time() + 1
@@ -94,3 +96,37 @@ async def test_healthz_with_the_redis_store(redis_url: str) -> None:
         assert status == 200 and body["status"] == "ok"
         assert body["store"]["backend"] == "redis" and body["store"]["ok"] is True
         assert body["wolkvox"]["last_ok_at"] is not None
+
+
+async def test_healthz_names_no_address_and_a_probe_burst_leaves_lookups_their_redis(
+    redis_url: str,
+) -> None:
+    """~80 unauthenticated GETs once took every Redis connection: probes read the state once a
+    second, on a pool of their own, and /healthz never says where Redis lives."""
+    import redis.asyncio as aioredis
+
+    raw = aioredis.Redis.from_url(redis_url)
+    try:
+        async with local_stack(env={"WOLKVOX_TOKEN": TOKEN, "REDIS_URL": redis_url}) as stack:
+            status, _, text = await healthz(stack)
+            assert status == 200
+            port = redis_url.rsplit(":", 1)[1].split("/")[0]
+            assert "redis://" not in text and "127.0.0.1" not in text and port not in text
+            before = len(await raw.client_list())
+            metrics_url = stack.events_url.rsplit("/slack/events", 1)[0] + "/metrics"
+
+            async def probe(i: int) -> int:
+                url = stack.health_url if i % 2 else metrics_url
+                async with stack.session.get(url) as resp:
+                    await resp.read()
+                    return resp.status
+
+            burst = asyncio.gather(*(probe(i) for i in range(80)))
+            _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+            statuses = await burst
+            assert set(statuses) == {200}
+            assert "María" in text_of(card.get("blocks", []))
+            # The probes added at most their own small pool's connections.
+            assert len(await raw.client_list()) - before <= 2
+    finally:
+        await raw.aclose()

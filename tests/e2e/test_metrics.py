@@ -90,3 +90,30 @@ async def test_slack_api_errors_are_counted_by_method(stack: Stack) -> None:
     await settle(stack)
     _, page = await scrape(stack)
     assert re.search(r'wolkvox_slack_api_errors_total\{method="chat\.postMessage"\} [1-9]', page)
+
+
+async def test_metrics_ask_for_the_bearer_token_when_one_is_set(stack: Stack) -> None:
+    """METRICS_TOKEN: without it (or with a wrong one) 401, with it the page."""
+    from bot.devtools.stack import local_stack
+
+    secret = "metrics-" + "q" * 24
+    async with local_stack(env={"WOLKVOX_TOKEN": TOKEN, "METRICS_TOKEN": secret}) as guarded:
+        url = guarded.events_url.rsplit("/slack/events", 1)[0] + "/metrics"
+        for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": secret}):
+            async with guarded.session.get(url, headers=headers) as resp:
+                assert resp.status == 401
+                assert secret not in await resp.text()
+        auth = {"Authorization": f"Bearer {secret}"}
+        async with guarded.session.get(url, headers=auth) as resp:
+            assert resp.status == 200
+            assert "wolkvox_lookups" in await resp.text()
+    # Without METRICS_TOKEN the page stays open (a private network's scraper).
+    await scrape(stack)
+
+
+async def test_token_fingerprints_on_metrics_are_not_a_plain_hash(stack: Stack) -> None:
+    import hashlib
+
+    _, page = await scrape(stack)
+    assert hashlib.sha256(TOKEN.encode()).hexdigest()[:12] not in page
+    assert stack.settings.wolkvox_tokens[0].fingerprint in page

@@ -32,7 +32,7 @@ async def test_step_completes_with_the_customers_outputs(stack: Stack) -> None:
     assert isinstance(outputs, dict)
     assert outputs["found"] is True
     assert outputs["customer_name"] == SHOWCASE_NAME
-    assert outputs["customer_id"] == SHOWCASE_ID
+    assert outputs["customer_id"] == "••••••4050"  # read in channels: masked as shared cards
     assert outputs["campaign_count"] == 3
     assert outputs["last_result"] and outputs["last_date"] and outputs["last_campaign"]
     assert outputs["conn_id"]

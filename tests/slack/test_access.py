@@ -48,6 +48,9 @@ class FakeWeb:
         self.fail = False
         self.delay = 0.0
 
+    async def auth_test(self) -> dict[str, Any]:
+        return {"ok": True, "team_id": "T0WOLKVOX", "user_id": "U0WOLKBOT"}
+
     async def usergroups_users_list(self, *, usergroup: str) -> dict[str, Any]:
         self.calls[usergroup] += 1
         if self.delay:

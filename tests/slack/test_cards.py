@@ -122,6 +122,10 @@ def render(res: LookupResult, **kwargs: Any) -> Card:
         "button_value": SEALED,
     }
     options.update(kwargs)
+    # A private card that hides nothing: the disclosure rule's `full_detail` (Export CSV).
+    options.setdefault(
+        "full_detail", options.get("shared_by") is None and not options["mask_phones"]
+    )
     card = render_result(res, **options)
     assert_valid_message(card.blocks)
     return card
@@ -1116,3 +1120,10 @@ def test_without_a_list_the_campaign_field_is_typed_with_a_hint() -> None:
     ]
     assert field["element"]["type"] == "plain_text_input"
     assert "campaign list is unavailable" in field["hint"]["text"]
+
+
+def test_export_csv_only_on_a_card_with_full_detail() -> None:
+    """The card never guesses: Export CSV only where the flow's disclosure says full_detail."""
+    res = result(campaigns=tuple(summary(i) for i in range(60)))
+    assert "export_csv" in buttons(render(res))
+    assert "export_csv" not in buttons(render(res, full_detail=False))

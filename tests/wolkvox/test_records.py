@@ -638,3 +638,18 @@ def test_write_csv_masks_phones_when_asked_and_raises_for_an_error_answer() -> N
         write_csv(b'{"code":"403","error":"PLEASE VALIDATE TOKEN"}', io.StringIO(), mask=None)
     with pytest.raises(WolkvoxError):
         write_csv(b'{"code":200,"data":[{"tel1":', io.StringIO(), mask=None)
+
+
+def test_write_csv_defuses_the_header_row_like_its_cells() -> None:
+    """An extra field's *name* comes from Wolkvox too: a formula there runs just the same."""
+    import csv
+    import io
+
+    from bot.wolkvox.records import write_csv
+
+    out = io.StringIO()
+    body = b'{"code":200,"data":[{"tel1":"3001234567","=HYPERLINK(\\"x\\")":"1"}]}'
+    write_csv(body, out, mask=None)
+    header = next(csv.reader(io.StringIO(out.getvalue())))
+    assert '\'=HYPERLINK("x")' in header
+    assert not any(name.startswith(("=", "+", "-", "@")) for name in header)

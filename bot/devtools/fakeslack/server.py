@@ -245,6 +245,8 @@ class FakeSlack:
             raise ValueError("an app-level token starts with xapp-")
         self.token = token
         self.app_token = app_token
+        # The app's signing secret: every bot instance of this app (one stand-in) shares it.
+        self.signing_secret = secrets.token_hex(16)
         self.team_id = team_id
         self.team_name = team_name
         self.team_domain = team_domain

@@ -228,6 +228,16 @@ def render_stale_button(lang: str) -> Card:
     return _note("⌛", text)
 
 
+def render_nobody_to_check(lang: str) -> Card:
+    """A request that names nobody (a workflow run without `requested_by`) under an allow-list."""
+    return _note("🔒", t(lang, "workflow_requested_by_missing"))
+
+
+def render_export_refused(lang: str) -> Card:
+    """Export asked from a card a channel saw (or one that comes from it): never the full file."""
+    return _note("🔒", t(lang, "export_refused"))
+
+
 def field_error(error: QueryError, lang: str) -> str:
     """The inline error under a search-modal field (`response_action: errors`): plain text,
     all in `lang`; only an error without a known reason adds its (English) detail."""

@@ -214,7 +214,7 @@ def _actions(
     buttons.append(button_element(t(lang, "button_refresh"), ACTION_REFRESH, value))
     if show_all:
         buttons.append(button_element(t(lang, "button_show_all"), ACTION_SHOW_ALL, value))
-    if export and share:  # a private card only: the file goes to whoever presses, in their DM
+    if export:  # a private, full card only: the file goes to whoever presses, in their DM
         buttons.append(button_element(t(lang, "button_export_csv"), ACTION_EXPORT_CSV, value))
     return {"type": "actions", "elements": buttons}
 
@@ -231,6 +231,7 @@ def render_result(
     actions: bool = True,
     button_value: str | None = None,
     mask_ids: bool = False,
+    full_detail: bool = False,
 ) -> Card:
     """The answer card: what was searched, a summary, one section per campaign (most recent
     first, as many as fit), the data's age, and buttons.
@@ -240,7 +241,8 @@ def render_result(
     that must hide what a shared card hides). `button_value`: the opaque (sealed) value the
     buttons carry; without one, or with `actions=False`, the card has no buttons: a channel can
     read a button's value, so a query never rides in it in the clear. `max_blocks` must be at
-    least 6.
+    least 6. `full_detail`: the card is the asker's alone and hides nothing, so it may offer
+    Export CSV (the flow's disclosure decides it; a card never guesses).
     """
     if max_blocks < _MIN_RESULT_BLOCKS:
         raise ValueError(f"max_blocks must be at least {_MIN_RESULT_BLOCKS}")
@@ -280,7 +282,9 @@ def render_result(
         age,
         context_block(tn(lang, "left_out", 10**9) + " " + t(lang, "left_out_show_all")),
     ]
-    worst_buttons = _actions(lang=lang, value=value, share=not shared, show_all=True, export=True)
+    worst_buttons = _actions(
+        lang=lang, value=value, share=not shared, show_all=True, export=full_detail
+    )
     if worst_buttons is not None:
         tail_worst.append(worst_buttons)
     room_blocks = max_blocks - len(head) - len(tail_worst)
@@ -304,7 +308,7 @@ def render_result(
     blocks = head + sections + [age]
     # Export CSV: whenever the card leaves records out in bulk (campaigns not shown, or more
     # records than a result keeps): the file holds every record, every field.
-    export = left_out > 0 or answer.total_records > KEPT_RECORDS
+    export = full_detail and (left_out > 0 or answer.total_records > KEPT_RECORDS)
     buttons = _actions(
         lang=lang, value=value, share=not shared, show_all=left_out > 0, export=export
     )

@@ -11,6 +11,7 @@ from datetime import tzinfo
 from typing import Any
 
 from bot.i18n import fmt_date, result_label, t, tn
+from bot.query import mask_value
 from bot.slack.cards.blocks import Card
 from bot.slack.cards.mrkdwn import plain
 from bot.slack.cards.text import card_to_text
@@ -26,8 +27,12 @@ def _clean(value: str, limit: int = MAX_OUTPUT) -> str:
     return plain(value, limit).replace("<", "‹").replace(">", "›")
 
 
-def step_outputs(answer: FindAnswer, masked_query: str, *, lang: str, tz: tzinfo) -> dict[str, Any]:
-    """Every declared output: "no records" is a success with `found: false`."""
+def step_outputs(
+    answer: FindAnswer, masked_query: str, *, lang: str, tz: tzinfo, hide_ids: bool = True
+) -> dict[str, Any]:
+    """Every declared output: "no records" is a success with `found: false`. With `hide_ids`
+    (the disclosure rule's `conceal`: outputs are read in channels) the customer id is masked
+    as on a shared card."""
     latest = answer.latest
     if latest is None:
         return {
@@ -42,7 +47,7 @@ def step_outputs(answer: FindAnswer, masked_query: str, *, lang: str, tz: tzinfo
             "summary": _clean(t(lang, "workflow_summary_none", query=masked_query), MAX_SUMMARY),
         }
     name = _clean(latest.customer_name) or t(lang, "workflow_unknown_name")
-    customer_id = _clean(latest.customer_id)
+    customer_id = _clean(mask_value(latest.customer_id) if hide_ids else latest.customer_id)
     date = fmt_date(latest.last_date, lang) if latest.last_date else _clean(latest.last_date_raw)
     campaign_name = _clean(latest.campaign_name)
     campaign = (

@@ -16,11 +16,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.i18n import t
 from bot.query import Query
 from bot.slack import cards, ids, payloads
 from bot.slack.delivery import call_web_safely, message, respond_safely
-from bot.slack.export import CsvExport
 from bot.slack.flow import Ask, LookupFlow
 from bot.slack.replies import CardStyle, Route, apology_card
 from bot.slack.runtime import Outcome
@@ -176,15 +174,21 @@ class ActionListener:
         actor = payloads.actor_from_body(body, surface)
         # No users.info wait anywhere here: Show all's trigger id dies in 3 s.
         channel = actor.channel_id if visible or payloads.card_is_visible(body) else None
-        ask = Ask(actor, reply.lang, channel, visible=visible, refresh=refresh)
         async with rt.tracked(apologize=reply.apologize):
             opened = rt.sealer.open(payloads.button_value(body))
             if opened is None and rt.accepting:
-                await reply.notice(cards.render_stale_button(ask.lang))
+                await reply.notice(cards.render_stale_button(reply.lang))
                 return
-            if opened is not None and opened.concealed:
-                # What the card hid stays hidden on every path from it (Show all, Refresh).
-                reply.style = replace(reply.style, conceal=True)
+            # What the card hid stays hidden on every path from it: the sealed value says so,
+            # and the flow's disclosure rule holds to it.
+            ask = Ask(
+                actor,
+                reply.lang,
+                channel,
+                visible=visible,
+                refresh=refresh,
+                origin_concealed=opened is not None and opened.concealed,
+            )
             await self.flow.find(ask, [opened.query] if opened is not None else [], reply)
 
     async def on_share(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
@@ -234,14 +238,15 @@ class ActionListener:
             if opened is None:
                 await reply.notice(cards.render_stale_button(lang))
                 return
-            channel = actor.channel_id if payloads.card_is_visible(body) else None
-            denial = await self.flow.gate(Ask(actor, lang, channel), count=True)
-            if denial is not None:
-                await reply.notice(denial)
-                return
-            masked = cards.inert(opened.query.masked(), 200)
-            await reply.notice(cards.notice_card("⏳", t(lang, "export_preparing", query=masked)))
-            await CsvExport(rt).run(actor, opened.query, lang, reply.notice)
+            visible = payloads.card_is_visible(body)
+            ask = Ask(
+                actor,
+                lang,
+                actor.channel_id if visible else None,
+                visible=visible,
+                origin_concealed=opened.concealed,
+            )
+            await self.flow.export(ask, opened.query, reply)
 
 
 def register(app: AsyncApp, flow: LookupFlow) -> None:

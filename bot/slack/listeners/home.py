@@ -38,8 +38,10 @@ class HomeListener:
         await ack()
         rt = self.flow.rt
         actor = payloads.actor_from_body(body, "home")
-        ask = Ask(actor, rt.lang_now(actor), None)
+        lang = rt.lang_now(actor)
         opened = rt.sealer.open(payloads.button_value(body))
+        # A lookup that hid phones and ids (made from a shared card) is shown hidden again.
+        ask = Ask(actor, lang, None, origin_concealed=opened is None or opened.concealed)
         if opened is None:  # forged, or older than a sealed value lives
             view = cards.result_modal(cards.render_stale_button(ask.lang), ask.lang)
             await call_web_safely(

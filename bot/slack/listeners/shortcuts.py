@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot.query import Query, extract_queries
+from bot.query import Query
 from bot.slack import cards, ids
 from bot.slack.delivery import message, respond_safely
 from bot.slack.flow import Ask, LookupFlow
@@ -80,17 +80,8 @@ class ShortcutListener:
         async with rt.tracked(apologize=reply.apologize):
             ask = Ask(actor, await rt.lang_for(actor), actor.channel_id)
             reply = PrivateReply(respond, ask.lang)
-            settings = rt.settings
-            queries = extract_queries(
-                message_text(body.get("message") or {}),
-                settings.phone_region,
-                limit=MAX_QUERIES_PER_MESSAGE,
-                default_campaign=settings.wolkvox_campaign_id,
-            )
-            if not rt.accepting or queries:
-                await self.flow.find(ask, queries, reply)
-            else:
-                await reply.notice(cards.render_nothing_found_in_message(ask.lang))
+            text = message_text(body.get("message") or {})
+            await self.flow.find_in_message(ask, text, MAX_QUERIES_PER_MESSAGE, reply)
 
     async def on_global_shortcut(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()

@@ -107,10 +107,10 @@ class ViewListener:
     async def on_campaign_suggestion(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """The campaign picker's `block_suggestion`: the hourly list filtered by what the user
         typed (names or ids); no Wolkvox call here, ever."""
-        rt = self.flow.rt
-        lang = rt.lang_now(actor_from_body(body, "modal"))
+        actor = actor_from_body(body, "modal")
+        lang = self.flow.rt.lang_now(actor)
         typed = str(body.get("value") or "")[:100]
-        await ack(options=cards.campaign_options(rt.service.campaign_list(), typed, lang))
+        await ack(options=await self.flow.campaign_suggestions(actor, typed, lang))
 
 
 def register(app: AsyncApp, flow: LookupFlow) -> None:

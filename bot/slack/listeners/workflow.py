@@ -68,7 +68,11 @@ class StepReply:
             return
         settings = self.flow.rt.settings
         outputs = step_outputs(
-            outcome.result.answer, outcome.result.query.masked(), lang=self.lang, tz=settings.tz
+            outcome.result.answer,
+            outcome.result.query.masked(),
+            lang=self.lang,
+            tz=settings.tz,
+            hide_ids=outcome.disclosure.conceal,
         )
         await self._finish(outputs=outputs)
 

@@ -59,6 +59,8 @@ class FakeWeb:
                 raise RuntimeError(f"{method} failed")
             if method == "users_info":
                 return {"ok": True, "user": {"id": kwargs["user"], "locale": "en-US"}}
+            if method == "auth_test":  # the installing team (Slack Connect rule)
+                return {"ok": True, "team_id": TEAM, "user_id": "U0WOLKBOT"}
             return {"ok": True, "ts": f"1700000000.{len(self.calls):06d}", "channel": CHANNEL}
 
         return call
