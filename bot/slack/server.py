@@ -67,6 +67,10 @@ class Bot:
         """The lookup side's state for probes: read once a second at most, shared."""
         return await self._probes.get("status", self.service.status)
 
+    def forget_status(self) -> None:
+        """The next probe reads the state afresh (draining began: what is in flight matters)."""
+        self._probes = SingleFlightCache(ttl=PROBE_TTL, maxsize=1)
+
     async def close(self) -> None:
         await self.service.client.close()
         await self.store.close()
@@ -186,6 +190,7 @@ async def live_state(bot: Bot) -> metrics.LiveState:
 async def drain(bot: Bot) -> bool:
     """Stop taking work; let lookups and their answers finish within the grace period."""
     bot.draining = True
+    bot.forget_status()
     grace = bot.settings.shutdown_grace
     log.info("shutting down: finishing %d answer(s) in flight", bot.runtime.jobs_in_flight)
     finished = await bot.runtime.drain(grace)

@@ -183,7 +183,7 @@ async def test_connection_refused_then_wolkvox_comes_back() -> None:
 
 
 async def test_unresolvable_host_answers_unavailable_quickly_and_keeps_serving() -> None:
-    async with stack_for("http://wv-nonexistent.invalid") as st:
+    async with stack_for("https://wv-nonexistent.invalid") as st:
         started = time.monotonic()
         card = await ask(st, BAD)
         assert_clear(card, UNAVAILABLE, st)

@@ -17,7 +17,7 @@ import pytest
 from bot.devtools.fakeslack import requests as sr
 from bot.devtools.stack import AGENT, CHANNEL, TEAM, Stack
 from bot.slack import cards, delivery, payloads
-from bot.slack.listeners import shortcuts
+from bot.slack import flow as flow_module
 from tests.e2e.conftest import (
     SHOWCASE_NAME,
     SHOWCASE_PHONE,
@@ -214,7 +214,7 @@ async def test_bug_before_the_ack_of_a_modal_submission_updates_the_modal(
 async def test_bug_in_a_message_shortcut_is_apologised_for_via_response_url(
     stack: Stack, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(shortcuts, "extract_queries", broken)
+    monkeypatch.setattr(flow_module, "extract_queries", broken)
     status, _, _, url = await stack.message_shortcut(f"please look up {SHOWCASE_PHONE}")
     assert status == 200
     [post] = await stack.slack.wait_for_response(url, timeout=10)
