@@ -10,6 +10,10 @@ PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 STAMP := $(VENV)/.installed
 LOCK_FLAGS := --universal --generate-hashes --quiet --custom-compile-command "make lock"
+# The lock's two files, compiled by uv at $(1) with extra flags $(2) for the first; the runtime
+# file takes the dev file as its constraint, so the two never pin different versions.
+COMPILE_LOCK = $(1) pip compile pyproject.toml --extra dev $(LOCK_FLAGS) $(2) -o requirements-dev.txt && \
+	$(1) pip compile pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt
 
 .PHONY: run test lint lock-check lock upgrade bench clean install redis
 
@@ -33,22 +37,18 @@ run: $(STAMP)
 lock-check: $(STAMP)
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	cp pyproject.toml requirements.txt requirements-dev.txt "$$tmp"/; uv=$$(realpath $(UV)); cd "$$tmp" && \
-	$$uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements-dev.txt && \
-	$$uv pip compile pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt || \
+	{ $(call COMPILE_LOCK,$$uv); } || \
 	{ echo "make: could not compile the lock from pyproject.toml (uv said why above)" >&2; exit 1; }; \
 	cd - >/dev/null; cmp -s "$$tmp/requirements-dev.txt" requirements-dev.txt && cmp -s "$$tmp/requirements.txt" requirements.txt || \
 	{ echo "make: pyproject.toml and the lock (requirements.txt, requirements-dev.txt) disagree: run 'make lock' and commit all three" >&2; exit 1; }
 
 # After editing pyproject.toml: compile the lock again, keeping every pin that still fits.
 lock: $(STAMP)
-	$(UV) pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o requirements-dev.txt
-	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt
+	$(call COMPILE_LOCK,$(UV))
 
 # The newest versions within pyproject.toml's ranges; `make upgrade PACKAGE=redis` for one only.
 upgrade: $(STAMP)
-	$(UV) pip compile pyproject.toml --extra dev $(LOCK_FLAGS) \
-	  $(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade) -o requirements-dev.txt
-	$(UV) pip compile pyproject.toml $(LOCK_FLAGS) -c requirements-dev.txt -o requirements.txt
+	$(call COMPILE_LOCK,$(UV),$(if $(PACKAGE),--upgrade-package $(PACKAGE),--upgrade))
 
 lint: lock-check
 	$(VENV)/bin/ruff check .

@@ -30,6 +30,7 @@ from bench.harness import (
     new_secret,
 )
 from bench.simproc import reset_stats, stats_json
+from bot.devtools.fakeslack import requests as sr
 from bot.devtools.stack import bot_settings, local_stack
 from bot.devtools.wolkvox_sim.server import (
     BIG_PHONE,
@@ -589,6 +590,77 @@ async def scenario_light_acks(ctx: Context) -> ScenarioResult:
     return result
 
 
+# --------------------------------------------------------------------------- 3b: long messages
+
+LONG_MESSAGE_CHARS = 40_000
+LONG_MESSAGES_AT_ONCE = 6
+# What once held the loop for seconds (issue 19): an unclosed mention repeated, and a phone
+# repeated past the query limit.
+LONG_MESSAGE_TEXTS = (
+    "<@A|" * (LONG_MESSAGE_CHARS // 4),
+    ("300 123 4567 " * (LONG_MESSAGE_CHARS // 13 + 1))[:LONG_MESSAGE_CHARS],
+)
+
+
+async def _long_dms(drv: Driver, target: Target, done: Callable[[], bool]) -> int:
+    """Waves of LONG_MESSAGES_AT_ONCE 40,000-character DMs, from new users, until `done()`."""
+    sent = 0
+    while not done():
+        users = drv.add_agents(LONG_MESSAGES_AT_ONCE, prefix="U0LONG")
+        wave = []
+        for i, user in enumerate(users):
+            body = sr.direct_message_event_body(
+                LONG_MESSAGE_TEXTS[i % len(LONG_MESSAGE_TEXTS)],
+                event_id=f"Ev{user}",
+                channel=f"D{user[1:]}",
+                user=user,
+                ts=f"{time.time():.6f}",
+                team_id=drv.slack.team_id,
+            )
+            wave.append(
+                sr.post_signed(drv.session, target.events_url, body, sr.JSON, target.secret)
+            )
+        await asyncio.gather(*wave)
+        sent += len(wave)
+    return sent
+
+
+async def scenario_long_messages(ctx: Context) -> ScenarioResult:
+    """3b. `/wolkvox help` acks from other agents while waves of six 40,000-character DMs are
+    read (issue 19: six such DMs once held another agent's ack for 11.9 s)."""
+    name = "long-messages"
+    seconds = 3.0 if ctx.quick else 10.0
+    result = ScenarioResult(
+        name,
+        "`/wolkvox help` acks while 40,000-character DMs arrive six at a time",
+        {
+            "message_chars": LONG_MESSAGE_CHARS,
+            "at_once": LONG_MESSAGES_AT_ONCE,
+            "seconds": seconds,
+            "help_every_s": LIGHT_EVERY,
+        },
+    )
+    async with (
+        simulator(ctx.latency) as sim,
+        driver() as drv,
+        bots(drv, sim.url, ctx.log_dir, {}, tag="long-") as [(_, target)],
+    ):
+        await warm_up(drv, [target])
+        done = _for(seconds)
+        flood = asyncio.ensure_future(_long_dms(drv, target, done))
+        acks = await _light_acks(drv, target, done, "U0HELP")
+        sent = await flood
+    acks_s = summarize(acks)
+    result.metrics += [
+        Metric(name, "long DMs read", sent, ""),
+        Metric(name, "help acks", len(acks), ""),
+        Metric(name, "help acks: p50", ms(acks_s["p50"]), "ms"),
+        Metric(name, "help acks: p99", ms(acks_s["p99"]), "ms", "< 1000 ms",
+               acks_s["p99"] < 1.0),
+    ]  # fmt: skip
+    return result
+
+
 # --------------------------------------------------------------------------- 3d: a stuck call
 
 STUCK_SECONDS = 30.0
@@ -962,6 +1034,7 @@ SCENARIOS: dict[str, Scenario] = {
     "no-guard": scenario_no_guard,
     "big": scenario_big,
     "light-acks": scenario_light_acks,
+    "long-messages": scenario_long_messages,
     "stuck": scenario_stuck,
     "export": scenario_export,
     "flood": scenario_flood,

@@ -7,6 +7,7 @@ ever escapes these functions, whatever the text.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -21,6 +22,7 @@ MAX_SHORTCUT_TEXT = 40_000  # a Slack message's text is at most 40,000 character
 # is a paste, and reading all of it (phonenumbers' matcher: ~10 µs a character) would cost
 # everyone else's acks. Callers also run the reading off the event loop.
 MAX_SCAN_TEXT = 8_000
+CANDIDATES_PER_QUERY = 8  # phone-like numbers examined in a message, per query it may yield
 MIN_PHONE_DIGITS = 4
 MAX_PHONE_DIGITS = 15  # E.164
 MAX_CUSTOMER_ID = 40
@@ -313,9 +315,10 @@ def extract_queries(
             seen.add(q.key)
             found.append((m.start(), q))
     phones = 0
-    for match in phonenumbers.PhoneNumberMatcher(
-        text, region, leniency=phonenumbers.Leniency.POSSIBLE
-    ):
+    matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)
+    # Each candidate costs phonenumbers a fraction of a millisecond: a pasted log repeating one
+    # number (or a column of years) must not make it try hundreds.
+    for match in itertools.islice(matcher, limit * CANDIDATES_PER_QUERY):
         if any(match.start < end and start < match.end for start, end in id_spans):
             continue  # "cc 1020304050" is a labelled id, not also a phone
         if not looks_like_a_phone(match.raw_string, match.number):

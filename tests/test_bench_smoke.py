@@ -19,6 +19,7 @@ def test_modules_import_and_scenarios_are_registered() -> None:
         "no-guard",
         "big",
         "light-acks",
+        "long-messages",
         "stuck",
         "export",
         "flood",

@@ -465,3 +465,26 @@ def test_plain_digits_always_parse_to_digits(digits: str, region: str) -> None:
     sent = normalise_phone(digits, region)
     assert sent.isdigit()
     assert 4 <= len(sent) <= 15
+
+
+def test_a_message_repeating_one_number_is_not_read_to_its_end(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pasted log repeating one phone once made phonenumbers try 600 candidates (80 ms of one
+    core, the event loop's GIL included); a message yields its queries from the first few."""
+    import phonenumbers
+
+    import bot.query as query_module
+
+    tried = 0
+
+    class Counting(phonenumbers.PhoneNumberMatcher):  # type: ignore[misc]
+        def next(self) -> phonenumbers.PhoneNumberMatch:
+            nonlocal tried
+            tried += 1
+            return super().next()
+
+    monkeypatch.setattr(query_module.phonenumbers, "PhoneNumberMatcher", Counting)
+    text = "llamar al 3001234567. " * 2_000
+    assert [q.phone for q in query_module.extract_queries(text, "CO", limit=3)] == ["3001234567"]
+    assert tried <= 3 * query_module.CANDIDATES_PER_QUERY + 1

@@ -60,6 +60,9 @@ class AccessControl:
         self._home: SingleFlightCache[str, frozenset[str]] = SingleFlightCache(
             ttl=HOME_ORGS_TTL, maxsize=1, clock=clock, retry_after=GROUP_MEMBERS_RETRY
         )
+        self._user_orgs: SingleFlightCache[str, tuple[str, ...]] = SingleFlightCache(
+            ttl=HOME_ORGS_TTL, maxsize=5000, clock=clock, retry_after=GROUP_MEMBERS_RETRY
+        )
 
     @property
     def restricted(self) -> bool:
@@ -98,13 +101,9 @@ class AccessControl:
             return True
         return channel_id in allowed
 
-    async def org_allowed(self, orgs: tuple[str, ...] | None) -> bool:
+    async def org_allowed(self, orgs: tuple[str, ...]) -> bool:
         """Is the user of the installing team or enterprise (auth.test), or of a team listed in
-        WOLKVOX_ALLOWED_TEAMS? In a Slack Connect channel another company's members are not.
-        None: the request names no payload user's organisation (a workflow step's
-        `requested_by`, a user of the workspace the step runs in)."""
-        if orgs is None:
-            return True
+        WOLKVOX_ALLOWED_TEAMS? In a Slack Connect channel another company's members are not."""
         allowed = self.settings.allowed_teams | await self.home_orgs()
         return any(org in allowed for org in orgs)
 
@@ -116,6 +115,25 @@ class AccessControl:
         except Exception as error:
             log.warning("auth.test failed (%s)", type(error).__name__)
             return self._home.stale("home", HOME_ORGS_STALE_LIMIT) or frozenset()
+
+    async def orgs_of(self, user_id: str) -> tuple[str, ...]:
+        """A user's team and enterprise as users.info tells them, for a request whose payload
+        names only a user id (a workflow step's `requested_by`, a form filled in a channel
+        shared with another company). Read once an hour; while Slack fails, none (fail closed)."""
+        try:
+            return await self._user_orgs.get(user_id, lambda: self._read_user_orgs(user_id))
+        except Exception as error:
+            log.warning("users.info failed for the user's team (%s)", type(error).__name__)
+            return self._user_orgs.stale(user_id, HOME_ORGS_STALE_LIMIT) or ()
+
+    async def _read_user_orgs(self, user_id: str) -> tuple[str, ...]:
+        resp = await asyncio.wait_for(
+            self.web.users_info(user=user_id), timeout=GROUP_MEMBERS_TIMEOUT
+        )
+        user = resp.get("user") or {}
+        grid = user.get("enterprise_user") or {}
+        ids = (user.get("team_id"), grid.get("enterprise_id") if isinstance(grid, dict) else None)
+        return tuple(str(i) for i in ids if i)
 
     async def _read_home(self) -> frozenset[str]:
         resp = await asyncio.wait_for(self.web.auth_test(), timeout=GROUP_MEMBERS_TIMEOUT)
@@ -129,13 +147,16 @@ class AccessControl:
         *,
         visible: bool,
         count: bool = True,
-        orgs: tuple[str, ...] | None = None,
+        orgs: tuple[str, ...] | None,
     ) -> Denial | None:
         """None when this user may run one lookup here now; else why not.
 
         `count` False checks access only (e.g. opening the search modal costs no lookup).
-        `orgs`: the user's organisation as their payload names it (see `org_allowed`).
+        `orgs`: the user's organisation as their payload names it (see `org_allowed`); None
+        when the payload names only the user, whose organisation users.info then tells.
         """
+        if orgs is None:
+            orgs = await self.orgs_of(user_id)
         if not await self.org_allowed(orgs):
             return Denial("org")
         if not await self.user_allowed(user_id):

@@ -156,11 +156,7 @@ class LookupFlow:
     async def may_search(self, actor: Actor) -> bool:
         """May this person search at all (their organisation, the user and group lists)? For
         what shows no customer but is theirs only: status, the Home tab, campaign names."""
-        orgs = None if actor.surface == "workflow" else actor.orgs
-        denial = await self.rt.access.check(
-            actor.user_id, None, visible=False, count=False, orgs=orgs
-        )
-        return denial is None
+        return await self._denial(actor, None, visible=False, count=False) is None
 
     async def campaign_suggestions(self, actor: Actor, typed: str, lang: str) -> list[Any]:
         """The search modal's campaign options filtered by what was typed; nothing at all for
@@ -266,22 +262,30 @@ class LookupFlow:
         `count` False checks access only (opening the search modal costs no lookup)."""
         if not self.rt.accepting:
             return shutting_down_card(ask.lang)
-        if not ask.actor.user_id:
-            # Nobody to check (a workflow run without `requested_by`): under any allow-list that
-            # is a refusal saying how to name the person; without one, only the bucket's rate.
-            if self.rt.access.any_allow_list or not ask.bucket:
-                return denial_card(Denial("nobody"), ask.lang)
-            denial = await self.rt.access.rate(ask.bucket) if count else None
-            return denial_card(denial, ask.lang) if denial is not None else None
-        actor = ask.actor
-        denial = await self.rt.access.check(
-            actor.user_id,
-            ask.channel,
-            visible=ask.visible,
-            count=count,
-            orgs=None if actor.surface == "workflow" else actor.orgs,
+        denial = await self._denial(
+            ask.actor, ask.channel, visible=ask.visible, count=count, bucket=ask.bucket
         )
         return denial_card(denial, ask.lang) if denial is not None else None
+
+    async def _denial(
+        self,
+        actor: Actor,
+        channel: str | None,
+        *,
+        visible: bool,
+        count: bool,
+        bucket: str | None = None,
+    ) -> Denial | None:
+        """The one access rule, for every surface: organisation, user lists, channel, rate."""
+        if not actor.user_id:
+            # Nobody to check (a workflow run without `requested_by`): under any allow-list that
+            # is a refusal saying how to name the person; without one, only the bucket's rate.
+            if self.rt.access.any_allow_list or not bucket:
+                return Denial("nobody")
+            return await self.rt.access.rate(bucket) if count else None
+        return await self.rt.access.check(
+            actor.user_id, channel, visible=visible, count=count, orgs=actor.orgs
+        )
 
     async def open_search(self, ask: Ask, trigger_id: str) -> None:
         """The search modal (or, for a user who may not search, why not). The trigger id dies

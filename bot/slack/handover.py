@@ -44,7 +44,7 @@ class Handover(msgspec.Struct, frozen=True):
     audience_lang: str | None = None
     conceal: bool = False
     handed_at: float = 0.0
-    orgs: tuple[str, ...] = ()
+    orgs: tuple[str, ...] | None = ()
     visible_ask: bool = False  # the channel rule's view of the original request
 
     @property

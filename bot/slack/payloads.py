@@ -40,11 +40,13 @@ def actor_from_body(body: dict[str, Any], surface: str) -> Actor:
     team_id = str(body.get("team_id") or _id(team))
     if isinstance(user, dict) and user.get("team_id"):
         orgs = _orgs(user.get("team_id"))
+    elif body.get("user_team"):
+        orgs = _orgs(body.get("user_team"))
     else:
         enterprise_id = body.get("enterprise_id") or _id(enterprise)
         if isinstance(team, dict):
             enterprise_id = enterprise_id or team.get("enterprise_id")
-        orgs = _orgs(body.get("user_team"), team_id, enterprise_id)
+        orgs = _orgs(team_id, enterprise_id)
     return Actor(
         team_id=team_id,
         user_id=str(body.get("user_id") or _id(user)),
@@ -58,14 +60,18 @@ def actor_from_body(body: dict[str, Any], surface: str) -> Actor:
 def actor_from_event(body: dict[str, Any], event: dict[str, Any], surface: str) -> Actor:
     """An Events API callback: the user and channel are the event's, the team the envelope's.
 
-    The user's organisation: `event.user_team` where Slack sends it (Slack Connect); else the
-    envelope's `team_id` and `enterprise_id`, which name the acting side (bolt-python reads
-    them so too)."""
+    The user's organisation, the most specific Slack names: `event.user_team` (Slack Connect),
+    else the event's `team` (the author's workspace), with the envelope's enterprise only when
+    the channel is not shared with another company (`is_ext_shared_channel`): there the
+    envelope names the installing side, which would let the other company's members in."""
     team_id = str(body.get("team_id") or event.get("team") or "")
     if event.get("user_team"):
         orgs = _orgs(event.get("user_team"))
+    elif event.get("team"):
+        shared = body.get("is_ext_shared_channel") is not False
+        orgs = _orgs(event.get("team"), None if shared else body.get("enterprise_id"))
     else:
-        orgs = _orgs(event.get("team"), team_id, body.get("enterprise_id"))
+        orgs = _orgs(team_id, body.get("enterprise_id"))
     return Actor(
         team_id=team_id,
         user_id=str(event.get("user") or ""),

@@ -46,8 +46,9 @@ class Actor:
     surface: str  # command, mention, message_shortcut, modal, share, refresh, show_all
     locale: str | None = None
     # The user's own organisation as the payload names it (their team id, their enterprise
-    # id): in a Slack Connect channel, not the installing team's (bot.slack.payloads).
-    orgs: tuple[str, ...] = ()
+    # id): in a Slack Connect channel, not the installing team's (bot.slack.payloads). None
+    # where the payload names only a user id (a workflow's `requested_by`): users.info tells.
+    orgs: tuple[str, ...] | None = ()
 
 
 @dataclass

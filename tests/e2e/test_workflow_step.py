@@ -113,6 +113,7 @@ async def test_runs_without_a_user_share_one_bucket_per_workspace(stack: Stack) 
 
 @pytest.mark.stack_env(WOLKVOX_USER_RATE="1")
 async def test_requested_by_counts_against_that_users_own_limit(stack: Stack) -> None:
+    stack.slack.add_user("U0OTHER01")
     first = (await stack.workflow_step({"phone": SHOWCASE_PHONE, "requested_by": AGENT}))[3]
     other = (await stack.workflow_step({"phone": SHOWCASE_PHONE, "requested_by": "U0OTHER01"}))[3]
     again = (await stack.workflow_step({"phone": SHOWCASE_PHONE, "requested_by": AGENT}))[3]

@@ -28,6 +28,9 @@ AGENTS, LEADS = "S0AGENTS1", "S0LEADS02"
 SUPPORT, SALES, DM = "C0SUPPORT", "C0SALES00", "D0ALICEDM"
 
 
+HOME = ("T0WOLKVOX",)  # the installing team (auth.test), as a payload names the user's
+
+
 class Clock:
     def __init__(self) -> None:
         self.now = 5_000.0
@@ -47,9 +50,19 @@ class FakeWeb:
         self.calls: Counter[str] = Counter()
         self.fail = False
         self.delay = 0.0
+        self.teams: dict[str, str] = {}
+        self.users_down = False
+        self.user_reads = 0
 
     async def auth_test(self) -> dict[str, Any]:
         return {"ok": True, "team_id": "T0WOLKVOX", "user_id": "U0WOLKBOT"}
+
+    async def users_info(self, *, user: str) -> dict[str, Any]:
+        """Every user is of the installing team but those in `teams` (another company's)."""
+        self.user_reads += 1
+        if self.users_down:
+            raise ConnectionError("slack is down")
+        return {"ok": True, "user": {"id": user, "team_id": self.teams.get(user, "T0WOLKVOX")}}
 
     async def usergroups_users_list(self, *, usergroup: str) -> dict[str, Any]:
         self.calls[usergroup] += 1
@@ -98,7 +111,7 @@ def control(
 async def test_unset_means_the_whole_workspace(web: FakeWeb, clock: Clock) -> None:
     ac = control(settings(), web, clock)
     assert not ac.restricted
-    assert await ac.check(CAROL, SALES, visible=True) is None
+    assert await ac.check(CAROL, SALES, visible=True, orgs=HOME) is None
     assert await ac.user_allowed("U0ANYBODY")
     assert web.calls.total() == 0
 
@@ -106,9 +119,11 @@ async def test_unset_means_the_whole_workspace(web: FakeWeb, clock: Clock) -> No
 async def test_allowed_users(web: FakeWeb, clock: Clock) -> None:
     ac = control(settings(users=[ALICE]), web, clock)
     assert ac.restricted
-    assert await ac.check(ALICE, SUPPORT, visible=True) is None
-    assert await ac.check(BOB, SUPPORT, visible=True) == Denial("user")
-    assert await ac.check(BOB, DM, visible=False) == Denial("user")  # everywhere, DMs too
+    assert await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME) is None
+    assert await ac.check(BOB, SUPPORT, visible=True, orgs=HOME) == Denial("user")
+    assert await ac.check(BOB, DM, visible=False, orgs=HOME) == Denial(
+        "user"
+    )  # everywhere, DMs too
     assert web.calls.total() == 0
 
 
@@ -120,7 +135,7 @@ async def test_usergroup_members_are_allowed(web: FakeWeb, clock: Clock) -> None
     assert await ac.user_allowed(ALICE)
     assert await ac.user_allowed(BOB)
     assert not await ac.user_allowed(CAROL)
-    assert await ac.check(CAROL, SUPPORT, visible=True) == Denial("user")
+    assert await ac.check(CAROL, SUPPORT, visible=True, orgs=HOME) == Denial("user")
 
 
 async def test_a_listed_user_needs_no_group_lookup(web: FakeWeb, clock: Clock) -> None:
@@ -156,7 +171,7 @@ async def test_group_lookup_failure_fails_closed(web: FakeWeb, clock: Clock) -> 
     web.fail = True
     ac = control(settings(groups=[AGENTS]), web, clock)
     assert not await ac.user_allowed(ALICE)
-    assert await ac.check(ALICE, SUPPORT, visible=True) == Denial("user")
+    assert await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME) == Denial("user")
     web.fail = False
     # A failed read is not retried by every waiter in turn: for a few seconds the answer
     # stays "no", then the next check asks Slack again.
@@ -218,9 +233,11 @@ async def test_unknown_group_or_error_answer_allows_nobody(web: FakeWeb, clock: 
 
 async def test_allowed_channels(web: FakeWeb, clock: Clock) -> None:
     ac = control(settings(channels=[SUPPORT]), web, clock)
-    assert await ac.check(ALICE, SUPPORT, visible=True) is None
-    assert await ac.check(ALICE, SALES, visible=True) == Denial("channel")
-    assert await ac.check(ALICE, SALES, visible=False) == Denial("channel")  # still that channel
+    assert await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME) is None
+    assert await ac.check(ALICE, SALES, visible=True, orgs=HOME) == Denial("channel")
+    assert await ac.check(ALICE, SALES, visible=False, orgs=HOME) == Denial(
+        "channel"
+    )  # still that channel
 
 
 async def test_dm_rule(web: FakeWeb, clock: Clock) -> None:
@@ -242,8 +259,8 @@ async def test_channels_unset_means_everywhere(web: FakeWeb, clock: Clock) -> No
 
 async def test_user_rule_is_checked_before_the_channel(web: FakeWeb, clock: Clock) -> None:
     ac = control(settings(users=[ALICE], channels=[SUPPORT]), web, clock)
-    assert await ac.check(BOB, SALES, visible=True) == Denial("user")
-    assert await ac.check(ALICE, SALES, visible=True) == Denial("channel")
+    assert await ac.check(BOB, SALES, visible=True, orgs=HOME) == Denial("user")
+    assert await ac.check(ALICE, SALES, visible=True, orgs=HOME) == Denial("channel")
 
 
 # --- rate limit -------------------------------------------------------------------------------
@@ -252,43 +269,45 @@ async def test_user_rule_is_checked_before_the_channel(web: FakeWeb, clock: Cloc
 async def test_rate_limit_per_user(web: FakeWeb, clock: Clock) -> None:
     ac = control(settings(rate=3), web, clock)
     for _ in range(3):
-        assert await ac.check(ALICE, SUPPORT, visible=True) is None
-    denial = await ac.check(ALICE, SUPPORT, visible=True)
+        assert await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME) is None
+    denial = await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME)
     assert denial is not None and denial.reason == "rate"
     assert 0 < denial.retry_after <= RATE_WINDOW
-    assert await ac.check(BOB, SUPPORT, visible=True) is None  # someone else is not limited
+    assert (
+        await ac.check(BOB, SUPPORT, visible=True, orgs=HOME) is None
+    )  # someone else is not limited
     clock.advance(RATE_WINDOW)
-    assert await ac.check(ALICE, SUPPORT, visible=True) is None
+    assert await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME) is None
 
 
 async def test_rate_retry_after_counts_down(web: FakeWeb, clock: Clock) -> None:
     ac = control(settings(rate=2), web, clock)
-    await ac.check(ALICE, SUPPORT, visible=True)
+    await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME)
     clock.advance(10)
-    await ac.check(ALICE, SUPPORT, visible=True)
+    await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME)
     clock.advance(5)
-    denial = await ac.check(ALICE, SUPPORT, visible=True)
+    denial = await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME)
     assert denial == Denial("rate", retry_after=pytest.approx(RATE_WINDOW - 15))
 
 
 async def test_checks_that_do_not_count(web: FakeWeb, clock: Clock) -> None:
     ac = control(settings(rate=1), web, clock)
     for _ in range(5):
-        assert await ac.check(ALICE, SUPPORT, visible=True, count=False) is None
-    assert await ac.check(ALICE, SUPPORT, visible=True) is None
-    denial = await ac.check(ALICE, SUPPORT, visible=True)
+        assert await ac.check(ALICE, SUPPORT, visible=True, count=False, orgs=HOME) is None
+    assert await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME) is None
+    denial = await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME)
     assert denial is not None and denial.reason == "rate"
     # Opening the modal is still allowed when over the rate; only lookups are counted.
-    assert await ac.check(ALICE, SUPPORT, visible=True, count=False) is None
+    assert await ac.check(ALICE, SUPPORT, visible=True, count=False, orgs=HOME) is None
 
 
 async def test_denied_attempts_do_not_use_up_the_rate(web: FakeWeb, clock: Clock) -> None:
     store = MemoryStore(clock=clock)
     ac = control(settings(users=[ALICE], channels=[SUPPORT], rate=2), web, clock, store)
     for _ in range(5):
-        await ac.check(ALICE, SALES, visible=True)  # wrong channel
-    assert await ac.check(ALICE, SUPPORT, visible=True) is None
-    assert await ac.check(ALICE, SUPPORT, visible=True) is None
+        await ac.check(ALICE, SALES, visible=True, orgs=HOME)  # wrong channel
+    assert await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME) is None
+    assert await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME) is None
 
 
 async def test_rate_is_shared_through_the_store(web: FakeWeb, clock: Clock) -> None:
@@ -296,9 +315,9 @@ async def test_rate_is_shared_through_the_store(web: FakeWeb, clock: Clock) -> N
     store = MemoryStore(clock=clock)
     one = control(settings(rate=2), web, clock, store)
     two = control(settings(rate=2), web, clock, store)
-    assert await one.check(ALICE, SUPPORT, visible=True) is None
-    assert await two.check(ALICE, SUPPORT, visible=True) is None
-    denial = await one.check(ALICE, SUPPORT, visible=True)
+    assert await one.check(ALICE, SUPPORT, visible=True, orgs=HOME) is None
+    assert await two.check(ALICE, SUPPORT, visible=True, orgs=HOME) is None
+    denial = await one.check(ALICE, SUPPORT, visible=True, orgs=HOME)
     assert denial is not None and denial.reason == "rate"
 
 
@@ -310,5 +329,35 @@ class LostStore(MemoryStore):
 async def test_rate_unchecked_when_the_store_is_lost(web: FakeWeb, clock: Clock) -> None:
     """The lookup itself then fails with the clear "store unavailable" answer; not this check."""
     ac = control(settings(users=[ALICE], rate=1), web, clock, LostStore(clock=clock))
-    assert await ac.check(ALICE, SUPPORT, visible=True) is None
-    assert await ac.check(BOB, SUPPORT, visible=True) == Denial("user")  # access still enforced
+    assert await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME) is None
+    assert await ac.check(BOB, SUPPORT, visible=True, orgs=HOME) == Denial(
+        "user"
+    )  # access still enforced
+
+
+# --- organisations --------------------------------------------------------------------------
+
+
+async def test_a_user_named_by_id_only_is_checked_by_their_team(web: FakeWeb, clock: Clock) -> None:
+    """A workflow's `requested_by` names no team: users.info tells, once an hour."""
+    web.teams[BOB] = "T0OTHERCO"
+    ac = control(settings(), web, clock)
+    assert await ac.check(ALICE, None, visible=False, orgs=None) is None
+    assert await ac.check(BOB, None, visible=False, orgs=None) == Denial("org")
+    assert await ac.check(ALICE, None, visible=False, orgs=None) is None
+    assert web.user_reads == 2
+
+
+async def test_when_users_info_fails_a_user_named_by_id_is_refused(
+    web: FakeWeb, clock: Clock
+) -> None:
+    web.users_down = True
+    ac = control(settings(), web, clock)
+    assert await ac.check(ALICE, None, visible=False, orgs=None) == Denial("org")
+
+
+async def test_a_payloads_organisation_needs_no_users_info(web: FakeWeb, clock: Clock) -> None:
+    ac = control(settings(), web, clock)
+    assert await ac.check(ALICE, None, visible=False, orgs=("T0WOLKVOX",)) is None
+    assert await ac.check(ALICE, None, visible=False, orgs=("T0OTHERCO",)) == Denial("org")
+    assert web.user_reads == 0

@@ -125,3 +125,54 @@ def test_an_explicit_query_stays_as_typed() -> None:
 def test_a_long_number_unknown_to_the_region_is_still_a_phone() -> None:
     # 12 digits written with spaces: not valid for CO, but long and not a date or an amount.
     assert extract_queries("llamar al 57 999 123 4567", CO) != []
+
+
+# --- whose organisation a payload names (issue 19: Slack Connect, Enterprise Grid) ---------------
+
+
+def _envelope(event: dict[str, Any], **envelope: Any) -> dict[str, Any]:
+    body = {"team_id": "T0HOME", "enterprise_id": "E0GRID", "event": event, **envelope}
+    return body
+
+
+@pytest.mark.parametrize(
+    ("event", "envelope", "orgs"),
+    [
+        # another company's member in a shared channel: the envelope names our side
+        ({"user": "U1", "team": "T0OTHER"}, {"is_ext_shared_channel": True}, ("T0OTHER",)),
+        ({"user": "U1", "team": "T0HOME", "user_team": "T0OTHER"}, {}, ("T0OTHER",)),
+        # a grid sibling in an internal channel: its workspace, and the grid it belongs to
+        (
+            {"user": "U1", "team": "T0SIBLING"},
+            {"is_ext_shared_channel": False},
+            ("T0SIBLING", "E0GRID"),
+        ),
+        # Slack left the flag out: never lean on the envelope's enterprise
+        ({"user": "U1", "team": "T0SIBLING"}, {}, ("T0SIBLING",)),
+        # an event without `team` (app_home_opened): the envelope is all there is
+        ({"user": "U1"}, {}, ("T0HOME", "E0GRID")),
+    ],
+)
+def test_an_events_user_organisation_is_the_most_specific_one_named(
+    event: dict[str, Any], envelope: dict[str, Any], orgs: tuple[str, ...]
+) -> None:
+    from bot.slack.payloads import actor_from_event
+
+    body = _envelope(event, **envelope)
+    assert actor_from_event(body, event, "mention").orgs == orgs
+
+
+@pytest.mark.parametrize(
+    ("body", "orgs"),
+    [
+        ({"user": {"id": "U1", "team_id": "T0OTHER"}, "team": {"id": "T0HOME"}}, ("T0OTHER",)),
+        ({"user_id": "U1", "team_id": "T0HOME", "user_team": "T0OTHER"}, ("T0OTHER",)),
+        ({"user_id": "U1", "team_id": "T0HOME", "enterprise_id": "E0GRID"}, ("T0HOME", "E0GRID")),
+    ],
+)
+def test_a_payloads_user_organisation_is_the_users_own(
+    body: dict[str, Any], orgs: tuple[str, ...]
+) -> None:
+    from bot.slack.payloads import actor_from_body
+
+    assert actor_from_body(body, "command").orgs == orgs

@@ -69,16 +69,21 @@ async def test_unreachable_redis_stops_create_bot_without_the_password() -> None
     assert "127.0.0.1" in caught.value.detail
 
 
+HOME = ("T0WOLKVOX",)  # the user's organisation, as a payload would name it
+
+
 async def test_rate_check_with_redis_lost_lets_the_lookup_say_so(
     redis_store: RedisStore, redis_server: RedisServer
 ) -> None:
     """The rate check must not raise (a bug card); the lookup then fails with StoreUnavailable
     before any upstream call, which the card explains."""
-    cfg = settings(REDIS_URL=redis_server.url)
-    access = AccessControl(cfg, None, redis_store)
-    assert await access.check("U1", "C1", visible=False) is None  # Redis up: counted
+    cfg = settings(REDIS_URL=redis_server.url, WOLKVOX_ALLOWED_TEAMS=HOME[0])
+    access = AccessControl(cfg, None, redis_store)  # no Slack here: the team is listed
+    assert await access.check("U1", "C1", visible=False, orgs=HOME) is None  # Redis up: counted
     redis_server.stop()
-    assert await access.check("U1", "C1", visible=False) is None  # Redis down: not a denial
+    assert (
+        await access.check("U1", "C1", visible=False, orgs=HOME) is None
+    )  # Redis down: not a denial
     service = build_service(cfg, redis_store)
     try:
         with pytest.raises(StoreUnavailable):
@@ -95,7 +100,9 @@ async def test_rate_limit_is_shared_by_two_instances(redis_url: str) -> None:
         local_stack(env=env, simulator_url=first.simulator_url, slack=first.slack) as second,
     ):
         checks = [first, second, first, second]
-        denials = [await s.bot.runtime.access.check("U9", "C1", visible=False) for s in checks]
+        denials = [
+            await s.bot.runtime.access.check("U9", "C1", visible=False, orgs=HOME) for s in checks
+        ]
         assert denials[:3] == [None, None, None]
         assert denials[3] is not None and denials[3].reason == "rate"
 

@@ -379,12 +379,15 @@ class FakeSlack:
         tz: str = "America/Bogota",
         tz_offset: int = -18000,
         is_bot: bool = False,
+        team_id: str | None = None,
     ) -> dict[str, Any]:
-        """Register a workspace member; ``users.info`` says ``user_not_found`` for anyone else."""
+        """Register a workspace member (or, with `team_id`, a member of another company met in
+        a Slack Connect channel); ``users.info`` says ``user_not_found`` for anyone else."""
         name = name or user_id.lower()
+        team = team_id or self.team_id
         user = {
             "id": user_id,
-            "team_id": self.team_id,
+            "team_id": team,
             "name": name,
             "deleted": False,
             "real_name": real_name or name.title(),
@@ -399,7 +402,7 @@ class FakeSlack:
             "profile": {
                 "real_name": real_name or name.title(),
                 "display_name": name,
-                "team": self.team_id,
+                "team": team,
             },
             "_locale": locale,
         }

@@ -107,7 +107,9 @@ class WorkflowListener:
         inputs: dict[str, Any] = raw_inputs if isinstance(raw_inputs, dict) else {}
         team = str(body.get("team_id") or "")
         requested_by = _input(inputs, "requested_by")
-        actor = Actor(team_id=team, user_id=requested_by, channel_id="", surface="workflow")
+        actor = Actor(
+            team_id=team, user_id=requested_by, channel_id="", surface="workflow", orgs=None
+        )
         reply = StepReply(complete, fail, rt.settings.lang, self.flow)
         async with rt.tracked(apologize=reply.apologize):
             if not await self.flow.first_delivery(str(body.get("event_id") or ""), reply):
