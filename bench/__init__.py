@@ -2,7 +2,8 @@
 
 `python -m bench [--quick] [--only NAME[,NAME]]` (or `make bench`) runs the scenarios in
 `bench.scenarios`, prints a table (scenario, metric, value, target, met?) and writes the results as
-JSON to `bench/results/latest.json` plus a timestamped copy. This module holds the small pure
+JSON: a full run to `bench/results/latest.json` and `docs/benchmarks.md` (`bench.report`), a partial
+one to `bench/results/partial.json` (not kept). This module holds the small pure
 helpers the runner and the smoke test share: percentiles, metric rows, the table.
 """
 
@@ -96,7 +97,7 @@ def format_table(metrics: Iterable[Metric]) -> str:
 
 
 def markdown_table(metrics: Iterable[Metric]) -> str:
-    """The same table as GitHub Markdown, for the README."""
+    """The same table as GitHub Markdown, for docs/benchmarks.md."""
     rows = _rows(metrics)
     out = ["| " + " | ".join(_HEADERS) + " |", "|" + "---|" * len(_HEADERS)]
     out.extend("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows)

@@ -1,4 +1,5 @@
-"""`python -m bench [--quick] [--only NAME[,NAME]] [--markdown]`: run, print, save JSON."""
+"""`python -m bench [--quick] [--only NAME[,NAME]] [--markdown]`: run, print, save JSON; a full
+run also rewrites docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import Metric, format_table, markdown_table
+from bench import Metric, format_table, markdown_table, report
 from bench.harness import scratch_dir
 from bench.scenarios import SCENARIOS, Context, ScenarioResult
 
@@ -32,7 +33,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated scenarios to run: " + ", ".join(SCENARIOS),
     )
     parser.add_argument(
-        "--markdown", action="store_true", help="also print the table as Markdown (for README)"
+        "--markdown", action="store_true", help="also print the table as Markdown"
     )
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()]
@@ -106,12 +107,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    stamp = when.strftime("%Y%m%dT%H%M%SZ") + ("-quick" if args.quick else "")
-    saved = RESULTS / f"{stamp}.json"
-    saved.write_text(text, encoding="utf-8")
-    if not args.quick and not args.only:  # latest.json is always a full run (the README's)
-        (RESULTS / "latest.json").write_text(text, encoding="utf-8")
+    if not args.quick and not args.only:  # latest.json is always a full run (docs/benchmarks.md)
         saved = RESULTS / "latest.json"
+        saved.write_text(text, encoding="utf-8")
+        report.write()
+    else:  # a partial or quick run is for the one who ran it: not kept in the repository
+        saved = RESULTS / "partial.json"
+        saved.write_text(text, encoding="utf-8")
 
     machine = document["machine"]
     print(
