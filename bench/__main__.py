@@ -32,9 +32,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         default="",
         help="comma-separated scenarios to run: " + ", ".join(SCENARIOS),
     )
-    parser.add_argument(
-        "--markdown", action="store_true", help="also print the table as Markdown"
-    )
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in SCENARIOS]

@@ -23,7 +23,7 @@ from bot.audit import AuditLog
 from bot.config import DEFAULT_SLACK_API_URL, Settings
 from bot.slack.access import AccessControl
 from bot.slack.app import build_app
-from bot.slack.delivery import trust_response_host
+from bot.slack.delivery import HookClient, trust_response_host
 from bot.slack.flow import LookupFlow
 from bot.slack.runtime import SlackRuntime
 from bot.slack.sealed import Sealer
@@ -58,10 +58,13 @@ def make_store(settings: Settings) -> Store[Fetched]:
     return MemoryStore[Fetched]()
 
 
-def build_service(settings: Settings, store: Store[Fetched]) -> LookupService:
-    """The Wolkvox side from settings: client, token pool and breaker on `store`."""
+def build_service(
+    settings: Settings, store: Store[Fetched], client: WolkvoxClient | None = None
+) -> LookupService:
+    """The Wolkvox side from settings: client, token pool and breaker on `store`. `client`
+    replaces the HTTP client (a test's in-process Wolkvox)."""
     settings.require_wolkvox()
-    client = WolkvoxClient(
+    client = client or WolkvoxClient(
         settings.base_url,
         server=settings.wolkvox_server,
         timeout=settings.timeout,
@@ -104,7 +107,11 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
 
 
 def build_runtime(
-    settings: Settings, service: LookupService, store: Store[Fetched], web: AsyncWebClient
+    settings: Settings,
+    service: LookupService,
+    store: Store[Fetched],
+    web: AsyncWebClient,
+    hooks: HookClient | None = None,
 ) -> SlackRuntime:
     """What every listener shares. Buttons are sealed with the signing secret (or, in Socket
     Mode, the app token): both are secrets Slack and the bot alone know."""
@@ -115,6 +122,7 @@ def build_runtime(
         service=service,
         store=store,
         web=web,
+        hooks=hooks or HookClient(),
         access=AccessControl(settings, web, store),
         audit=AuditLog(path=settings.audit_file, pii=settings.audit_pii),
         sealer=Sealer(secret.reveal()),

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.config import Settings
 from bot.errors import StoreUnavailable
 from bot.slack.single_flight import SingleFlightCache
@@ -45,7 +47,7 @@ class AccessControl:
     def __init__(
         self,
         settings: Settings,
-        web: Any,
+        web: AsyncWebClient,
         store: Store[Any],
         *,
         clock: Callable[[], float] = time.monotonic,

@@ -107,7 +107,8 @@ def apologize(
     if respond is not None and (body.get("response_url") or body.get("response_urls")):
         rt.spawn(
             respond_safely(
-                respond, **message(card, response_type="ephemeral", replace_original=False)
+                rt.response_url(respond),
+                **message(card, response_type="ephemeral", replace_original=False),
             ),
             name=f"apology:{error_id}",
         )

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import aiohttp
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.metrics import RESPONSE_URL_FAILURES, SLACK_API_ERRORS
@@ -60,22 +58,45 @@ def trusted_response_url(url: str) -> bool:
     return bool(url) and _origin(url) in _trusted_hosts and "@" not in urlsplit(url).netloc
 
 
-async def respond_safely(respond: AsyncRespond, **kwargs: Any) -> bool:
+class HookClient:
+    """Posts answers to response_urls (Slack's hooks) as Slack documents it: JSON, with no
+    redirect followed. The runtime holds one, as it holds the Web API client; tests give a
+    recording one, so a listener test needs no socket."""
+
+    async def post(self, url: str, body: dict[str, Any]) -> int:
+        """POST `body` to `url`; the HTTP status."""
+        timeout = aiohttp.ClientTimeout(total=RESPOND_TIMEOUT)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.post(url, json=body, allow_redirects=False) as resp,
+        ):
+            await resp.read()
+            return resp.status
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseUrl:
+    """A payload's response_url and the client that posts to it: where a private answer goes."""
+
+    url: str
+    client: HookClient
+
+    async def post(self, body: dict[str, Any]) -> int:
+        return await self.client.post(self.url, body)
+
+
+async def respond_safely(target: ResponseUrl, **kwargs: Any) -> bool:
     """POST to a response_url, retried briefly; an expired or dead URL is logged, not raised.
     Only to Slack's hosts (`trusted_response_url`), and no redirect is followed."""
-    post: Callable[..., Awaitable[Any]] = respond
-    if isinstance(respond, AsyncRespond):  # bolt's follows redirects: post it ourselves
-        url = respond.response_url or ""
-        if not trusted_response_url(url):
-            log.warning("response_url refused: not one of Slack's hosts")
-            RESPONSE_URL_FAILURES.inc()
-            return False
-        post = _Poster(url)
+    if not trusted_response_url(target.url):
+        log.warning("response_url refused: not one of Slack's hosts")
+        RESPONSE_URL_FAILURES.inc()
+        return False
+    body = {k: v for k, v in kwargs.items() if v is not None}
     delay = 0.5
     for attempt in range(1, RESPOND_ATTEMPTS + 1):
         try:
-            resp = await asyncio.wait_for(post(**kwargs), timeout=RESPOND_TIMEOUT)
-            status = getattr(resp, "status_code", 200)
+            status = await asyncio.wait_for(target.post(body), timeout=RESPOND_TIMEOUT)
             if status < 300:
                 return True
             if status in (400, 404, 410) or 300 <= status < 400:  # refused, expired, used up,
@@ -90,28 +111,6 @@ async def respond_safely(respond: AsyncRespond, **kwargs: Any) -> bool:
     log.warning("response_url: answer could not be delivered")
     RESPONSE_URL_FAILURES.inc()
     return False
-
-
-class _Poster:
-    """A response_url POST as Slack documents it (JSON), with no redirect followed."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    async def __call__(self, **kwargs: Any) -> _Posted:
-        body = {k: v for k, v in kwargs.items() if v is not None}
-        timeout = aiohttp.ClientTimeout(total=RESPOND_TIMEOUT)
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as session,
-            session.post(self.url, json=body, allow_redirects=False) as resp,
-        ):
-            await resp.read()
-            return _Posted(resp.status)
-
-
-@dataclass(frozen=True, slots=True)
-class _Posted:
-    status_code: int
 
 
 async def call_web_safely(web: AsyncWebClient, method: str, **kwargs: Any) -> dict[str, Any] | None:

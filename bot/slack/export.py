@@ -26,7 +26,7 @@ from bot.metrics import LOOKUPS
 from bot.query import Query, mask_phone
 from bot.slack import cards
 from bot.slack.delivery import call_web_safely
-from bot.slack.runtime import Actor, SlackRuntime, new_error_id
+from bot.slack.runtime import Actor, SlackRuntime, Surface, new_error_id
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ class CsvExport:
             actor_team=actor.team_id,
             actor_user=actor.user_id,
             actor_channel=actor.channel_id,
-            surface="export",
+            surface=Surface.EXPORT,
             query=query,
             refresh=True,
             result=None,
@@ -147,7 +147,7 @@ class CsvExport:
                 record, records=rows, outcome="ok" if rows else "no_records"
             )
         self.rt.audit.write(record)
-        LOOKUPS.labels(surface="export", outcome=record.outcome).inc()
+        LOOKUPS.labels(surface=Surface.EXPORT, outcome=record.outcome).inc()
 
 
 async def _chunks(raw: Any, size: int = 256 * 1024) -> Any:

@@ -40,6 +40,7 @@ from bot.slack.runtime import (
     Actor,
     Outcome,
     SlackRuntime,
+    Surface,
     Waiter,
     new_error_id,
 )
@@ -279,9 +280,12 @@ class LookupFlow:
         """The one access rule, for every surface: organisation, user lists, channel, rate."""
         if not actor.user_id:
             # Nobody to check (a workflow run without `requested_by`): under any allow-list that
-            # is a refusal saying how to name the person; without one, only the bucket's rate.
-            if self.rt.access.any_allow_list or not bucket:
+            # is a refusal saying how to name the person; without one, the organisation the run
+            # belongs to and the bucket's rate.
+            if self.rt.access.any_allow_list or not bucket or actor.orgs is None:
                 return Denial("nobody")
+            if not await self.rt.access.org_allowed(actor.orgs):
+                return Denial("org")
             return await self.rt.access.rate(bucket) if count else None
         return await self.rt.access.check(
             actor.user_id, channel, visible=visible, count=count, orgs=actor.orgs
@@ -320,7 +324,7 @@ class LookupFlow:
     def disclosure(self, ask: Ask, style: CardStyle) -> Disclosure:
         """What this request's answer may show: the one rule (bot.slack.disclosure), applied
         here and only here, from who reads the answer and what its origin allowed."""
-        if ask.actor.surface == "workflow":
+        if ask.actor.surface == Surface.WORKFLOW:
             audience = Audience.WORKFLOW
         elif style.visible or style.shared_by is not None:
             audience = Audience.CONVERSATION
@@ -440,7 +444,7 @@ class LookupFlow:
         """Finish a lookup another instance started. Its gate was passed there; it runs again
         here (access only: the search was counted there), so a user removed in between, or an
         item that somehow names someone else, gets the refusal, never the card."""
-        reply = handover.RoutedReply(self.rt.web, taken)
+        reply = handover.RoutedReply(self.rt.web, self.rt.hooks, taken)
         ask = Ask(
             taken.actor,
             taken.lang,
@@ -467,7 +471,7 @@ class LookupFlow:
 
     def _remember(self, actor: Actor, outcomes: Sequence[Outcome]) -> None:
         """The user's recent lookups and their home tab, after the answer (never delaying it)."""
-        if actor.user_id and outcomes and actor.surface != "workflow":
+        if actor.user_id and outcomes and actor.surface != Surface.WORKFLOW:
             self.rt.spawn(self.home.lookups_done(actor, outcomes), name="home:republish")
 
     # --- internals --------------------------------------------------------------------------
@@ -479,19 +483,18 @@ class LookupFlow:
     ) -> Outcome:
         style = reply.style
         seen = self.disclosure(ask, style)
-        mask = seen.mask_phones
 
         async def show_position(position: int) -> None:
-            await reply.waiting(query, position, lang=ask.lang, mask=mask)
+            await reply.waiting(query, position, lang=ask.lang, seen=seen)
 
         async def show_slow() -> None:
-            await reply.waiting(query, SLOW, lang=ask.lang, mask=mask)
+            await reply.waiting(query, SLOW, lang=ask.lang, seen=seen)
 
         reporter = PositionReporter(
             show_position if style.follow_positions else None, slow=show_slow, waiter=waiter
         )
         if style.quick <= 0:
-            await reply.waiting(query, None, lang=ask.lang, mask=mask)
+            await reply.waiting(query, None, lang=ask.lang, seen=seen)
         lookup = asyncio.ensure_future(
             self.rt.lookup(ask.actor, query, seen, refresh=ask.refresh, on_wait=reporter)
         )
@@ -503,7 +506,7 @@ class LookupFlow:
                 await reply.answer(self.card(outcome, style, ask.lang), [outcome])
                 return outcome
             position = reporter.first.result() if reporter.first.done() else None
-            await reply.waiting(query, position or None, lang=ask.lang, mask=mask)
+            await reply.waiting(query, position or None, lang=ask.lang, seen=seen)
         outcome = await lookup
         await reply.answer(self.card(outcome, style, await self._card_lang(ask)), [outcome])
         return outcome

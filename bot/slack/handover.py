@@ -16,21 +16,21 @@ import time
 from collections.abc import Sequence
 
 import msgspec
-from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.query import Query
 from bot.slack import cards
-from bot.slack.delivery import call_web_safely, message, respond_safely
-from bot.slack.replies import CardStyle, Route, apology_card
-from bot.slack.runtime import HANDOVER_TTL, Actor, Outcome
+from bot.slack.delivery import HookClient, ResponseUrl, call_web_safely, message, respond_safely
+from bot.slack.disclosure import Disclosure
+from bot.slack.replies import CardStyle, Route, apology_card, searching_card
+from bot.slack.runtime import HANDOVER_TTL, Actor, Outcome, Surface
 
 
 class Handover(msgspec.Struct, frozen=True):
     team_id: str
     user_id: str
     channel_id: str
-    surface: str
+    surface: Surface
     lang: str
     phone: str
     customer_id: str
@@ -75,8 +75,9 @@ def still_deliverable(handover: Handover, now: float | None = None) -> bool:
 class RoutedReply:
     """A `Reply` that answers along a `Route`, on whichever instance took the hand-over."""
 
-    def __init__(self, web: AsyncWebClient, handover: Handover) -> None:
+    def __init__(self, web: AsyncWebClient, hooks: HookClient, handover: Handover) -> None:
         self.web = web
+        self.hooks = hooks
         self.route = handover.route
         self.lang = handover.lang
         self.style = CardStyle(
@@ -93,7 +94,7 @@ class RoutedReply:
         if route.kind == "response_url":
             response_type = "ephemeral" if private else route.response_type
             await respond_safely(
-                AsyncRespond(response_url=route.url),
+                ResponseUrl(route.url, self.hooks),
                 **message(
                     card,
                     response_type=response_type,
@@ -121,11 +122,13 @@ class RoutedReply:
     async def notice(self, card: cards.Card) -> None:
         await self._deliver(card, private=True)
 
-    async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
+    async def waiting(
+        self, query: Query, position: int | None, *, lang: str, seen: Disclosure
+    ) -> None:
         if position is None:
             return  # the agent already sees "searching…" from the first instance
         if self.route.kind == "thread" and self.route.ts:
-            card = cards.render_searching(query, lang=lang, mask_phones=mask, position=position)
+            card = searching_card(query, position, lang, seen)
             await call_web_safely(
                 self.web,
                 "chat_update",

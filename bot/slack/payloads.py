@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.errors import QueryError
 from bot.query import MAX_SCAN_TEXT, Command, extract_queries, parse_command
-from bot.slack.runtime import Actor
+from bot.slack.runtime import Actor, Surface
 
 # Bounded and without nested repeats: linear in the text, whatever a user pastes ("<@A|" × 10⁴
 # took seconds with an open-ended `[^>]*`).
@@ -28,7 +28,7 @@ def _orgs(*ids: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(i) for i in ids if isinstance(i, str) and i))
 
 
-def actor_from_body(body: dict[str, Any], surface: str) -> Actor:
+def actor_from_body(body: dict[str, Any], surface: Surface) -> Actor:
     """Slash commands use flat keys (user_id, team_id…); interactive payloads nest objects.
 
     The user's organisation: an interactive payload's `user.team_id` (a team, or on Enterprise
@@ -57,27 +57,42 @@ def actor_from_body(body: dict[str, Any], surface: str) -> Actor:
     )
 
 
-def actor_from_event(body: dict[str, Any], event: dict[str, Any], surface: str) -> Actor:
+def actor_from_event(body: dict[str, Any], event: dict[str, Any], surface: Surface) -> Actor:
     """An Events API callback: the user and channel are the event's, the team the envelope's.
 
     The user's organisation, the most specific Slack names: `event.user_team` (Slack Connect),
     else the event's `team` (the author's workspace), with the envelope's enterprise only when
     the channel is not shared with another company (`is_ext_shared_channel`): there the
-    envelope names the installing side, which would let the other company's members in."""
+    envelope names the installing side, which would let the other company's members in. An
+    event naming no team at all (`app_home_opened`): None, and users.info tells."""
     team_id = str(body.get("team_id") or event.get("team") or "")
     if event.get("user_team"):
         orgs = _orgs(event.get("user_team"))
     elif event.get("team"):
         shared = body.get("is_ext_shared_channel") is not False
         orgs = _orgs(event.get("team"), None if shared else body.get("enterprise_id"))
-    else:
-        orgs = _orgs(team_id, body.get("enterprise_id"))
+    else:  # app_home_opened names no team: the envelope's is ours, not the user's
+        orgs = None
     return Actor(
         team_id=team_id,
         user_id=str(event.get("user") or ""),
         channel_id=str(event.get("channel") or ""),
         surface=surface,
         orgs=orgs,
+    )
+
+
+def actor_from_function(body: dict[str, Any], requested_by: str) -> Actor:
+    """A Workflow Builder run: no Slack user of its own. `requested_by` (an input the workflow
+    fills) is whose rules apply, their organisation as users.info tells (orgs None); a run that
+    names nobody is the workspace's own: the envelope's team and enterprise."""
+    team_id = str(body.get("team_id") or "")
+    return Actor(
+        team_id=team_id,
+        user_id=requested_by,
+        channel_id="",
+        surface=Surface.WORKFLOW,
+        orgs=None if requested_by else _orgs(team_id, body.get("enterprise_id")),
     )
 
 

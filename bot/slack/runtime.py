@@ -11,7 +11,11 @@ import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.audit import AuditLog, AuditRecord
 from bot.config import Settings
@@ -20,6 +24,7 @@ from bot.i18n import lang_for_locale
 from bot.metrics import LOOKUPS
 from bot.query import Query
 from bot.slack.access import AccessControl
+from bot.slack.delivery import HookClient, ResponseUrl
 from bot.slack.disclosure import HIDE_ALL, Disclosure
 from bot.slack.sealed import Sealer
 from bot.slack.single_flight import SingleFlightCache
@@ -36,6 +41,22 @@ HANDOVER_QUEUE = "handover"  # the store queue stopping instances hand lookups o
 HANDOVER_TTL = 25 * 60.0  # under the 30 minutes a response_url lives
 
 
+class Surface(StrEnum):
+    """Where a lookup came from: the audit line's `surface` and the metrics' `surface` label."""
+
+    COMMAND = "command"
+    MENTION = "mention"
+    DM = "dm"
+    MESSAGE_SHORTCUT = "message_shortcut"
+    MODAL = "modal"
+    SHARE = "share"
+    REFRESH = "refresh"
+    SHOW_ALL = "show_all"
+    HOME = "home"
+    WORKFLOW = "workflow"
+    EXPORT = "export"
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who asked, from where: taken from any Slack payload."""
@@ -43,7 +64,7 @@ class Actor:
     team_id: str
     user_id: str
     channel_id: str
-    surface: str  # command, mention, message_shortcut, modal, share, refresh, show_all
+    surface: Surface
     locale: str | None = None
     # The user's own organisation as the payload names it (their team id, their enterprise
     # id): in a Slack Connect channel, not the installing team's (bot.slack.payloads). None
@@ -78,10 +99,11 @@ class SlackRuntime:
     settings: Settings
     service: LookupService
     store: Store[Any]
-    web: Any  # slack_sdk AsyncWebClient
+    web: AsyncWebClient
     access: AccessControl
     audit: AuditLog
     sealer: Sealer
+    hooks: HookClient = field(default_factory=HookClient)
     clock: Callable[[], float] = time.time
     _locales: SingleFlightCache[str, str] = field(
         default_factory=lambda: SingleFlightCache(ttl=LOCALE_TTL, maxsize=5000)
@@ -91,6 +113,11 @@ class SlackRuntime:
     # lookup over to another instance (see drain).
     _waiting: dict[int, Waiter] = field(default_factory=dict)
     _accepting: bool = True
+
+    def response_url(self, respond: AsyncRespond) -> ResponseUrl:
+        """Where bolt's `respond` would post, posted by this runtime's hook client instead
+        (Slack's hosts only, no redirect: bot.slack.delivery.respond_safely)."""
+        return ResponseUrl(respond.response_url or "", self.hooks)
 
     # --- language -----------------------------------------------------------------------
     async def lang_for(self, actor: Actor) -> str:

@@ -192,7 +192,8 @@ def as_viewer_event(body: str, viewer: Viewer) -> str:
     else:
         event.pop("user", None)
     if viewer.team != TEAM:
-        event["team"] = viewer.team  # the author's workspace; no `user_team` to lean on
+        if "team" in event:  # the author's workspace; no `user_team` to lean on
+            event["team"] = viewer.team
         envelope["is_ext_shared_channel"] = True
     return json.dumps(envelope, ensure_ascii=False)
 

@@ -211,3 +211,49 @@ async def test_long_messages_do_not_delay_another_agents_ack(stack: Stack) -> No
     await asyncio.gather(*dms)
     await settle(stack)
     assert worst < 1.0, worst
+
+
+# --- found by the review of the third pass ----------------------------------------------------
+
+COLLEAGUE = "U0COLLEAG1"
+
+
+@pytest.mark.stack_env(WOLKVOX_STUCK_AFTER="0.2")
+@pytest.mark.simulator(latency=1.0)
+async def test_the_slow_note_on_a_channels_card_hides_the_customer_id(stack: Stack) -> None:
+    """A colleague's Refresh on a shared card: "Wolkvox is slow" once named the id in full."""
+    _, _, _, url = await stack.command(f"find id {SHOWCASE_ID}")
+    *_, answer = await stack.slack.wait_for_response(url, 2, timeout=15)  # slow note, card
+    card = answer.body
+    assert SHOWCASE_NAME in text_of(card.get("blocks", []))
+    _, _, _, url = await stack.press(ids.ACTION_SHARE, card)
+    [shared] = await stack.slack.wait_for_response(url, timeout=15)
+    assert SHOWCASE_ID not in text_of(shared.body.get("blocks", []))
+    _, _, _, url = await stack.press(
+        ids.ACTION_REFRESH, shared.body, user=COLLEAGUE, is_ephemeral=False
+    )
+    await asyncio.sleep(1.5)
+    await settle(stack)
+    posts = [p.body for p in stack.slack.responses(url)]
+    assert any("🐢" in text_of(p) for p in posts), "the slow note was not sent"
+    assert all(SHOWCASE_ID not in text_of(p) for p in posts)
+
+
+async def test_a_workflow_run_of_another_organisation_naming_nobody_is_refused(
+    stack: Stack,
+) -> None:
+    body, run = stack.workflow_step_body({"phone": SHOWCASE_PHONE})
+    status, _, _ = await stack.post(body.replace('"T0WOLKVOX"', f'"{OUTSIDER_TEAM}"'), sr.JSON)
+    assert status == 200
+    result = await stack.slack.wait_for_function_result(run, 10.0)
+    assert not result.get("outputs") and SHOWCASE_NAME not in str(result)
+    assert find_calls(stack) == 0
+
+
+@pytest.mark.stack_env(WOLKVOX_ALLOWED_CHANNELS=CHANNEL)
+async def test_a_channel_allow_list_refuses_the_workflow_step(stack: Stack) -> None:
+    """Its outputs go wherever the workflow posts them: no channel the rule could check."""
+    _, _, _, run = await stack.workflow_step({"phone": SHOWCASE_PHONE, "requested_by": AGENT})
+    result = await stack.slack.wait_for_function_result(run, 10.0)
+    assert not result.get("outputs") and SHOWCASE_NAME not in str(result)
+    assert find_calls(stack) == 0

@@ -22,6 +22,7 @@ from bot.slack.access import (
     Denial,
 )
 from bot.store.memory import MemoryStore
+from tests.doubles import StubWebClient
 
 ALICE, BOB, CAROL = "U0ALICE01", "U0BOB0002", "U0CAROL03"
 AGENTS, LEADS = "S0AGENTS1", "S0LEADS02"
@@ -42,37 +43,48 @@ class Clock:
         self.now += seconds
 
 
-class FakeWeb:
-    """Just enough of slack_sdk's AsyncWebClient: usergroups.users.list."""
+class FakeWeb(StubWebClient):
+    """slack_sdk's own client, its usergroups.users.list and users.info answered here.
+
+    `groups`: each group's members; `fail_groups` makes the group reads fail, `users_down`
+    the users.info ones; `teams`: users of another company (everyone else is the installing team's).
+    """
 
     def __init__(self, groups: dict[str, Iterable[str]]) -> None:
+        super().__init__()
         self.groups = {g: list(users) for g, users in groups.items()}
-        self.calls: Counter[str] = Counter()
-        self.fail = False
-        self.delay = 0.0
         self.teams: dict[str, str] = {}
         self.users_down = False
-        self.user_reads = 0
+        self.answers["usergroups.users.list"] = self._members
+        self.answers["users.info"] = self._user
 
-    async def auth_test(self) -> dict[str, Any]:
-        return {"ok": True, "team_id": "T0WOLKVOX", "user_id": "U0WOLKBOT"}
-
-    async def users_info(self, *, user: str) -> dict[str, Any]:
-        """Every user is of the installing team but those in `teams` (another company's)."""
-        self.user_reads += 1
+    def _user(self, args: dict[str, Any]) -> dict[str, Any]:
         if self.users_down:
             raise ConnectionError("slack is down")
-        return {"ok": True, "user": {"id": user, "team_id": self.teams.get(user, "T0WOLKVOX")}}
+        user = str(args.get("user"))
+        return {"user": {"id": user, "team_id": self.teams.get(user, "T0WOLKVOX")}}
 
-    async def usergroups_users_list(self, *, usergroup: str) -> dict[str, Any]:
-        self.calls[usergroup] += 1
-        if self.delay:
-            await asyncio.sleep(self.delay)
-        if self.fail:
-            raise ConnectionError("slack is down")
-        if usergroup not in self.groups:
+    def fail_groups(self, failing: bool) -> None:
+        if failing:
+            self.fail.add("usergroups.users.list")
+        else:
+            self.fail.discard("usergroups.users.list")
+
+    def _members(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = str(args.get("usergroup"))
+        if group not in self.groups:
             return {"ok": False, "error": "no_such_subteam"}
-        return {"ok": True, "users": self.groups[usergroup]}
+        return {"users": self.groups[group]}
+
+    @property
+    def group_reads(self) -> Counter[str]:
+        return Counter(
+            str(args.get("usergroup")) for m, args in self.calls if m == "usergroups.users.list"
+        )
+
+    @property
+    def user_reads(self) -> int:
+        return len(self.named("users.info"))
 
 
 def settings(
@@ -113,7 +125,7 @@ async def test_unset_means_the_whole_workspace(web: FakeWeb, clock: Clock) -> No
     assert not ac.restricted
     assert await ac.check(CAROL, SALES, visible=True, orgs=HOME) is None
     assert await ac.user_allowed("U0ANYBODY")
-    assert web.calls.total() == 0
+    assert web.group_reads.total() == 0
 
 
 async def test_allowed_users(web: FakeWeb, clock: Clock) -> None:
@@ -124,7 +136,7 @@ async def test_allowed_users(web: FakeWeb, clock: Clock) -> None:
     assert await ac.check(BOB, DM, visible=False, orgs=HOME) == Denial(
         "user"
     )  # everywhere, DMs too
-    assert web.calls.total() == 0
+    assert web.group_reads.total() == 0
 
 
 # --- user groups -----------------------------------------------------------------------------
@@ -141,22 +153,22 @@ async def test_usergroup_members_are_allowed(web: FakeWeb, clock: Clock) -> None
 async def test_a_listed_user_needs_no_group_lookup(web: FakeWeb, clock: Clock) -> None:
     ac = control(settings(users=[CAROL], groups=[AGENTS]), web, clock)
     assert await ac.user_allowed(CAROL)
-    assert web.calls.total() == 0
+    assert web.group_reads.total() == 0
     assert await ac.user_allowed(ALICE)
-    assert web.calls[AGENTS] == 1
+    assert web.group_reads[AGENTS] == 1
 
 
 async def test_members_are_cached_for_a_few_minutes(web: FakeWeb, clock: Clock) -> None:
     ac = control(settings(groups=[AGENTS]), web, clock)
     for user in (ALICE, BOB, ALICE, CAROL):
         await ac.user_allowed(user)
-    assert web.calls[AGENTS] == 1
+    assert web.group_reads[AGENTS] == 1
     web.groups[AGENTS].append(CAROL)
     clock.advance(GROUP_MEMBERS_TTL - 1)
     assert not await ac.user_allowed(CAROL)  # still the cached list
     clock.advance(2)
     assert await ac.user_allowed(CAROL)  # refreshed
-    assert web.calls[AGENTS] == 2
+    assert web.group_reads[AGENTS] == 2
 
 
 async def test_concurrent_checks_share_one_group_call(web: FakeWeb, clock: Clock) -> None:
@@ -164,22 +176,22 @@ async def test_concurrent_checks_share_one_group_call(web: FakeWeb, clock: Clock
     ac = control(settings(groups=[AGENTS]), web, clock)
     allowed = await asyncio.gather(*(ac.user_allowed(u) for u in [ALICE, BOB, CAROL] * 5))
     assert allowed == [True, False, False] * 5
-    assert web.calls[AGENTS] == 1
+    assert web.group_reads[AGENTS] == 1
 
 
 async def test_group_lookup_failure_fails_closed(web: FakeWeb, clock: Clock) -> None:
-    web.fail = True
+    web.fail_groups(True)
     ac = control(settings(groups=[AGENTS]), web, clock)
     assert not await ac.user_allowed(ALICE)
     assert await ac.check(ALICE, SUPPORT, visible=True, orgs=HOME) == Denial("user")
-    web.fail = False
+    web.fail_groups(False)
     # A failed read is not retried by every waiter in turn: for a few seconds the answer
     # stays "no", then the next check asks Slack again.
     assert not await ac.user_allowed(ALICE)
-    assert web.calls[AGENTS] == 1
+    assert web.group_reads[AGENTS] == 1
     clock.advance(GROUP_MEMBERS_RETRY + 1)
     assert await ac.user_allowed(ALICE)
-    assert web.calls[AGENTS] == 2
+    assert web.group_reads[AGENTS] == 2
 
 
 async def test_the_last_list_holds_only_for_a_bound_then_fails_closed(
@@ -189,7 +201,7 @@ async def test_the_last_list_holds_only_for_a_bound_then_fails_closed(
     GROUP_MEMBERS_STALE_LIMIT after the last good read."""
     ac = control(settings(groups=[AGENTS]), web, clock)
     assert await ac.user_allowed(ALICE)
-    web.fail = True
+    web.fail_groups(True)
     clock.advance(GROUP_MEMBERS_STALE_LIMIT - 60)
     assert await ac.user_allowed(ALICE)
     clock.advance(120)
@@ -200,17 +212,17 @@ async def test_many_checks_during_a_slack_hang_share_one_read(web: FakeWeb, cloc
     web.delay = 0.2
     ac = control(settings(groups=[AGENTS]), web, clock)
     results = await asyncio.gather(*(ac.user_allowed(ALICE) for _ in range(30)))
-    assert all(results) and web.calls[AGENTS] == 1
+    assert all(results) and web.group_reads[AGENTS] == 1
 
 
 async def test_group_lookup_failure_keeps_the_last_known_list(web: FakeWeb, clock: Clock) -> None:
     ac = control(settings(groups=[AGENTS]), web, clock)
     assert await ac.user_allowed(ALICE)
-    web.fail = True
+    web.fail_groups(True)
     clock.advance(GROUP_MEMBERS_TTL + 1)
     assert await ac.user_allowed(ALICE)
     assert not await ac.user_allowed(CAROL)
-    assert web.calls[AGENTS] >= 2
+    assert web.group_reads[AGENTS] >= 2
 
 
 async def test_slow_group_lookup_times_out_closed(

@@ -640,6 +640,14 @@ def test_searching_card() -> None:
     assert es.text == "🔎 Buscando id C-1 · campaña 7…"
 
 
+def test_searching_card_hides_the_id_as_the_answer_will() -> None:
+    query = Query(customer_id="1020304050")
+    hidden = render_searching(query, lang="en", mask_phones=True, mask_id=True, position=SLOW)
+    assert "1020304050" not in dump(hidden) and "4050" in dump(hidden)
+    shown = render_searching(query, lang="en", mask_phones=False, position=SLOW)
+    assert "1020304050" in dump(shown)
+
+
 @pytest.mark.parametrize("lang", ["en", "es"])
 def test_searching_card_says_when_wolkvox_is_slow(lang: str) -> None:
     card = render_searching(Query(phone=PHONE), lang=lang, mask_phones=True, position=SLOW)

@@ -283,7 +283,7 @@ def _shifted(record: dict[str, Any], days: int) -> dict[str, Any]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _find_body(campaign_id: str, phone: str, customer_id: str, shift_days: int = 0) -> bytes | None:
+def find_body(campaign_id: str, phone: str, customer_id: str, shift_days: int = 0) -> bytes | None:
     """The answer body for a search, or None when nothing matches (→ 404). Cached: data is fixed."""
     data = _demo_data()
     if phone and customer_id:
@@ -312,7 +312,7 @@ def _find_body(campaign_id: str, phone: str, customer_id: str, shift_days: int =
 
 
 def _truncated_body() -> bytes:
-    full = _find_body("", SHOWCASE_PHONE, "")
+    full = find_body("", SHOWCASE_PHONE, "")
     assert full is not None
     return full[: len(full) * 3 // 5]
 
@@ -360,14 +360,14 @@ async def _find_record(request: web.Request) -> web.StreamResponse:
         body = await app[_BIG].get(cfg.big_records, campaign_id)
         return _json(200, body)
 
-    found = _find_body(campaign_id, phone, customer_id, cfg.shift_days)
+    found = find_body(campaign_id, phone, customer_id, cfg.shift_days)
     if found is None:
         return _json(404, _error_body(404, MSG_NOT_FOUND))
     return _json(200, found)
 
 
 @functools.cache
-def _campaigns_body() -> bytes:
+def campaigns_body() -> bytes:
     items = _demo_data().campaign_items()
     msg = f"{len(items)} records were found"
     return _encode({"code": "200", "error": None, "msg": msg, "data": items})
@@ -375,7 +375,7 @@ def _campaigns_body() -> bytes:
 
 def _campaigns(request: web.Request) -> web.Response:
     request.app[STATS].queries[QueryKey("campaigns")] += 1
-    return _json(200, _campaigns_body())
+    return _json(200, campaigns_body())
 
 
 def _token_info(request: web.Request, token: str) -> web.Response:

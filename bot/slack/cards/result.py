@@ -251,7 +251,7 @@ def render_result(
     shared = shared_by is not None
     mask = mask_phones or shared
     hide_ids = mask_ids or shared
-    redact = _phones_to_redact(query, answer, ids=hide_ids) if mask or hide_ids else ()
+    redact = values_to_redact(query, answer, ids=hide_ids) if mask or hide_ids else ()
     searched = describe_query(query, lang, mask=mask, mask_id=hide_ids)
 
     value = button_value if actions else None
@@ -324,7 +324,7 @@ def render_result(
     return Card(blocks=blocks, text=text[:MAX_FALLBACK_TEXT], left_out=left_out)
 
 
-def _phones_to_redact(query: Query, answer: FindAnswer, *, ids: bool = False) -> tuple[str, ...]:
+def values_to_redact(query: Query, answer: FindAnswer, *, ids: bool = False) -> tuple[str, ...]:
     """Phone numbers (and, with `ids`, customer ids) that must not appear in full anywhere on
     a masked card: in names, dates, results or any other field they may have been typed into."""
     values = {query.phone} | {c.phone.strip()[:40] for c in answer.campaigns[:MAX_MODAL_BLOCKS]}
@@ -336,11 +336,17 @@ def _phones_to_redact(query: Query, answer: FindAnswer, *, ids: bool = False) ->
 
 
 def render_searching(
-    query: Query, *, lang: str, mask_phones: bool, position: int | None = None
+    query: Query,
+    *,
+    lang: str,
+    mask_phones: bool,
+    mask_id: bool = False,
+    position: int | None = None,
 ) -> Card:
     """The immediate answer while the lookup runs; `position` is the 1-based place in line, or
-    SLOW when Wolkvox is taking long over this query."""
-    line = t(lang, "searching", query=inert(describe_query(query, lang, mask=mask_phones), 400))
+    SLOW when Wolkvox is taking long over this query. Phone and id hidden as the answer's are."""
+    shown = describe_query(query, lang, mask=mask_phones, mask_id=mask_id)
+    line = t(lang, "searching", query=inert(shown, 400))
     blocks = [section_block(line)]
     news = progress_line(position, lang)
     if news:

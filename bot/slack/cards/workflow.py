@@ -7,13 +7,15 @@ cleaned (no control characters, no Slack `<…>` tokens that would ping or link)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Any
 
 from bot.i18n import fmt_date, result_label, t, tn
-from bot.query import mask_value
+from bot.query import Query, mask_value
 from bot.slack.cards.blocks import Card
-from bot.slack.cards.mrkdwn import plain
+from bot.slack.cards.mrkdwn import plain, redact_phones
+from bot.slack.cards.result import values_to_redact
 from bot.slack.cards.text import card_to_text
 from bot.wolkvox.records import FindAnswer
 
@@ -22,17 +24,30 @@ MAX_SUMMARY = 1000
 MAX_REASON = 300
 
 
-def _clean(value: str, limit: int = MAX_OUTPUT) -> str:
-    """Plain text that cannot mention anyone (`<!channel>`, `<@U…>`) or link anywhere."""
-    return plain(value, limit).replace("<", "‹").replace(">", "›")
+def _clean(value: str, limit: int = MAX_OUTPUT, redact: Sequence[str] = ()) -> str:
+    """Plain text that cannot mention anyone (`<!channel>`, `<@U…>`) or link anywhere; the
+    `redact` phones and ids masked wherever they were typed."""
+    text = plain(value, limit).replace("<", "‹").replace(">", "›")
+    return redact_phones(text, redact) if redact else text
 
 
 def step_outputs(
-    answer: FindAnswer, masked_query: str, *, lang: str, tz: tzinfo, hide_ids: bool = True
+    answer: FindAnswer, query: Query, *, lang: str, tz: tzinfo, hide_ids: bool = True
 ) -> dict[str, Any]:
     """Every declared output: "no records" is a success with `found: false`. With `hide_ids`
-    (the disclosure rule's `conceal`: outputs are read in channels) the customer id is masked
-    as on a shared card."""
+    (the disclosure rule's `conceal`: outputs are read in channels) phones and customer ids are
+    masked as on a shared card, in every output they may have been typed into."""
+    masked_query = query.masked()
+    redact = values_to_redact(query, answer, ids=True) if hide_ids else ()
+    outputs = _outputs(answer, masked_query, lang=lang, tz=tz, hide_ids=hide_ids)
+    return {
+        k: _clean(v, MAX_SUMMARY, redact) if isinstance(v, str) else v for k, v in outputs.items()
+    }
+
+
+def _outputs(
+    answer: FindAnswer, masked_query: str, *, lang: str, tz: tzinfo, hide_ids: bool
+) -> dict[str, Any]:
     latest = answer.latest
     if latest is None:
         return {

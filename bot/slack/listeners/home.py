@@ -13,6 +13,7 @@ from bot.slack import cards, ids, payloads
 from bot.slack.delivery import call_web_safely
 from bot.slack.flow import Ask, LookupFlow
 from bot.slack.replies import ViewReply
+from bot.slack.runtime import Surface
 
 
 class HomeListener:
@@ -22,14 +23,14 @@ class HomeListener:
     async def on_home_opened(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("tab") != "home" or not event.get("user"):
             return  # the Messages tab, or a payload without a user: nothing to publish
-        actor = payloads.actor_from_event(body, event, "home")
+        actor = payloads.actor_from_event(body, event, Surface.HOME)
         async with self.flow.rt.tracked():
             await self.flow.home.opened(actor)
 
     async def on_home_search(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         rt = self.flow.rt
-        actor = payloads.actor_from_body(body, "modal")
+        actor = payloads.actor_from_body(body, Surface.MODAL)
         await self.flow.open_search(
             Ask(actor, rt.lang_now(actor), None), str(body.get("trigger_id") or "")
         )
@@ -37,7 +38,7 @@ class HomeListener:
     async def on_search_again(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
         rt = self.flow.rt
-        actor = payloads.actor_from_body(body, "home")
+        actor = payloads.actor_from_body(body, Surface.HOME)
         lang = rt.lang_now(actor)
         opened = rt.sealer.open(payloads.button_value(body))
         # A lookup that hid phones and ids (made from a shared card) is shown hidden again.

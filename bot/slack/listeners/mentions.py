@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.slack import ids, payloads
 from bot.slack.flow import LookupFlow
 from bot.slack.replies import CardStyle, ConversationReply
+from bot.slack.runtime import Surface
 
 
 class MentionListener:
@@ -21,7 +22,7 @@ class MentionListener:
 
     async def on_mention(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         rt = self.flow.rt
-        actor = payloads.actor_from_event(body, event, "mention")
+        actor = payloads.actor_from_event(body, event, Surface.MENTION)
         thread_ts = str(event.get("thread_ts") or event.get("ts") or "")
         style = CardStyle(visible=True)
         reply = ConversationReply(

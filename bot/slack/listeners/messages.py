@@ -13,6 +13,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.slack import ids, payloads
 from bot.slack.flow import LookupFlow
 from bot.slack.replies import CardStyle, ConversationReply
+from bot.slack.runtime import Surface
 
 
 def is_a_person_writing_to_the_bot(event: dict[str, Any]) -> bool:
@@ -34,7 +35,7 @@ class MessageListener:
         if not is_a_person_writing_to_the_bot(event):
             return
         rt = self.flow.rt
-        actor = payloads.actor_from_event(body, event, "dm")
+        actor = payloads.actor_from_event(body, event, Surface.DM)
         reply = ConversationReply(
             rt.web,
             actor.channel_id,

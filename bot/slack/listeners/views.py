@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import QueryError
-from bot.query import Query, build_query
+from bot.query import build_query
 from bot.slack import cards, ids
-from bot.slack.delivery import call_web_safely
 from bot.slack.flow import Ask, LookupFlow
 from bot.slack.payloads import actor_from_body
-from bot.slack.replies import CardStyle, Route, apology_card
-from bot.slack.runtime import Outcome
+from bot.slack.replies import SubmissionReply
+from bot.slack.runtime import Surface
 
 
 def field_values(view: dict[str, Any]) -> dict[str, str]:
@@ -36,48 +33,6 @@ def field_values(view: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-class ModalReply:
-    """The first answer is the submission's ack (`response_action: update`); the modal is then
-    updated with the queue position and the card (a modal has no conversation to share into
-    or refresh in: no buttons)."""
-
-    style = CardStyle(max_blocks=ids.MAX_MODAL_BLOCKS, actions=False)
-
-    def __init__(self, ack: AsyncAck, web: AsyncWebClient, view_id: str, lang: str) -> None:
-        self._ack = ack
-        self._web = web
-        self._view_id = view_id
-        self._lang = lang
-        self._acked = False
-
-    async def _show(self, view: dict[str, Any]) -> None:
-        if not self._acked:
-            self._acked = True
-            await self._ack(response_action="update", view=view)
-            return
-        await call_web_safely(self._web, "views_update", view_id=self._view_id, view=view)
-
-    async def notice(self, card: cards.Card) -> None:
-        await self._show(cards.result_modal(card, self._lang))
-
-    async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
-        await self._show(cards.loading_modal(lang, position=position))
-
-    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
-        await self._show(cards.result_modal(card, self._lang))
-
-    async def apologize(self, error_id: str) -> None:
-        await self.notice(apology_card(self._lang, error_id))
-
-    async def interrupted(self, card: cards.Card) -> None:
-        await self._show(cards.result_modal(card, self._lang))
-
-    def route_for_handover(self) -> Route | None:
-        if not self._acked or not self._view_id:
-            return None  # the submission's ack can only come from here
-        return Route("view", view_id=self._view_id)
-
-
 class ViewListener:
     def __init__(self, flow: LookupFlow) -> None:
         self.flow = flow
@@ -86,7 +41,7 @@ class ViewListener:
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
     ) -> None:
         rt = self.flow.rt
-        actor = actor_from_body(body, "modal")
+        actor = actor_from_body(body, Surface.MODAL)
         ask = Ask(actor, rt.lang_now(actor), None, fetch_locale=True)
         fields = field_values(view)
         try:
@@ -101,13 +56,13 @@ class ViewListener:
             block = error.field if error.field in ids.SEARCH_INPUTS else ids.INPUT_PHONE
             await ack(response_action="errors", errors={block: cards.field_error(error, ask.lang)})
             return
-        reply = ModalReply(ack, rt.web, str(view.get("id") or ""), ask.lang)
+        reply = SubmissionReply(ack, rt.web, str(view.get("id") or ""), ask.lang)
         await self.flow.find(ask, [query], reply)
 
     async def on_campaign_suggestion(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """The campaign picker's `block_suggestion`: the hourly list filtered by what the user
         typed (names or ids); no Wolkvox call here, ever."""
-        actor = actor_from_body(body, "modal")
+        actor = actor_from_body(body, Surface.MODAL)
         lang = self.flow.rt.lang_now(actor)
         typed = str(body.get("value") or "")[:100]
         await ack(options=await self.flow.campaign_suggestions(actor, typed, lang))

@@ -10,7 +10,6 @@ otherwise one bucket per workspace (the event names the run, not the workflow).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
@@ -18,72 +17,13 @@ from slack_bolt.context.complete.async_complete import AsyncComplete
 from slack_bolt.context.fail.async_fail import AsyncFail
 
 from bot.errors import QueryError
-from bot.i18n import t
-from bot.query import Query, build_query
-from bot.slack import cards, ids
-from bot.slack.cards.workflow import failure_reason, step_outputs
+from bot.query import build_query
+from bot.slack import ids, payloads
 from bot.slack.flow import Ask, LookupFlow
-from bot.slack.replies import CardStyle, Route
-from bot.slack.runtime import Actor, Outcome, new_error_id
+from bot.slack.replies import StepReply
+from bot.slack.runtime import new_error_id
 
 log = logging.getLogger(__name__)
-
-
-class StepReply:
-    """Answers a workflow run: exactly one of complete / fail, whatever happens."""
-
-    style = CardStyle(actions=False, follow_positions=False)
-
-    def __init__(
-        self, complete: AsyncComplete, fail: AsyncFail, lang: str, flow: LookupFlow
-    ) -> None:
-        self._complete = complete
-        self._fail = fail
-        self.lang = lang
-        self.flow = flow
-        self.done = False
-
-    async def _finish(self, *, outputs: dict[str, Any] | None = None, error: str = "") -> None:
-        if self.done:
-            return
-        self.done = True
-        try:
-            if outputs is not None:
-                await self._complete(outputs=outputs)
-            else:
-                await self._fail(error=error)
-        except Exception as exc:  # Slack refused or is down: the run times out on its side
-            log.warning("workflow step could not report back: %s", type(exc).__name__)
-
-    async def notice(self, card: cards.Card) -> None:
-        await self._finish(error=failure_reason(card))
-
-    async def waiting(self, query: Query, position: int | None, *, lang: str, mask: bool) -> None:
-        """A workflow run shows nothing while it waits."""
-
-    async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
-        outcome = outcomes[0] if outcomes else Outcome()
-        if outcome.result is None:
-            await self._finish(error=failure_reason(card))
-            return
-        settings = self.flow.rt.settings
-        outputs = step_outputs(
-            outcome.result.answer,
-            outcome.result.query.masked(),
-            lang=self.lang,
-            tz=settings.tz,
-            hide_ids=outcome.disclosure.conceal,
-        )
-        await self._finish(outputs=outputs)
-
-    async def apologize(self, error_id: str) -> None:
-        await self._finish(error=t(self.lang, "workflow_unexpected", id=error_id))
-
-    async def interrupted(self, card: cards.Card) -> None:
-        await self._finish(error=failure_reason(card))
-
-    def route_for_handover(self) -> Route | None:
-        return None  # the run's token is this event's: the step fails "restarted, run again"
 
 
 def _input(inputs: dict[str, Any], name: str) -> str:
@@ -105,17 +45,16 @@ class WorkflowListener:
         rt = self.flow.rt
         raw_inputs = event.get("inputs")
         inputs: dict[str, Any] = raw_inputs if isinstance(raw_inputs, dict) else {}
-        team = str(body.get("team_id") or "")
-        requested_by = _input(inputs, "requested_by")
-        actor = Actor(
-            team_id=team, user_id=requested_by, channel_id="", surface="workflow", orgs=None
-        )
-        reply = StepReply(complete, fail, rt.settings.lang, self.flow)
+        actor = payloads.actor_from_function(body, _input(inputs, "requested_by"))
+        team, requested_by = actor.team_id, actor.user_id
+        reply = StepReply(complete, fail, rt.settings.lang, rt.settings.tz)
         async with rt.tracked(apologize=reply.apologize):
             if not await self.flow.first_delivery(str(body.get("event_id") or ""), reply):
                 return  # Slack's retry of a run already being answered
             reply.lang = await rt.lang_for(actor) if requested_by else rt.settings.lang
-            ask = Ask(actor, reply.lang, None, bucket=f"workflow:{team}")
+            # Outputs go wherever the workflow posts them: a conversation the bot cannot name
+            # (""), so a channel allow-list refuses the step rather than guess.
+            ask = Ask(actor, reply.lang, "", visible=True, bucket=f"workflow:{team}")
             try:
                 query = build_query(
                     phone=_input(inputs, "phone"),

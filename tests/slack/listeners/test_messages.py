@@ -8,7 +8,8 @@ import pytest
 
 from bot.slack.flow import LookupFlow
 from bot.slack.listeners.messages import MessageListener, is_a_person_writing_to_the_bot
-from tests.slack.listeners.conftest import PHONE, TEAM, USER, FakeWeb, text_of
+from tests.doubles import StubWebClient
+from tests.slack.listeners.conftest import PHONE, TEAM, USER, text_of
 
 DM = "D0AGENTDM1"
 
@@ -19,12 +20,12 @@ def dm(text: str, **extra: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return {"team_id": TEAM, "event_id": "Ev0DM0001", "event": event}, event
 
 
-async def test_a_phone_in_a_dm_is_answered_in_the_dm(flow: LookupFlow, web: FakeWeb) -> None:
+async def test_a_phone_in_a_dm_is_answered_in_the_dm(flow: LookupFlow, web: StubWebClient) -> None:
     body, event = dm(f"hola, el {PHONE} por favor")
     await MessageListener(flow).on_message(body, event)
-    [placeholder] = web.named("chat_postMessage")
+    [placeholder] = web.named("chat.postMessage")
     assert placeholder["channel"] == DM
-    [card] = web.named("chat_update")
+    [card] = web.named("chat.update")
     assert PHONE in text_of(card["blocks"])  # a DM is private
 
 

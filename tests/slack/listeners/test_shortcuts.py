@@ -9,7 +9,8 @@ import pytest
 from bot.slack import ids
 from bot.slack.flow import LookupFlow
 from bot.slack.listeners.shortcuts import ShortcutListener
-from tests.slack.listeners.conftest import CHANNEL, PHONE, TEAM, USER, FakeWeb, Recorder, text_of
+from tests.doubles import RecordingAck, RecordingHooks, StubWebClient, respond_for
+from tests.slack.listeners.conftest import CHANNEL, PHONE, TEAM, USER, text_of
 
 
 def message_shortcut(text: str) -> dict[str, Any]:
@@ -25,38 +26,40 @@ def message_shortcut(text: str) -> dict[str, Any]:
     }
 
 
-async def test_a_phone_in_a_message_is_answered_privately(flow: LookupFlow) -> None:
-    ack, respond = Recorder(), Recorder()
-    await ShortcutListener(flow).on_message_shortcut(  # type: ignore[arg-type]
+async def test_a_phone_in_a_message_is_answered_privately(
+    flow: LookupFlow, hooks: RecordingHooks
+) -> None:
+    ack, respond = RecordingAck(), respond_for()
+    await ShortcutListener(flow).on_message_shortcut(
         ack, message_shortcut(f"llamó el {PHONE}, urgente"), respond
     )
     assert ack.calls == [{}]
-    [answer] = respond.calls
+    [answer] = hooks.bodies
     assert answer["response_type"] == "ephemeral" and "María Fernanda" in text_of(answer)
 
 
-async def test_a_message_without_a_phone_says_so(flow: LookupFlow) -> None:
-    ack, respond = Recorder(), Recorder()
-    await ShortcutListener(flow).on_message_shortcut(  # type: ignore[arg-type]
+async def test_a_message_without_a_phone_says_so(flow: LookupFlow, hooks: RecordingHooks) -> None:
+    ack, respond = RecordingAck(), respond_for()
+    await ShortcutListener(flow).on_message_shortcut(
         ack, message_shortcut("gracias por todo"), respond
     )
-    [answer] = respond.calls
+    [answer] = hooks.bodies
     assert "🤷" in text_of(answer)
     assert flow.rt.service.stats.upstream_calls == 0
 
 
-async def test_global_shortcut_opens_the_search_modal(flow: LookupFlow, web: FakeWeb) -> None:
+async def test_global_shortcut_opens_the_search_modal(flow: LookupFlow, web: StubWebClient) -> None:
     body = {"type": "shortcut", "callback_id": ids.GLOBAL_SHORTCUT, "trigger_id": "9.9.9",
             "team": {"id": TEAM}, "user": {"id": USER}}  # fmt: skip
-    await ShortcutListener(flow).on_global_shortcut(Recorder(), body)  # type: ignore[arg-type]
-    [opened] = web.named("views_open")
+    await ShortcutListener(flow).on_global_shortcut(RecordingAck(), body)
+    [opened] = web.named("views.open")
     assert opened["trigger_id"] == "9.9.9"
     assert opened["view"]["callback_id"] == ids.SEARCH_CALLBACK_ID
 
 
 @pytest.mark.parametrize("env", [{"WOLKVOX_ALLOWED_USERS": "U0BOSS"}])
-async def test_global_shortcut_refuses_in_the_modal(flow: LookupFlow, web: FakeWeb) -> None:
+async def test_global_shortcut_refuses_in_the_modal(flow: LookupFlow, web: StubWebClient) -> None:
     body = {"type": "shortcut", "trigger_id": "9.9.9", "user": {"id": USER}, "team": {"id": TEAM}}
-    await ShortcutListener(flow).on_global_shortcut(Recorder(), body)  # type: ignore[arg-type]
-    [opened] = web.named("views_open")
+    await ShortcutListener(flow).on_global_shortcut(RecordingAck(), body)
+    [opened] = web.named("views.open")
     assert "callback_id" not in opened["view"] and "🚫" in text_of(opened["view"])

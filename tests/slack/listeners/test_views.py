@@ -7,7 +7,8 @@ from typing import Any
 from bot.slack import ids
 from bot.slack.flow import LookupFlow
 from bot.slack.listeners.views import ViewListener, field_values
-from tests.slack.listeners.conftest import PHONE, TEAM, USER, FakeWeb, Recorder, text_of
+from tests.doubles import RecordingAck, StubWebClient
+from tests.slack.listeners.conftest import PHONE, TEAM, USER, text_of
 
 
 def submission(**values: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -26,20 +27,20 @@ def test_field_values_read_every_input_whatever_its_action_id() -> None:
 
 
 async def test_bad_input_is_shown_on_its_field(flow: LookupFlow) -> None:
-    ack = Recorder()
+    ack = RecordingAck()
     body, view = submission(phone="abc")
-    await ViewListener(flow).on_search_submit(ack, body, view)  # type: ignore[arg-type]
+    await ViewListener(flow).on_search_submit(ack, body, view)
     [acked] = ack.calls
     assert acked["response_action"] == "errors" and set(acked["errors"]) == {"phone"}
 
 
-async def test_loading_then_the_card_in_the_modal(flow: LookupFlow, web: FakeWeb) -> None:
-    ack = Recorder()
+async def test_loading_then_the_card_in_the_modal(flow: LookupFlow, web: StubWebClient) -> None:
+    ack = RecordingAck()
     body, view = submission(phone=PHONE)
-    await ViewListener(flow).on_search_submit(ack, body, view)  # type: ignore[arg-type]
+    await ViewListener(flow).on_search_submit(ack, body, view)
     [acked] = ack.calls
     assert acked["response_action"] == "update"
-    [update] = web.named("views_update")
+    [update] = web.named("views.update")
     assert update["view_id"] == "V0MODAL"
     shown = text_of(update["view"])
     assert "María Fernanda" in shown and PHONE in shown  # a modal is private

@@ -1,0 +1,160 @@
+"""Stand-ins that are the real types with their transport answered in-process (httpx's
+MockTransport idea): a listener or unit test needs no socket and no `type: ignore`.
+
+- `StubWebClient`: a real slack_sdk `AsyncWebClient` whose `api_call` is answered here and
+  recorded; every typed method (`chat_postMessage`, `users_info`, …) goes through it.
+- `RecordingHooks`: a `HookClient` recording what would be POSTed to response_urls.
+- `RecordingAck`: bolt's own `AsyncAck`, recording each ack's arguments.
+- `InProcessWolkvox`: a `WolkvoxClient` answering from the simulator's demo data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as json_module
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import FormData
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from bot.config import Secret
+from bot.devtools.wolkvox_sim.server import campaigns_body, find_body
+from bot.slack.delivery import HookClient
+from bot.wolkvox.client import WolkvoxClient
+from bot.wolkvox.records import FindAnswer, decode_find_record
+
+TEAM = "T0WOLKVOX"
+HOOK_URL = "https://hooks.slack.com/actions/T0WOLKVOX/1/x"
+
+Answer = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class StubWebClient(AsyncWebClient):
+    """Slack's Web API as the listeners meet it: `ok` answers (a `ts`, a view id), users in
+    `locale`, the installing team `TEAM`; `fail` methods raise Slack's error, `answers`
+    replace any method's answer, `delay` slows every call."""
+
+    def __init__(self, *, locale: str = "en-US") -> None:
+        super().__init__(token="xoxb-stub")
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.fail: set[str] = set()
+        self.answers: dict[str, Answer] = {}
+        self.delay = 0.0
+        self.locale = locale
+
+    async def api_call(
+        self,
+        api_method: str,
+        *,
+        http_verb: str = "POST",
+        files: dict[str, Any] | None = None,
+        data: dict[str, Any] | FormData | None = None,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        headers: dict[str, Any] | None = None,
+        auth: dict[str, Any] | None = None,
+    ) -> AsyncSlackResponse:
+        args: dict[str, Any] = {**(params or {}), **(json or {})}
+        if isinstance(data, dict):
+            args.update(data)
+        self.calls.append((api_method, args))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if api_method in self.fail:
+            error = self._response(api_method, http_verb, {"ok": False, "error": "fatal_error"})
+            raise SlackApiError(f"{api_method} failed", error)
+        answer = self.answers.get(api_method, self._default)
+        return self._response(api_method, http_verb, answer(args) | {"ok": True})
+
+    def _default(self, args: dict[str, Any]) -> dict[str, Any]:
+        if "user" in args and "channel" not in args:  # users.info
+            return {"user": {"id": args["user"], "team_id": TEAM, "locale": self.locale}}
+        if "trigger_id" in args or "view_id" in args:  # views.open / push / update
+            view = args.get("view")
+            return {"view": {**(view if isinstance(view, dict) else {}), "id": "V0STUB"}}
+        return {
+            "team_id": TEAM,  # auth.test
+            "user_id": "U0WOLKBOT",
+            "ts": f"1700000000.{len(self.calls):06d}",
+            "channel": args.get("channel", "C0SOPORTE"),
+        }
+
+    def _response(self, method: str, verb: str, data: dict[str, Any]) -> AsyncSlackResponse:
+        return AsyncSlackResponse(
+            client=self,
+            http_verb=verb,
+            api_url=f"https://slack.com/api/{method}",
+            req_args={},
+            data=data,
+            headers={},
+            status_code=200,
+        )
+
+    def named(self, method: str) -> list[dict[str, Any]]:
+        """The arguments of every call to `method` (Slack's name: "chat.postMessage")."""
+        return [args for name, args in self.calls if name == method]
+
+
+class RecordingHooks(HookClient):
+    """response_url posts, recorded and answered 200 (or `status`)."""
+
+    def __init__(self, status: int = 200) -> None:
+        self.posts: list[tuple[str, dict[str, Any]]] = []
+        self.status = status
+
+    async def post(self, url: str, body: dict[str, Any]) -> int:
+        self.posts.append((url, body))
+        return self.status
+
+    @property
+    def bodies(self) -> list[dict[str, Any]]:
+        return [body for _, body in self.posts]
+
+
+class RecordingAck(AsyncAck):
+    """bolt's ack; `calls` is what it answered Slack with (`{}` for a bare ack)."""
+
+    @property
+    def calls(self) -> list[dict[str, Any]]:
+        if self.response is None:
+            return []
+        body = self.response.body
+        return [json_module.loads(body) if body else {}]
+
+
+def respond_for(url: str = HOOK_URL) -> AsyncRespond:
+    """bolt's respond for a payload's response_url; the runtime's hook client posts for it."""
+    return AsyncRespond(response_url=url)
+
+
+class InProcessWolkvox(WolkvoxClient):
+    """Wolkvox answered from the simulator's demo data, with no HTTP: `find_record` decodes the
+    very body the simulator would send (a 404 "no records" when nothing matches)."""
+
+    def __init__(self) -> None:
+        super().__init__("http://127.0.0.1:9")
+        self.calls = 0
+
+    async def find_record(
+        self,
+        token: Secret,
+        *,
+        phone: str = "",
+        customer_id: str = "",
+        campaign_id: str = "",
+        timeout: float | None = None,
+    ) -> FindAnswer:
+        self.calls += 1
+        body = find_body(campaign_id, phone, customer_id)
+        if body is None:
+            return FindAnswer(total_records=0, campaigns=(), records=(), code="404", msg="")
+        return decode_find_record(body)
+
+    async def campaigns(self, token: Secret, *, timeout: float | None = None) -> dict[str, str]:
+        items = json_module.loads(campaigns_body())["data"]
+        return {str(i["campaign_id"]): str(i["campaign_name"]) for i in items}
