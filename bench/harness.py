@@ -20,13 +20,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import aiohttp
 
+from bot.devtools.fakeslack.reading import texts
 from bot.devtools.fakeslack.server import FakeSlack
 from bot.devtools.process import REPO, clean_env, free_port, start_bot
 from bot.devtools.stack import CHANNEL, post_slash_command
@@ -365,7 +366,7 @@ class Driver:
         )
         card = _json_or_empty(ack)
         label = t("es", "status_cache")
-        for text in _texts(card):
+        for text in texts(card):
             if label in text and (m := re.search(r"(\d+)\s*%", text.split(label, 1)[1])):
                 return int(m.group(1)) / 100
         return None
@@ -377,17 +378,6 @@ def _json_or_empty(text: str) -> dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-def _texts(node: Any) -> Iterable[str]:
-    if isinstance(node, dict):
-        if isinstance(node.get("text"), str):
-            yield node["text"]
-        for value in node.values():
-            yield from _texts(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _texts(value)
 
 
 @contextlib.asynccontextmanager

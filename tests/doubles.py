@@ -1,8 +1,9 @@
 """Stand-ins that are the real types with their transport answered in-process (httpx's
 MockTransport idea): a listener or unit test needs no socket and no `type: ignore`.
 
-- `StubWebClient`: a real slack_sdk `AsyncWebClient` whose `api_call` is answered here and
-  recorded; every typed method (`chat_postMessage`, `users_info`, …) goes through it.
+- `StubWebClient`: a real slack_sdk `AsyncWebClient` on a session answered here (`SlackSession`)
+  and recorded; every typed method (`chat_postMessage`, `users_info`, …) and bolt's own client
+  for each request go through it.
 - `RecordingHooks`: a `HookClient` recording what would be POSTed to response_urls.
 - `RecordingAck`: bolt's own `AsyncAck`, recording each ack's arguments.
 - `InProcessWolkvox`: a `WolkvoxClient` answering from the simulator's demo data.
@@ -12,15 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import json as json_module
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
 from aiohttp import FormData
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.config import Secret
 from bot.devtools.wolkvox_sim.server import campaigns_body, find_body
@@ -34,66 +33,82 @@ HOOK_URL = "https://hooks.slack.com/actions/T0WOLKVOX/1/x"
 Answer = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+class SlackSession:
+    """What slack_sdk needs of an aiohttp session, answered in-process: `request(verb, url,
+    **args)` as an async context manager whose response has `status`, `headers`,
+    `content_type` and `json()`. bolt copies its client's session into the client it makes for
+    each request, so bolt's own calls (auth.test, a workflow's complete) come here too."""
+
+    closed = False
+
+    def __init__(self, answer: Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]) -> None:
+        self.answer = answer
+
+    def request(self, verb: str, url: str, **req_args: Any) -> _SlackAnswer:
+        args: dict[str, Any] = {**(req_args.get("params") or {}), **(req_args.get("json") or {})}
+        data = req_args.get("data")
+        if isinstance(data, dict):
+            args.update(data)
+        elif isinstance(data, FormData):
+            args.update({field[0]["name"]: field[2] for field in data._fields})
+        return _SlackAnswer(self.answer(url.rstrip("/").rsplit("/", 1)[-1], args))
+
+
+class _SlackAnswer:
+    content_type = "application/json"
+    status = 200
+    headers: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, body: Awaitable[dict[str, Any]]) -> None:
+        self._body = body
+        self._json: dict[str, Any] = {}
+
+    async def __aenter__(self) -> _SlackAnswer:
+        self._json = await self._body
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        return None
+
+    async def json(self) -> dict[str, Any]:
+        return self._json
+
+
 class StubWebClient(AsyncWebClient):
-    """Slack's Web API as the listeners meet it: `ok` answers (a `ts`, a view id), users in
-    `locale`, the installing team `TEAM`; `fail` methods raise Slack's error, `answers`
-    replace any method's answer, `delay` slows every call."""
+    """slack_sdk's own client on a `SlackSession`: `ok` answers (a `ts`, a view id), users in
+    `locale` of the installing team `TEAM`; `fail` methods answer Slack's error, `answers`
+    replace any method's answer, `delay` slows every call. `calls` records (method, args)."""
 
     def __init__(self, *, locale: str = "en-US") -> None:
-        super().__init__(token="xoxb-stub")
+        super().__init__(token="xoxb-stub", session=SlackSession(self._answer))  # type: ignore[arg-type]
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail: set[str] = set()
         self.answers: dict[str, Answer] = {}
         self.delay = 0.0
         self.locale = locale
 
-    async def api_call(
-        self,
-        api_method: str,
-        *,
-        http_verb: str = "POST",
-        files: dict[str, Any] | None = None,
-        data: dict[str, Any] | FormData | None = None,
-        params: dict[str, Any] | None = None,
-        json: dict[str, Any] | None = None,
-        headers: dict[str, Any] | None = None,
-        auth: dict[str, Any] | None = None,
-    ) -> AsyncSlackResponse:
-        args: dict[str, Any] = {**(params or {}), **(json or {})}
-        if isinstance(data, dict):
-            args.update(data)
-        self.calls.append((api_method, args))
+    async def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        self.calls.append((method, args))
         if self.delay:
             await asyncio.sleep(self.delay)
-        if api_method in self.fail:
-            error = self._response(api_method, http_verb, {"ok": False, "error": "fatal_error"})
-            raise SlackApiError(f"{api_method} failed", error)
-        answer = self.answers.get(api_method, self._default)
-        return self._response(api_method, http_verb, answer(args) | {"ok": True})
+        if method in self.fail:
+            return {"ok": False, "error": "fatal_error"}
+        return {"ok": True, **self.answers.get(method, self._default)(args)}
 
     def _default(self, args: dict[str, Any]) -> dict[str, Any]:
         if "user" in args and "channel" not in args:  # users.info
             return {"user": {"id": args["user"], "team_id": TEAM, "locale": self.locale}}
         if "trigger_id" in args or "view_id" in args:  # views.open / push / update
             view = args.get("view")
+            view = json_module.loads(view) if isinstance(view, str) else view
             return {"view": {**(view if isinstance(view, dict) else {}), "id": "V0STUB"}}
         return {
             "team_id": TEAM,  # auth.test
             "user_id": "U0WOLKBOT",
+            "bot_id": "B0WOLKBOT",
             "ts": f"1700000000.{len(self.calls):06d}",
             "channel": args.get("channel", "C0SOPORTE"),
         }
-
-    def _response(self, method: str, verb: str, data: dict[str, Any]) -> AsyncSlackResponse:
-        return AsyncSlackResponse(
-            client=self,
-            http_verb=verb,
-            api_url=f"https://slack.com/api/{method}",
-            req_args={},
-            data=data,
-            headers={},
-            status_code=200,
-        )
 
     def named(self, method: str) -> list[dict[str, Any]]:
         """The arguments of every call to `method` (Slack's name: "chat.postMessage")."""

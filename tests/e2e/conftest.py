@@ -12,14 +12,19 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 import pytest
 
 from bot.devtools.fakeslack import requests as sr
+from bot.devtools.fakeslack.reading import text_of, texts
 from bot.devtools.stack import AGENT, TEAM, Stack, local_stack
 from bot.devtools.wolkvox_sim.server import SimulatorConfig
+from bot.slack import handover
+from bot.slack.replies import Route
+from bot.slack.runtime import Surface
 from tests.blockkit import assert_valid_home, assert_valid_message, assert_valid_modal
 
 ACK_LIMIT = 3.0  # Slack's rule: anything not acknowledged within 3 s counts as failed
@@ -99,25 +104,6 @@ def assert_acked(status: int, elapsed: float) -> None:
 def ack_json(body: str) -> dict[str, Any]:
     """The ack's body as JSON ({} for an empty ack)."""
     return json.loads(body) if body.strip() else {}
-
-
-def texts(node: Any) -> list[str]:
-    """Every `text` string inside a message, card or view, in document order."""
-    found: list[str] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "text" and isinstance(value, str):
-                found.append(value)
-            else:
-                found.extend(texts(value))
-    elif isinstance(node, list):
-        for item in node:
-            found.extend(texts(item))
-    return found
-
-
-def text_of(node: Any) -> str:
-    return "\n".join(texts(node))
 
 
 def button_values(node: Any) -> list[str]:
@@ -262,3 +248,42 @@ async def press_custom(
     )
     status, _, elapsed = await s.post(body, sr.FORM)
     return status, elapsed, url, trigger
+
+
+# ---------------------------------------------------------------- restarts' hand-overs
+
+
+def handover_item(
+    url: str, *, user: str = AGENT, orgs: tuple[str, ...] = (TEAM,), concealed: bool = False
+) -> bytes:
+    """A lookup another instance hands over: the showcase phone, answered at `url` (unsealed:
+    what anyone who can write to Redis could push)."""
+    return handover.encode(
+        handover.Handover(
+            team_id=TEAM,
+            user_id=user,
+            channel_id="C0SOPORTE",
+            surface=Surface.COMMAND,
+            lang="es",
+            phone=SHOWCASE_PHONE,
+            customer_id="",
+            campaign_id="",
+            refresh=False,
+            route=Route("response_url", url=url),
+            visible=concealed,
+            conceal=concealed,
+            handed_at=time.time(),
+            orgs=orgs,
+        )
+    )
+
+
+async def take_over_for(s: Stack, seconds: float) -> None:
+    """This instance takes hand-overs from the queue for `seconds`, then everything settles."""
+    task = asyncio.ensure_future(s.bot.flow.take_over(poll=0.05))
+    try:
+        await asyncio.sleep(seconds)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+    await settle(s)

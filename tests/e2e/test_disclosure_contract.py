@@ -26,9 +26,8 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from bot.devtools.fakeslack import requests as sr
-from bot.devtools.stack import AGENT, CHANNEL, DM_CHANNEL, TEAM, Stack
-from bot.slack import handover, ids
-from bot.slack.replies import Route
+from bot.devtools.stack import AGENT, CHANNEL, DM_CHANNEL, TEAM, Stack, slash_command
+from bot.slack import ids
 from bot.slack.runtime import HANDOVER_QUEUE
 from tests.e2e.conftest import (
     FULL_PHONE_RE,
@@ -39,7 +38,9 @@ from tests.e2e.conftest import (
     command_answer,
     find_action_value,
     find_calls,
+    handover_item,
     settle,
+    take_over_for,
     text_of,
 )
 
@@ -291,22 +292,9 @@ Driver = Callable[[Stack, Viewer], Awaitable[Seen]]
 
 async def _command(stack: Stack, viewer: Viewer) -> Seen:
     before = mark(stack)
-    body, _ = _slash(stack, f"find {SHOWCASE_PHONE}")
+    body, _ = slash_command(stack.slack, f"find {SHOWCASE_PHONE}")
     _, ack = await post_form(stack, body, viewer)
     return await seen_since(stack, before, ack)
-
-
-def _slash(stack: Stack, text: str) -> tuple[str, str]:
-    url = stack.slack.new_response_url(channel_id=CHANNEL)
-    body = sr.slash_command_body(
-        text,
-        user_id=AGENT,
-        channel_id=CHANNEL,
-        team_id=TEAM,
-        response_url=url,
-        trigger_id=stack.slack.new_trigger_id(),
-    )
-    return body, url
 
 
 async def _mention(stack: Stack, viewer: Viewer) -> Seen:
@@ -459,32 +447,12 @@ def _hand_over(*, concealed: bool) -> Driver:
 
     async def drive(stack: Stack, viewer: Viewer) -> Seen:
         url = stack.slack.new_response_url(channel_id=CHANNEL, user_id=viewer.user or None)
-        item = handover.Handover(
-            team_id=TEAM,
-            user_id=viewer.user,
-            channel_id=CHANNEL,
-            surface="command",
-            lang="es",
-            phone=SHOWCASE_PHONE,
-            customer_id="",
-            campaign_id="",
-            refresh=False,
-            route=Route("response_url", url=url),
-            visible=concealed,
-            conceal=concealed,
-            handed_at=time.time(),
-            orgs=(viewer.team,),
-        )
-        sealed = stack.bot.runtime.sealer.seal_item(handover.encode(item))
+        item = handover_item(url, user=viewer.user, orgs=(viewer.team,), concealed=concealed)
         before = mark(stack)
-        await stack.bot.store.queue_push(HANDOVER_QUEUE, sealed, 60)
-        task = asyncio.ensure_future(stack.bot.flow.take_over(poll=0.05))
-        try:
-            await asyncio.sleep(0.6)
-            await settle(stack)
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+        await stack.bot.store.queue_push(
+            HANDOVER_QUEUE, stack.bot.runtime.sealer.seal_item(item), 60
+        )
+        await take_over_for(stack, 0.6)
         return await seen_since(stack, before)
 
     return drive

@@ -171,6 +171,7 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
 
 
 def text_of(node: Any) -> str:
+    """The whole post as JSON text: the expected words may sit in any field."""
     return json.dumps(node, ensure_ascii=False)
 
 

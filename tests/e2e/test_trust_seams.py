@@ -4,7 +4,6 @@ on the real bot over signed HTTP. Every test here failed on the code before the 
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import pytest
@@ -12,8 +11,7 @@ from aiohttp import web
 
 from bot.devtools.fakeslack import requests as sr
 from bot.devtools.stack import AGENT, CHANNEL, DM_CHANNEL, Stack, slash_command
-from bot.slack import handover, ids
-from bot.slack.replies import Route
+from bot.slack import ids
 from bot.slack.runtime import HANDOVER_QUEUE
 from tests.e2e.conftest import (
     SHOWCASE_ID,
@@ -23,7 +21,9 @@ from tests.e2e.conftest import (
     assert_acked,
     command_answer,
     find_calls,
+    handover_item,
     settle,
+    take_over_for,
     text_of,
 )
 
@@ -60,38 +60,11 @@ async def test_a_workflow_run_by_an_allowed_person_masks_the_customer_id(stack: 
 # --- 2. hand-over items are sealed, and the gate runs again -------------------------------------
 
 
-def _item(stack: Stack, url: str, *, user: str = AGENT) -> bytes:
-    return handover.encode(
-        handover.Handover(
-            team_id="T0WOLKVOX",
-            user_id=user,
-            channel_id=CHANNEL,
-            surface="command",
-            lang="es",
-            phone=SHOWCASE_PHONE,
-            customer_id="",
-            campaign_id="",
-            refresh=False,
-            route=Route("response_url", url=url),
-            handed_at=time.time(),
-            orgs=("T0WOLKVOX",),
-        )
-    )
-
-
-async def _take_over_for(stack: Stack, seconds: float) -> None:
-    task = asyncio.ensure_future(stack.bot.flow.take_over(poll=0.05))
-    await asyncio.sleep(seconds)
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    await settle(stack)
-
-
 async def test_an_unsealed_hand_over_item_is_dropped(stack: Stack) -> None:
     """Anyone who can write to Redis once could make the bot look anyone up, post anywhere."""
     url = stack.slack.new_response_url(channel_id=CHANNEL, user_id=AGENT)
-    await stack.bot.store.queue_push(HANDOVER_QUEUE, _item(stack, url), 60)
-    await _take_over_for(stack, 0.5)
+    await stack.bot.store.queue_push(HANDOVER_QUEUE, handover_item(url), 60)
+    await take_over_for(stack, 0.5)
     assert find_calls(stack) == 0
     assert stack.slack.responses(url) == []
 
@@ -99,9 +72,9 @@ async def test_an_unsealed_hand_over_item_is_dropped(stack: Stack) -> None:
 @pytest.mark.stack_env(WOLKVOX_ALLOWED_USERS=AGENT)
 async def test_a_sealed_hand_over_runs_the_gate_again(stack: Stack) -> None:
     url = stack.slack.new_response_url(channel_id=CHANNEL, user_id="U0NOTALLOW")
-    sealed = stack.bot.runtime.sealer.seal_item(_item(stack, url, user="U0NOTALLOW"))
+    sealed = stack.bot.runtime.sealer.seal_item(handover_item(url, user="U0NOTALLOW"))
     await stack.bot.store.queue_push(HANDOVER_QUEUE, sealed, 60)
-    await _take_over_for(stack, 0.8)
+    await take_over_for(stack, 0.8)
     assert find_calls(stack) == 0
     [post] = await stack.slack.wait_for_response(url)
     assert SHOWCASE_NAME not in text_of(post.body.get("blocks", []))

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot import errors as base_errors
+from bot.devtools.fakeslack.reading import texts
 from bot.i18n import MESSAGES
 from bot.query import (
     Query,
@@ -133,20 +134,6 @@ def render(res: LookupResult, **kwargs: Any) -> Card:
 
 def dump(card: Card) -> str:
     return json.dumps(card.blocks, ensure_ascii=False) + "\n" + card.text
-
-
-def texts(blocks: list[dict[str, Any]]) -> list[str]:
-    found: list[str] = []
-    stack: list[Any] = list(blocks)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if node.get("type") in ("mrkdwn", "plain_text") and isinstance(node.get("text"), str):
-                found.append(node["text"])
-            stack.extend(v for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend(node)
-    return found
 
 
 def buttons(card: Card) -> dict[str, dict[str, Any]]:

@@ -21,17 +21,8 @@ from bot import __version__
 from bot.config import Secret
 from bot.devtools.wolkvox_sim.data import big_answer_body
 from bot.errors import LookupFailure, ShuttingDown
+from bot.wolkvox import errors
 from bot.wolkvox.client import WolkvoxClient
-from bot.wolkvox.errors import (
-    BrokenAnswer,
-    QuotaExceeded,
-    SimultaneousLimit,
-    TokenMissing,
-    TokenRejected,
-    Unavailable,
-    UpstreamError,
-    UpstreamTimeout,
-)
 from bot.wolkvox.records import decode_find_record
 
 TOKEN_VALUE = "tok-S3CRET-abcdef0123456789"
@@ -229,8 +220,10 @@ async def test_bad_constructor_arguments_are_refused() -> None:
 async def test_empty_token_fails_without_a_call(web_server, make_client) -> None:
     base, seen = await web_server(body_text("", 404))
     client = make_client(base)
-    await fails(client.find_record(Secret(""), phone="3001234567"), TokenMissing)
-    await fails(client.find_record(Secret("bad token\r\n"), phone="3001234567"), TokenRejected)
+    await fails(client.find_record(Secret(""), phone="3001234567"), errors.TokenMissing)
+    await fails(
+        client.find_record(Secret("bad token\r\n"), phone="3001234567"), errors.TokenRejected
+    )
     assert seen.queries == []
 
 
@@ -273,17 +266,17 @@ async def test_404_is_no_records(web_server, make_client, handler: Handler) -> N
 @pytest.mark.parametrize(
     ("status", "error", "msg", "kind"),
     [
-        (403, "FORBIDDEN", "PLEASE VALIDATE TOKEN", TokenRejected),
-        (403, "FORBIDDEN", "TOKEN LIMIT EXCEEDED", QuotaExceeded),
+        (403, "FORBIDDEN", "PLEASE VALIDATE TOKEN", errors.TokenRejected),
+        (403, "FORBIDDEN", "TOKEN LIMIT EXCEEDED", errors.QuotaExceeded),
         (
             403,
             "FORBIDDEN",
             "EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS PER TOKEN (2)",
-            SimultaneousLimit,
+            errors.SimultaneousLimit,
         ),
-        (401, "UNAUTHORIZED", "PLEASE ENTER THE WOLKVOX-TOKEN", TokenMissing),
-        (400, "BAD REQUEST", "SOME PARAMETERS ARE REQUIRED", UpstreamError),
-        (400, "BAD REQUEST", "THE API YOU WANT TO CONSULT DOES NOT EXIST", UpstreamError),
+        (401, "UNAUTHORIZED", "PLEASE ENTER THE WOLKVOX-TOKEN", errors.TokenMissing),
+        (400, "BAD REQUEST", "SOME PARAMETERS ARE REQUIRED", errors.UpstreamError),
+        (400, "BAD REQUEST", "THE API YOU WANT TO CONSULT DOES NOT EXIST", errors.UpstreamError),
     ],
 )
 async def test_documented_json_errors(
@@ -300,42 +293,42 @@ async def test_documented_json_errors(
 async def test_403_maintenance_page_is_unavailable(web_server, make_client) -> None:
     page = "<html><body><h1>Estamos en mantenimiento</h1><p>Backup in progress</p></body></html>"
     base, _ = await web_server(body_text(page, 403))
-    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), Unavailable)
-    assert type(exc) is Unavailable and "403" in str(exc)
+    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), errors.Unavailable)
+    assert type(exc) is errors.Unavailable and "403" in str(exc)
 
 
 async def test_403_plain_text_documented_message_is_still_recognised(
     web_server, make_client
 ) -> None:
     base, _ = await web_server(body_text("PLEASE VALIDATE TOKEN", 403, content_type="text/plain"))
-    await fails(make_client(base).find_record(TOKEN, phone="1"), TokenRejected)
+    await fails(make_client(base).find_record(TOKEN, phone="1"), errors.TokenRejected)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
 async def test_5xx_is_unavailable(web_server, make_client, status: int) -> None:
     base, _ = await web_server(body_text("<html><h1>Bad Gateway</h1></html>", status))
-    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), Unavailable)
-    assert type(exc) is Unavailable and str(status) in str(exc) and "HTML" in str(exc)
+    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), errors.Unavailable)
+    assert type(exc) is errors.Unavailable and str(status) in str(exc) and "HTML" in str(exc)
 
 
 async def test_5xx_json_and_retry_after(web_server, make_client) -> None:
     base, _ = await web_server(
         body_json({"code": "503", "error": "x", "msg": "y"}, 503, **{"Retry-After": "30"})
     )
-    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), Unavailable)
+    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), errors.Unavailable)
     assert exc.retry_after == 30
 
 
 async def test_429_is_simultaneous_limit_with_retry_after(web_server, make_client) -> None:
     base, _ = await web_server(body_text("slow down", 429, **{"Retry-After": "5"}))
-    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), SimultaneousLimit)
+    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), errors.SimultaneousLimit)
     assert exc.retry_after == 5
 
 
 async def test_other_status_is_upstream_error(web_server, make_client) -> None:
     base, _ = await web_server(error_body(418, "TEAPOT", "short and stout"))
-    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), UpstreamError)
-    assert isinstance(exc, UpstreamError) and exc.code == "418"
+    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), errors.UpstreamError)
+    assert isinstance(exc, errors.UpstreamError) and exc.code == "418"
     assert "short and stout" in str(exc)
 
 
@@ -346,7 +339,7 @@ async def test_redirect_is_not_followed(web_server, make_client) -> None:
         raise web.HTTPFound(target + "/api/v2/campaign.php")
 
     base, _ = await web_server(redirect)
-    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), UpstreamError)
+    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), errors.UpstreamError)
     assert "302" in str(exc)
     assert target_seen.queries == []  # the token never went to the redirect's host
 
@@ -366,7 +359,7 @@ async def test_truncated_body_is_broken_answer(raw_server, make_client) -> None:
 
     base = await raw_server(script)
     client = make_client(base)
-    await fails(client.find_record(TOKEN, phone="1"), BrokenAnswer)
+    await fails(client.find_record(TOKEN, phone="1"), errors.BrokenAnswer)
     assert client.last_error == "broken_answer"
 
 
@@ -386,7 +379,7 @@ async def test_reset_mid_body_is_broken_answer(raw_server, make_client) -> None:
         _reset(writer)
 
     base = await raw_server(script)
-    await fails(make_client(base).find_record(TOKEN, phone="1"), BrokenAnswer)
+    await fails(make_client(base).find_record(TOKEN, phone="1"), errors.BrokenAnswer)
 
 
 async def test_reset_before_answer_is_unavailable(raw_server, make_client) -> None:
@@ -395,7 +388,7 @@ async def test_reset_before_answer_is_unavailable(raw_server, make_client) -> No
         _reset(writer)
 
     base = await raw_server(script)
-    await fails(make_client(base).find_record(TOKEN, phone="1"), Unavailable)
+    await fails(make_client(base).find_record(TOKEN, phone="1"), errors.Unavailable)
 
 
 async def test_disconnect_before_answer_is_unavailable(raw_server, make_client) -> None:
@@ -404,8 +397,8 @@ async def test_disconnect_before_answer_is_unavailable(raw_server, make_client) 
         writer.close()
 
     base = await raw_server(script)
-    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), Unavailable)
-    assert type(exc) is Unavailable
+    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), errors.Unavailable)
+    assert type(exc) is errors.Unavailable
 
 
 async def test_garbage_instead_of_http_is_a_typed_error(raw_server, make_client) -> None:
@@ -416,7 +409,9 @@ async def test_garbage_instead_of_http_is_a_typed_error(raw_server, make_client)
         writer.close()
 
     base = await raw_server(script)
-    exc = await fails(make_client(base).find_record(TOKEN, phone="+573001234567"), BrokenAnswer)
+    exc = await fails(
+        make_client(base).find_record(TOKEN, phone="+573001234567"), errors.BrokenAnswer
+    )
     assert "573001234567" not in str(exc)  # aiohttp's text names the URL: its query is cut
 
 
@@ -427,7 +422,7 @@ async def test_connection_refused_is_unavailable(make_client) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         client = make_client(f"http://127.0.0.1:{port}")
-        exc = await fails(client.find_record(TOKEN, phone="1"), Unavailable)
+        exc = await fails(client.find_record(TOKEN, phone="1"), errors.Unavailable)
     assert "connect" in str(exc)
     assert client.last_error == "unavailable"
 
@@ -439,7 +434,7 @@ async def test_slow_headers_time_out(raw_server, make_client) -> None:
 
     base = await raw_server(script)
     client = make_client(base)
-    exc = await fails(client.find_record(TOKEN, phone="1", timeout=0.2), UpstreamTimeout)
+    exc = await fails(client.find_record(TOKEN, phone="1", timeout=0.2), errors.UpstreamTimeout)
     assert "0.2" in str(exc)
 
 
@@ -452,7 +447,7 @@ async def test_slow_body_times_out_on_the_configured_deadline(raw_server, make_c
 
     base = await raw_server(script)
     client = make_client(base, timeout=0.2)  # configured deadline is shorter than the call's
-    await fails(client.find_record(TOKEN, phone="1", timeout=30), UpstreamTimeout)
+    await fails(client.find_record(TOKEN, phone="1", timeout=30), errors.UpstreamTimeout)
 
 
 async def test_cancellation_is_not_swallowed(raw_server, make_client) -> None:
@@ -486,7 +481,7 @@ async def test_declared_length_over_cap_is_refused_early(raw_server, make_client
 
     base = await raw_server(script)
     client = make_client(base, max_response_bytes=4096)
-    exc = await fails(client.find_record(TOKEN, phone="1", timeout=10), BrokenAnswer)
+    exc = await fails(client.find_record(TOKEN, phone="1", timeout=10), errors.BrokenAnswer)
     assert "larger than" in str(exc)
 
 
@@ -502,7 +497,7 @@ async def test_chunked_body_over_cap_is_refused(web_server, make_client) -> None
 
     base, _ = await web_server(handler)
     client = make_client(base, max_response_bytes=8 * 1024)
-    exc = await fails(client.find_record(TOKEN, phone="1"), BrokenAnswer)
+    exc = await fails(client.find_record(TOKEN, phone="1"), errors.BrokenAnswer)
     assert "larger than" in str(exc)
 
 
@@ -515,7 +510,7 @@ async def test_gzip_bomb_is_capped_on_decompressed_size(web_server, make_client)
     base, _ = await web_server(handler)
     client = make_client(base, max_response_bytes=64 * 1024)
     assert len(packed) < 64 * 1024
-    exc = await fails(client.campaigns(TOKEN), BrokenAnswer)
+    exc = await fails(client.campaigns(TOKEN), errors.BrokenAnswer)
     assert "larger than" in str(exc)
 
 
@@ -564,14 +559,14 @@ async def test_a_broken_record_fails_without_waiting_for_the_rest(web_server, ma
     base, _ = await web_server(handler)
     client = make_client(base, timeout=30)
     async with asyncio.timeout(5):
-        exc = await fails(client.find_record(TOKEN, phone="1"), BrokenAnswer)
+        exc = await fails(client.find_record(TOKEN, phone="1"), errors.BrokenAnswer)
     assert "record 1 is a number" in str(exc)
     stalled.set()
 
 
 async def test_failed_decode_does_not_pin_the_body(web_server, make_client) -> None:
     base, _ = await web_server(body_text("<html>" + "x" * 100_000 + "</html>", 200))
-    with pytest.raises(BrokenAnswer) as info:
+    with pytest.raises(errors.BrokenAnswer) as info:
         await make_client(base).find_record(TOKEN, phone="1")
     tb = info.value.__traceback__
     while tb is not None:
@@ -632,15 +627,15 @@ async def test_campaigns_gzip_answer(web_server, make_client) -> None:
 @pytest.mark.parametrize(
     ("handler", "kind"),
     [
-        (body_text("<html>oops</html>", 200), BrokenAnswer),
-        (body_json({"code": "200", "data": 5}), BrokenAnswer),
-        (body_json(["not", "an", "object"]), BrokenAnswer),
-        (error_body(403, "FORBIDDEN", "PLEASE VALIDATE TOKEN"), TokenRejected),
+        (body_text("<html>oops</html>", 200), errors.BrokenAnswer),
+        (body_json({"code": "200", "data": 5}), errors.BrokenAnswer),
+        (body_json(["not", "an", "object"]), errors.BrokenAnswer),
+        (error_body(403, "FORBIDDEN", "PLEASE VALIDATE TOKEN"), errors.TokenRejected),
         (
             body_json({"code": "403", "error": "FORBIDDEN", "msg": "TOKEN LIMIT EXCEEDED"}),
-            QuotaExceeded,
+            errors.QuotaExceeded,
         ),
-        (body_text("<html>502</html>", 502), Unavailable),
+        (body_text("<html>502</html>", 502), errors.Unavailable),
     ],
     ids=["html", "data-number", "list", "403-json", "error-in-200", "502"],
 )
@@ -672,7 +667,7 @@ async def test_token_info(web_server, make_client, as_list: bool) -> None:
 
 async def test_token_info_without_data_is_broken(web_server, make_client) -> None:
     base, _ = await web_server(body_json({"code": "200", "data": None}))
-    await fails(make_client(base).token_info(TOKEN), BrokenAnswer)
+    await fails(make_client(base).token_info(TOKEN), errors.BrokenAnswer)
 
 
 # ------------------------------------------------------------------- session and lifecycle
@@ -718,7 +713,7 @@ async def test_last_error_cleared_by_next_success(web_server, make_client) -> No
 
     base, _ = await web_server(flaky)
     client = make_client(base)
-    await fails(client.find_record(TOKEN, phone="1"), Unavailable)
+    await fails(client.find_record(TOKEN, phone="1"), errors.Unavailable)
     assert client.last_error == "unavailable" and client.last_error_at is not None
     assert client.last_ok_at is None
     await client.find_record(TOKEN, phone="1")
@@ -733,5 +728,5 @@ async def test_403_json_with_unpublished_message_is_unavailable(web_server, make
             **{"Retry-After": "120"},
         )
     )
-    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), Unavailable)
-    assert type(exc) is Unavailable and exc.retry_after == 120
+    exc = await fails(make_client(base).find_record(TOKEN, phone="1"), errors.Unavailable)
+    assert type(exc) is errors.Unavailable and exc.retry_after == 120

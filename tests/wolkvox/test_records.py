@@ -13,18 +13,8 @@ from hypothesis import strategies as st
 
 from bot.devtools.wolkvox_sim.data import big_answer_body
 from bot.errors import LookupFailure
+from bot.wolkvox import errors
 from bot.wolkvox import records as records_module
-from bot.wolkvox.errors import (
-    BrokenAnswer,
-    QuotaExceeded,
-    SimultaneousLimit,
-    TokenMissing,
-    TokenRejected,
-    Unavailable,
-    UpstreamError,
-    UpstreamTimeout,
-    WolkvoxError,
-)
 from bot.wolkvox.records import (
     KEPT_RECORDS,
     FindAnswer,
@@ -395,7 +385,7 @@ def test_sample_data_is_deterministic_and_shaped() -> None:
     ],
 )
 def test_broken_answers(body: bytes, says: str) -> None:
-    with pytest.raises(BrokenAnswer) as caught:
+    with pytest.raises(errors.BrokenAnswer) as caught:
         decode_find_record(body)
     assert says in caught.value.detail
     assert len(caught.value.detail) < 200
@@ -411,26 +401,26 @@ def test_numbers_beyond_float_range_do_not_break_a_record() -> None:
 # --- error answers --------------------------------------------------------------------------------
 
 DOCUMENTED_ERRORS = [
-    ("401", "UNAUTHORIZED", "PLEASE ENTER THE WOLKVOX-TOKEN", TokenMissing),
-    ("403", "FORBIDDEN", "PLEASE VALIDATE TOKEN", TokenRejected),
-    ("403", "FORBIDDEN", "TOKEN LIMIT EXCEEDED", QuotaExceeded),
+    ("401", "UNAUTHORIZED", "PLEASE ENTER THE WOLKVOX-TOKEN", errors.TokenMissing),
+    ("403", "FORBIDDEN", "PLEASE VALIDATE TOKEN", errors.TokenRejected),
+    ("403", "FORBIDDEN", "TOKEN LIMIT EXCEEDED", errors.QuotaExceeded),
     (
         "403",
         "FORBIDDEN",
         "EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS PER TOKEN (2)",
-        SimultaneousLimit,
+        errors.SimultaneousLimit,
     ),
-    ("403", "FORBIDDEN", "API DISABLED FOR MAINTENANCE", Unavailable),
-    ("403", "FORBIDDEN", "", Unavailable),
-    ("400", "BAD REQUEST", "THE API YOU WANT TO CONSULT DOES NOT EXIST", UpstreamError),
-    ("400", "BAD REQUEST", "SOME PARAMETERS ARE REQUIRED", UpstreamError),
+    ("403", "FORBIDDEN", "API DISABLED FOR MAINTENANCE", errors.Unavailable),
+    ("403", "FORBIDDEN", "", errors.Unavailable),
+    ("400", "BAD REQUEST", "THE API YOU WANT TO CONSULT DOES NOT EXIST", errors.UpstreamError),
+    ("400", "BAD REQUEST", "SOME PARAMETERS ARE REQUIRED", errors.UpstreamError),
 ]
 
 
 @pytest.mark.parametrize(("code", "error", "msg", "kind"), DOCUMENTED_ERRORS)
 @pytest.mark.parametrize("as_int", [False, True])
 def test_error_bodies_map_to_typed_errors(
-    code: str, error: str, msg: str, kind: type[WolkvoxError], as_int: bool
+    code: str, error: str, msg: str, kind: type[errors.WolkvoxError], as_int: bool
 ) -> None:
     body = body_of(None, code=int(code) if as_int else code, error=error, msg=msg)
     with pytest.raises(kind) as caught:
@@ -442,24 +432,24 @@ def test_error_bodies_map_to_typed_errors(
 
 def test_error_body_wins_over_a_broken_data_shape() -> None:
     body = body_of("nothing", code="403", error="FORBIDDEN", msg="PLEASE VALIDATE TOKEN")
-    with pytest.raises(TokenRejected):
+    with pytest.raises(errors.TokenRejected):
         decode_find_record(body)
 
 
 def test_error_field_with_code_200_is_an_error() -> None:
-    with pytest.raises(QuotaExceeded):
+    with pytest.raises(errors.QuotaExceeded):
         decode_find_record(body_of([rec()], code="200", error="TOKEN LIMIT EXCEEDED", msg=""))
 
 
 def test_unknown_body_code_is_upstream_error_with_code_and_message() -> None:
-    with pytest.raises(UpstreamError) as caught:
+    with pytest.raises(errors.UpstreamError) as caught:
         decode_find_record(body_of(None, code="400", error="BAD REQUEST", msg="WHATEVER"))
     assert (caught.value.code, caught.value.message) == ("400", "WHATEVER")
     assert not caught.value.retryable
 
 
 def test_error_message_is_cut_short() -> None:
-    with pytest.raises(UpstreamError) as caught:
+    with pytest.raises(errors.UpstreamError) as caught:
         decode_find_record(body_of(None, code="499", error="E", msg="x" * 100_000))
     assert len(caught.value.detail) < 500
 
@@ -467,27 +457,27 @@ def test_error_message_is_cut_short() -> None:
 @pytest.mark.parametrize(
     ("status", "code", "error", "msg", "kind"),
     [
-        (401, "", "", "", TokenMissing),
-        (403, "", "FORBIDDEN", "PLEASE VALIDATE TOKEN", TokenRejected),
-        (403, "", "FORBIDDEN", "token limit exceeded", QuotaExceeded),
-        (403, "", "", "", Unavailable),
-        (403, "", "FORBIDDEN", "Servidor en mantenimiento", Unavailable),
-        (429, "", "", "", SimultaneousLimit),
-        (500, "", "", "", Unavailable),
-        (503, "", "", "<html>", Unavailable),
-        (504, "", "", "", UpstreamTimeout),
-        (408, "", "", "", UpstreamTimeout),
-        (400, "", "BAD REQUEST", "SOME PARAMETERS ARE REQUIRED", UpstreamError),
-        (418, "", "", "", UpstreamError),
-        (500, "", "", "PLEASE VALIDATE TOKEN", TokenRejected),  # the message is more precise
-        (None, "401", "", "", TokenMissing),
-        (None, "503", "", "", Unavailable),
-        (None, "E42", "SOMETHING", "odd", UpstreamError),
-        (None, "", "", "", UpstreamError),
+        (401, "", "", "", errors.TokenMissing),
+        (403, "", "FORBIDDEN", "PLEASE VALIDATE TOKEN", errors.TokenRejected),
+        (403, "", "FORBIDDEN", "token limit exceeded", errors.QuotaExceeded),
+        (403, "", "", "", errors.Unavailable),
+        (403, "", "FORBIDDEN", "Servidor en mantenimiento", errors.Unavailable),
+        (429, "", "", "", errors.SimultaneousLimit),
+        (500, "", "", "", errors.Unavailable),
+        (503, "", "", "<html>", errors.Unavailable),
+        (504, "", "", "", errors.UpstreamTimeout),
+        (408, "", "", "", errors.UpstreamTimeout),
+        (400, "", "BAD REQUEST", "SOME PARAMETERS ARE REQUIRED", errors.UpstreamError),
+        (418, "", "", "", errors.UpstreamError),
+        (500, "", "", "PLEASE VALIDATE TOKEN", errors.TokenRejected),  # the message is more precise
+        (None, "401", "", "", errors.TokenMissing),
+        (None, "503", "", "", errors.Unavailable),
+        (None, "E42", "SOMETHING", "odd", errors.UpstreamError),
+        (None, "", "", "", errors.UpstreamError),
     ],
 )
 def test_error_for(
-    status: int | None, code: str, error: str, msg: str, kind: type[WolkvoxError]
+    status: int | None, code: str, error: str, msg: str, kind: type[errors.WolkvoxError]
 ) -> None:
     failure = error_for(status, code, error, msg)
     assert type(failure) is kind
@@ -495,7 +485,7 @@ def test_error_for(
 
 def test_error_for_keeps_code_and_message() -> None:
     failure = error_for(400, "", "BAD REQUEST", "THE API YOU WANT TO CONSULT DOES NOT EXIST")
-    assert isinstance(failure, UpstreamError)
+    assert isinstance(failure, errors.UpstreamError)
     assert failure.code == "400"
     assert failure.message == "THE API YOU WANT TO CONSULT DOES NOT EXIST"
 
@@ -628,15 +618,14 @@ def test_write_csv_masks_phones_when_asked_and_raises_for_an_error_answer() -> N
     import pytest
 
     from bot.query import mask_phone
-    from bot.wolkvox.errors import WolkvoxError
     from bot.wolkvox.records import write_csv
 
     out = io.StringIO()
     write_csv(b'{"code":200,"data":[{"tel1":"3001234567"}]}', out, mask=mask_phone)
     assert "3001234567" not in out.getvalue() and "4567" in out.getvalue()
-    with pytest.raises(WolkvoxError):
+    with pytest.raises(errors.WolkvoxError):
         write_csv(b'{"code":"403","error":"PLEASE VALIDATE TOKEN"}', io.StringIO(), mask=None)
-    with pytest.raises(WolkvoxError):
+    with pytest.raises(errors.WolkvoxError):
         write_csv(b'{"code":200,"data":[{"tel1":', io.StringIO(), mask=None)
 
 

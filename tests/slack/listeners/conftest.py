@@ -8,10 +8,7 @@ types with their transport recorded (tests/doubles.py).
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
 
@@ -29,15 +26,8 @@ PHONE = "3001234567"
 
 
 @pytest.fixture(autouse=True)
-def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A listener test opens no connection: anything that tries fails the test."""
-
-    def refuse(*_args: Any, **_kwargs: Any) -> None:
-        raise AssertionError("a listener test tried to open a network connection")
-
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
-    monkeypatch.setattr(asyncio.BaseEventLoop, "create_connection", refuse)
+def _offline(no_network: None) -> None:
+    """A listener test opens no connection (tests/conftest.py: no_network)."""
 
 
 @pytest.fixture
@@ -82,22 +72,3 @@ async def flow(
     yield LookupFlow(runtime)
     await runtime.drain(5.0)
     await store.close()
-
-
-def text_of(node: Any) -> str:
-    """Every text string in a card, a view or call arguments, joined."""
-    found: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key == "text" and isinstance(item, str):
-                    found.append(item)
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(node)
-    return "\n".join(found)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.devtools.fakeslack.reading import text_of
 from bot.query import Query
 from bot.slack import ids
 from bot.slack.flow import LookupFlow
 from bot.slack.listeners.actions import ActionListener
 from tests.doubles import RecordingAck, RecordingHooks, StubWebClient, respond_for
-from tests.slack.listeners.conftest import CHANNEL, PHONE, TEAM, USER, text_of
+from tests.slack.listeners.conftest import CHANNEL, PHONE, TEAM, USER
 
 
 def press(

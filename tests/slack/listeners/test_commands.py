@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from bot.devtools.fakeslack.reading import text_of
 from bot.slack.flow import LookupFlow
 from bot.slack.listeners.commands import CommandListener
 from tests.doubles import RecordingAck, RecordingHooks, respond_for
-from tests.slack.listeners.conftest import CHANNEL, PHONE, TEAM, USER, text_of
+from tests.slack.listeners.conftest import CHANNEL, PHONE, TEAM, USER
 
 
 def body(text: str, user: str = USER) -> dict[str, str]:

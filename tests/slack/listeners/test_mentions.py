@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.devtools.fakeslack.reading import text_of
 from bot.slack.flow import LookupFlow
 from bot.slack.listeners.mentions import MentionListener
 from tests.doubles import StubWebClient
-from tests.slack.listeners.conftest import CHANNEL, PHONE, TEAM, USER, text_of
+from tests.slack.listeners.conftest import CHANNEL, PHONE, TEAM, USER
 
 
 def event_body(text: str, event_id: str = "Ev0001") -> tuple[dict[str, Any], dict[str, Any]]:

@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 
+from bot.devtools.fakeslack.reading import text_of
 from bot.slack.flow import LookupFlow
 from bot.slack.listeners.messages import MessageListener, is_a_person_writing_to_the_bot
 from tests.doubles import StubWebClient
-from tests.slack.listeners.conftest import PHONE, TEAM, USER, text_of
+from tests.slack.listeners.conftest import PHONE, TEAM, USER
 
 DM = "D0AGENTDM1"
 

@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
+from bot.devtools.fakeslack.reading import text_of
 from bot.slack import ids
 from bot.slack.flow import LookupFlow
 from bot.slack.listeners.shortcuts import ShortcutListener
 from tests.doubles import RecordingAck, RecordingHooks, StubWebClient, respond_for
-from tests.slack.listeners.conftest import CHANNEL, PHONE, TEAM, USER, text_of
+from tests.slack.listeners.conftest import CHANNEL, PHONE, TEAM, USER
 
 
 def message_shortcut(text: str) -> dict[str, Any]:

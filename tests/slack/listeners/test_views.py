@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.devtools.fakeslack.reading import text_of
 from bot.slack import ids
 from bot.slack.flow import LookupFlow
 from bot.slack.listeners.views import ViewListener, field_values
 from tests.doubles import RecordingAck, StubWebClient
-from tests.slack.listeners.conftest import PHONE, TEAM, USER, text_of
+from tests.slack.listeners.conftest import PHONE, TEAM, USER
 
 
 def submission(**values: str) -> tuple[dict[str, Any], dict[str, Any]]:
