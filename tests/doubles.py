@@ -7,6 +7,7 @@ MockTransport idea): a listener or unit test needs no socket and no `type: ignor
 - `RecordingHooks`: a `HookClient` recording what would be POSTed to response_urls.
 - `RecordingAck`: bolt's own `AsyncAck`, recording each ack's arguments.
 - `InProcessWolkvox`: a `WolkvoxClient` answering from the simulator's demo data.
+- `GatedWork`: work that counts its runs and waits to be released (what callers share).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import json as json_module
 from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
+import aiohttp
 from aiohttp import FormData
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
@@ -27,6 +29,7 @@ from bot.slack.delivery import HookClient
 from bot.wolkvox.client import WolkvoxClient
 from bot.wolkvox.records import FindAnswer, decode_find_record
 
+T = TypeVar("T")
 TEAM = "T0WOLKVOX"
 HOOK_URL = "https://hooks.slack.com/actions/T0WOLKVOX/1/x"
 
@@ -80,7 +83,10 @@ class StubWebClient(AsyncWebClient):
     replace any method's answer, `delay` slows every call. `calls` records (method, args)."""
 
     def __init__(self, *, locale: str = "en-US") -> None:
-        super().__init__(token="xoxb-stub", session=SlackSession(self._answer))  # type: ignore[arg-type]
+        session = cast(
+            aiohttp.ClientSession, SlackSession(self._answer)
+        )  # its interface, in-process
+        super().__init__(token="xoxb-stub", session=session)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail: set[str] = set()
         self.answers: dict[str, Answer] = {}
@@ -173,3 +179,21 @@ class InProcessWolkvox(WolkvoxClient):
     async def campaigns(self, token: Secret, *, timeout: float | None = None) -> dict[str, str]:
         items = json_module.loads(campaigns_body())["data"]
         return {str(i["campaign_id"]): str(i["campaign_name"]) for i in items}
+
+
+class GatedWork(Generic[T]):
+    """Work several callers may share: counts its runs, and finishes only once `release()` is
+    called, with `result(n)` for its n-th run."""
+
+    def __init__(self, result: Callable[[int], T]) -> None:
+        self.runs = 0
+        self.gate = asyncio.Event()
+        self._result = result
+
+    async def __call__(self) -> T:
+        self.runs += 1
+        await self.gate.wait()
+        return self._result(self.runs)
+
+    def release(self) -> None:
+        self.gate.set()

@@ -9,7 +9,6 @@ BOM so Excel reads accents right. The call to Wolkvox goes through the guard lik
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import logging
 import tempfile
@@ -19,10 +18,8 @@ from typing import Any
 
 import aiohttp
 
-from bot.audit import AuditRecord
 from bot.errors import LookupFailure
 from bot.i18n import t, tn
-from bot.metrics import LOOKUPS
 from bot.query import Query, mask_phone
 from bot.slack import cards
 from bot.slack.delivery import call_web_safely
@@ -129,25 +126,15 @@ class CsvExport:
     def _audit(
         self, actor: Actor, query: Query, rows: int, error: LookupFailure | None, started: float
     ) -> None:
-        record = AuditRecord.for_lookup(
-            actor_team=actor.team_id,
-            actor_user=actor.user_id,
-            actor_channel=actor.channel_id,
-            surface=Surface.EXPORT,
-            query=query,
+        self.rt.account(
+            actor,
+            query,
             refresh=True,
-            result=None,
+            started=started,
             error=error,
-            error_id=None,
-            elapsed_ms=(time.monotonic() - started) * 1000,
-            now=self.rt.clock(),
+            surface=Surface.EXPORT,
+            records=rows,
         )
-        if error is None:
-            record = dataclasses.replace(
-                record, records=rows, outcome="ok" if rows else "no_records"
-            )
-        self.rt.audit.write(record)
-        LOOKUPS.labels(surface=Surface.EXPORT, outcome=record.outcome).inc()
 
 
 async def _chunks(raw: Any, size: int = 256 * 1024) -> Any:

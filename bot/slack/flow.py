@@ -181,10 +181,20 @@ class LookupFlow:
             return False
 
     async def conversation(
-        self, actor: Actor, text: str, reply: ConversationReply, parse: Parser, *, visible: bool
+        self,
+        event_id: str,
+        actor: Actor,
+        text: str,
+        reply: ConversationReply,
+        parse: Parser,
+        *,
+        visible: bool,
     ) -> None:
         """Words someone wrote where the bot reads them (a mention, a DM), answered in that
-        conversation: the command in them, else the phone or id in the sentence."""
+        conversation: the command in them, else the phone or id in the sentence. An event
+        Slack delivers again (`event_id` already claimed) is answered once."""
+        if not await self.first_delivery(event_id, reply):
+            return
         async with self.rt.tracked(apologize=reply.apologize):
             reply.lang = await self.rt.lang_for(actor)
             ask = Ask(actor, reply.lang, actor.channel_id, visible=visible)
@@ -244,18 +254,24 @@ class LookupFlow:
                 await reply.notice(denial)
                 return
 
-            async def tell_restarted() -> None:
-                await reply.interrupted(restarted_card(ask.lang))
+            await self._answer(ask, queries, reply)
 
-            def pack() -> bytes | None:
-                return self._pack(ask, queries, reply)
+    async def _answer(self, ask: Ask, queries: Sequence[Query], reply: Reply) -> None:
+        """The lookups of an ask the gate let through, answered through `reply`; while they
+        run, a restart tells the agent (or hands the ask to another instance)."""
 
-            with self.rt.waiting(tell_restarted, pack) as waiter:
-                if len(queries) == 1:
-                    outcomes = [await self._one(ask, queries[0], reply, waiter)]
-                else:
-                    outcomes = await self._many(ask, queries, reply)
-            self._remember(ask.actor, outcomes)
+        async def tell_restarted() -> None:
+            await reply.interrupted(restarted_card(ask.lang))
+
+        def pack() -> bytes | None:
+            return self._pack(ask, queries, reply)
+
+        with self.rt.waiting(tell_restarted, pack) as waiter:
+            if len(queries) == 1:
+                outcomes = [await self._one(ask, queries[0], reply, waiter)]
+            else:
+                outcomes = await self._many(ask, queries, reply)
+        self._remember(ask.actor, outcomes)
 
     async def gate(self, ask: Ask, *, count: bool) -> cards.Card | None:
         """The card that refuses this ask (restarting, not allowed, too many searches), or None.
@@ -459,15 +475,7 @@ class LookupFlow:
                 await reply.notice(refusal)
                 return
 
-            async def tell_restarted() -> None:
-                await reply.interrupted(restarted_card(ask.lang))
-
-            def pack() -> bytes | None:
-                return self._pack(ask, [taken.query], reply)
-
-            with self.rt.waiting(tell_restarted, pack) as waiter:
-                outcome = await self._one(ask, taken.query, reply, waiter)
-            self._remember(ask.actor, [outcome])
+            await self._answer(ask, [taken.query], reply)
 
     def _remember(self, actor: Actor, outcomes: Sequence[Outcome]) -> None:
         """The user's recent lookups and their home tab, after the answer (never delaying it)."""

@@ -10,7 +10,7 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -307,32 +307,49 @@ class SlackRuntime:
             outcome.error_id = new_error_id()
             outcome.error = LookupFailure(f"unexpected {type(error).__name__}")
             log.exception("lookup failed unexpectedly (error id %s)", outcome.error_id)
-        record_lookup(actor.surface, outcome.result, outcome.error)
-        self.audit.write(
-            AuditRecord.for_lookup(
-                actor_team=actor.team_id,
-                actor_user=actor.user_id,
-                actor_channel=actor.channel_id,
-                surface=actor.surface,
-                query=query,
-                refresh=refresh,
-                result=outcome.result,
-                error=outcome.error,
-                error_id=outcome.error_id,
-                elapsed_ms=(time.monotonic() - started) * 1000,
-                now=self.clock(),
-            )
+        self.account(
+            actor,
+            query,
+            refresh=refresh,
+            started=started,
+            result=outcome.result,
+            error=outcome.error,
+            error_id=outcome.error_id,
         )
         return outcome
 
-
-def record_lookup(surface: str, result: LookupResult | None, error: LookupFailure | None) -> None:
-    """One lookup in `wolkvox_lookups{surface, outcome}`."""
-    if error is not None:
-        outcome = error.kind
-    else:
-        outcome = "ok" if result is not None and result.answer.total_records else "no_records"
-    LOOKUPS.labels(surface=surface, outcome=outcome).inc()
+    def account(
+        self,
+        actor: Actor,
+        query: Query,
+        *,
+        refresh: bool,
+        started: float,
+        result: LookupResult | None = None,
+        error: LookupFailure | None = None,
+        error_id: str | None = None,
+        surface: Surface | None = None,
+        records: int | None = None,
+    ) -> None:
+        """One lookup's audit line and its `wolkvox_lookups{surface, outcome}` count.
+        `records`: how many an export wrote (it keeps no result)."""
+        record = AuditRecord.for_lookup(
+            actor_team=actor.team_id,
+            actor_user=actor.user_id,
+            actor_channel=actor.channel_id,
+            surface=surface or actor.surface,
+            query=query,
+            refresh=refresh,
+            result=result,
+            error=error,
+            error_id=error_id,
+            elapsed_ms=(time.monotonic() - started) * 1000,
+            now=self.clock(),
+        )
+        if records is not None and error is None:
+            record = replace(record, records=records, outcome="ok" if records else "no_records")
+        self.audit.write(record)
+        LOOKUPS.labels(surface=record.surface, outcome=record.outcome).inc()
 
 
 def new_error_id() -> str:

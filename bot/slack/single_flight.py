@@ -8,11 +8,12 @@ prefer old data to none.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
+
+from bot.store.sharing import SharedRuns
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -39,7 +40,7 @@ class SingleFlightCache(Generic[K, V]):
         self.clock = clock
         self.retry_after = retry_after
         self._values: OrderedDict[K, tuple[float, V]] = OrderedDict()
-        self._reads: dict[K, asyncio.Future[V]] = {}
+        self._reads: SharedRuns[V] = SharedRuns()  # the store's in-process sharing, as is
         self._failed_at: dict[K, float] = {}
 
     def fresh(self, key: K) -> V | None:
@@ -61,16 +62,13 @@ class SingleFlightCache(Generic[K, V]):
         value = self.fresh(key)
         if value is not None:
             return value
-        pending = self._reads.get(key)
-        if pending is None:
-            failed_at = self._failed_at.get(key)
-            if failed_at is not None and self.clock() - failed_at < self.retry_after:
-                raise ReadFailedRecently(f"last read failed {self.clock() - failed_at:.1f} s ago")
-            pending = asyncio.ensure_future(self._read(key, read))
-            self._reads[key] = pending
-            pending.add_done_callback(lambda _: self._reads.pop(key, None))
-        # Shielded: one caller giving up (its timeout) does not cancel the others' read.
-        return await asyncio.shield(pending)
+        name = repr(key)
+        since = self.clock() - self._failed_at.get(key, float("-inf"))
+        if since < self.retry_after and not self._reads.sharers(name):
+            raise ReadFailedRecently(f"last read failed {since:.1f} s ago")
+        # One read for every caller; one giving up (its timeout) leaves the others' read be.
+        value, _ = await self._reads.run(name, lambda: self._read(key, read), timeout=None)
+        return value
 
     async def _read(self, key: K, read: Callable[[], Awaitable[V]]) -> V:
         try:

@@ -38,11 +38,12 @@ class SharedRuns(Generic[T]):
         return tasks
 
     async def run(
-        self, key: str, start: Callable[[], Coroutine[Any, Any, T]], timeout: float
+        self, key: str, start: Callable[[], Coroutine[Any, Any, T]], timeout: float | None
     ) -> tuple[T, bool]:
         """(result, shared): `shared` is True for callers that joined a task already running.
 
-        Every caller's wait, the starter's too, is bounded by `timeout` (→ `WaitTimedOut`).
+        Every caller's wait, the starter's too, is bounded by `timeout` (→ `WaitTimedOut`);
+        None leaves the bound to the caller.
         """
         task = self._inflight.get(key)
         shared = task is not None
@@ -52,10 +53,13 @@ class SharedRuns(Generic[T]):
             self._sharers[key] = 0
             task.add_done_callback(lambda t: self._work_done(key, t))
         self._sharers[key] += 1
+        deadline = asyncio.timeout(timeout)
         try:
-            async with asyncio.timeout(timeout):
+            async with deadline:
                 result = await asyncio.shield(task)
         except TimeoutError:
+            if not deadline.expired():
+                raise  # the work's own TimeoutError, not this wait's bound
             raise WaitTimedOut(f"no answer within {timeout:g} s") from None
         except asyncio.CancelledError:
             current = asyncio.current_task()

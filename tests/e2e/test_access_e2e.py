@@ -103,6 +103,16 @@ async def open_modal(stack: Stack, user: str = AGENT) -> dict[str, Any]:
     return view
 
 
+async def assert_refused_at(stack: Stack, url: str, upstream_before: int) -> None:
+    """The refusal came privately at `url`; no Wolkvox call, nothing posted in a channel."""
+    [post] = await stack.slack.wait_for_response(url)
+    assert isinstance(post.body, dict)
+    assert_refusal(post.body)
+    await settle(stack)
+    assert upstream_requests(stack) == upstream_before
+    assert stack.slack.calls("chat.postMessage") == []
+
+
 @pytest.mark.stack_env(WOLKVOX_ALLOWED_USERS=AGENT)
 async def test_allowed_users_only(stack: Stack) -> None:
     await open_modal(stack)
@@ -153,12 +163,7 @@ async def test_allowed_channels(stack: Stack) -> None:
     [ephemeral] = await stack.slack.wait_for("chat.postEphemeral", ok=True)
     assert_refusal(ephemeral.args)
     status, _, _, url = await stack.message_shortcut(f"llamó el {SHOWCASE_PHONE}")
-    [post] = await stack.slack.wait_for_response(url)
-    assert isinstance(post.body, dict)
-    assert_refusal(post.body)
-    await settle(stack)
-    assert upstream_requests(stack) == before
-    assert stack.slack.calls("chat.postMessage") == []
+    await assert_refused_at(stack, url, before)
 
     # In the allowed channel, and privately in a DM with the bot, the same agent is served.
     _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}", channel=ALLOWED_CHANNEL)
@@ -199,12 +204,7 @@ async def test_sharing_into_a_channel_not_allowed_is_refused(stack: Stack) -> No
     before = upstream_requests(stack)
     status, _, _, url = await stack.press("share_card", card, channel=CHANNEL)
     assert status == 200
-    [post] = await stack.slack.wait_for_response(url)
-    assert isinstance(post.body, dict)
-    assert_refusal(post.body)
-    await settle(stack)
-    assert upstream_requests(stack) == before
-    assert stack.slack.calls("chat.postMessage") == []
+    await assert_refused_at(stack, url, before)
 
 
 @pytest.mark.stack_env(WOLKVOX_ALLOWED_USERS=AGENT)

@@ -297,33 +297,17 @@ async def _command(stack: Stack, viewer: Viewer) -> Seen:
     return await seen_since(stack, before, ack)
 
 
-async def _mention(stack: Stack, viewer: Viewer) -> Seen:
-    before = mark(stack)
-    body = sr.app_mention_event_body(
-        f"find {SHOWCASE_PHONE}",
-        event_id=f"Ev{time.monotonic_ns()}",
-        channel=CHANNEL,
-        user=AGENT,
-        ts=stack.next_ts(),
-        team_id=TEAM,
-        bot_user_id=stack.slack.bot_user_id,
-    )
-    await post_event(stack, body, viewer)
-    return await seen_since(stack, before)
+def _event(build: Callable[..., str], **where: str) -> Driver:
+    """An event the asker's words would cause (a mention, a DM), sent as the viewer's."""
 
+    async def drive(stack: Stack, viewer: Viewer) -> Seen:
+        before = mark(stack)
+        event_id, ts = f"Ev{time.monotonic_ns()}", stack.next_ts()
+        body = build(f"find {SHOWCASE_PHONE}", event_id=event_id, user=AGENT, ts=ts, **where)
+        await post_event(stack, body, viewer)
+        return await seen_since(stack, before)
 
-async def _direct_message(stack: Stack, viewer: Viewer) -> Seen:
-    before = mark(stack)
-    body = sr.direct_message_event_body(
-        f"find {SHOWCASE_PHONE}",
-        event_id=f"Ev{time.monotonic_ns()}",
-        channel=DM_CHANNEL,
-        user=AGENT,
-        ts=stack.next_ts(),
-        team_id=TEAM,
-    )
-    await post_event(stack, body, viewer)
-    return await seen_since(stack, before)
+    return drive
 
 
 async def _message_shortcut(stack: Stack, viewer: Viewer) -> Seen:
@@ -460,8 +444,8 @@ def _hand_over(*, concealed: bool) -> Driver:
 
 DRIVERS: dict[str, Driver] = {
     "command": _command,
-    "mention": _mention,
-    "direct message": _direct_message,
+    "mention": _event(sr.app_mention_event_body, channel=CHANNEL),
+    "direct message": _event(sr.direct_message_event_body, channel=DM_CHANNEL),
     "message shortcut": _message_shortcut,
     "global shortcut": _global_shortcut,
     "search modal": _search_modal,

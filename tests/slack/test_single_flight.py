@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from bot.slack.single_flight import SingleFlightCache
+from tests.doubles import GatedWork
 
 
 class Clock:
@@ -20,23 +21,15 @@ class Clock:
 async def test_many_callers_share_one_read_and_reuse_it_for_the_ttl() -> None:
     clock = Clock()
     cache: SingleFlightCache[str, str] = SingleFlightCache(ttl=60, maxsize=10, clock=clock)
-    reads = 0
-    gate = asyncio.Event()
-
-    async def read() -> str:
-        nonlocal reads
-        reads += 1
-        await gate.wait()
-        return f"v{reads}"
-
+    read = GatedWork(lambda n: f"v{n}")
     callers = [asyncio.create_task(cache.get("u", read)) for _ in range(20)]
     await asyncio.sleep(0)
-    gate.set()
-    assert set(await asyncio.gather(*callers)) == {"v1"} and reads == 1
-    assert await cache.get("u", read) == "v1" and reads == 1
+    read.release()
+    assert set(await asyncio.gather(*callers)) == {"v1"} and read.runs == 1
+    assert await cache.get("u", read) == "v1" and read.runs == 1
     clock.now += 60
     assert cache.fresh("u") is None and cache.stale("u") == "v1"
-    assert await cache.get("u", read) == "v2" and reads == 2
+    assert await cache.get("u", read) == "v2" and read.runs == 2
 
 
 async def test_a_failed_read_reaches_every_waiter_and_keeps_the_last_value() -> None:

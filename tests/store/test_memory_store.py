@@ -12,6 +12,7 @@ from bot.errors import LookupFailure, WaitTimedOut
 from bot.store.memory import MemoryStore
 from bot.wolkvox.errors import TokenRejected
 from bot.wolkvox.records import Fetched, FindAnswer
+from tests.doubles import GatedWork
 
 
 class FakeClock:
@@ -260,26 +261,18 @@ async def test_cache_size_zero_caches_nothing(clock: FakeClock) -> None:
 
 
 async def test_run_once_shares_one_run(store: MemoryStore) -> None:
-    calls = 0
-    release = asyncio.Event()
-
-    async def produce() -> Fetched:
-        nonlocal calls
-        calls += 1
-        await release.wait()
-        return fetched(calls)
-
+    produce = GatedWork(lambda n: fetched(n=n))
     tasks = [asyncio.create_task(store.run_once("q", produce, timeout=10)) for _ in range(5)]
-    await until(lambda: calls == 1 and store._runs.sharers("q") == 5)
-    release.set()
+    await until(lambda: produce.runs == 1 and store._runs.sharers("q") == 5)
+    produce.release()
     results = await asyncio.gather(*tasks)
-    assert calls == 1
+    assert produce.runs == 1
     assert [shared for _, shared in results] == [False, True, True, True, True]
-    assert all(result == fetched(1) for result, _ in results)
+    assert all(result == fetched(n=1) for result, _ in results)
     assert store._runs.tasks() == []
     # Done means forgotten: the next call runs again.
     result, shared = await store.run_once("q", produce, timeout=10)
-    assert (result, shared, calls) == (fetched(2), False, 2)
+    assert (result, shared, produce.runs) == (fetched(n=2), False, 2)
 
 
 async def test_run_once_failure_reaches_every_sharer(store: MemoryStore) -> None:

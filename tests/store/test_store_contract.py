@@ -21,6 +21,7 @@ from bot.store.redis import RedisStore
 from bot.wolkvox.errors import QuotaExceeded
 from bot.wolkvox.lookup import FETCHED_CODEC
 from bot.wolkvox.records import Fetched
+from tests.doubles import GatedWork
 from tests.store.helpers import fetched, until
 
 Pair = tuple[Store[Fetched], Store[Fetched]]
@@ -247,25 +248,17 @@ async def test_rate_hit_sliding_window_shared(pair: Pair) -> None:
 
 async def test_run_once_one_produce_across_instances(pair: Pair) -> None:
     a, b = pair
-    calls = 0
-    gate = asyncio.Event()
-
-    async def produce() -> Fetched:
-        nonlocal calls
-        calls += 1
-        await gate.wait()
-        return fetched()
-
+    produce = GatedWork(lambda _: fetched())
     tasks = [asyncio.create_task(s.run_once("find:1", produce, timeout=20)) for s in [a, b] * 5]
     await asyncio.sleep(0.3)
-    gate.set()
+    produce.release()
     results = await asyncio.gather(*tasks)
-    assert calls == 1
+    assert produce.runs == 1
     assert all(r == fetched() for r, _ in results)
     assert [shared for _, shared in results].count(False) == 1
     # Done: a later identical query produces again (the cache, not run_once, serves repeats).
     assert (await b.run_once("find:1", produce, timeout=5))[1] is False
-    assert calls == 2
+    assert produce.runs == 2
 
 
 async def test_run_once_shares_the_failure_kind(pair: Pair) -> None:

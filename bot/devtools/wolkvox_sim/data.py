@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
+from bot.wolkvox.records import EXPORT_COLUMNS
+
 JsonRecord = dict[str, object]
 
 REFERENCE_TIME: Final = datetime(2026, 1, 19, 9, 30, 0)  # the demo data's fixed "now"
@@ -24,23 +26,11 @@ _BOGOTA_OFFSET_S: Final = 5 * 3600
 
 TEL_FIELDS: Final = tuple(f"tel{i}" for i in range(1, 11))
 OPT_FIELDS: Final = tuple(f"opt{i}" for i in range(1, 13))
-RECORD_FIELDS: Final = (
-    "customer_name",
-    "customer_last_name",
-    "customer_id",
-    "country",
-    "state",
-    "city",
-    "zone",
-    "address",
-    *TEL_FIELDS,
-    *OPT_FIELDS,
-    "date",
-    "calls",
-    "conn_id",
-    "result",
-    "campaign_id",
-)
+# A record's fields in the order Wolkvox's own samples send them: the documented fields
+# (bot.wolkvox.records.EXPORT_COLUMNS, which lists opt before tel) with the phones first.
+_WHO = EXPORT_COLUMNS[: EXPORT_COLUMNS.index("opt1")]
+_CALL = EXPORT_COLUMNS[EXPORT_COLUMNS.index("date") :]
+RECORD_FIELDS: Final = (*_WHO, *TEL_FIELDS, *OPT_FIELDS, *_CALL)
 
 # Phones and ids with a story; the simulator's docstring lists what each one shows.
 SHOWCASE_PHONE: Final = "3001234567"

@@ -194,38 +194,32 @@ notice_card = _note  # for notes composed elsewhere (the CSV export's)
 
 def render_refusal(lang: str) -> Card:
     """Polite private refusal for someone outside the allowed users, groups or channels."""
-    text = t(lang, "refusal")
-    return _note("🚫", text)
+    return _note("🚫", t(lang, "refusal"))
 
 
 def render_rate_limited(lang: str, retry_after: float | None) -> Card:
     """Over WOLKVOX_USER_RATE: when to try again."""
-    text = t(lang, "rate_limited", when=fmt_when(retry_after, lang))
-    return _note("⏳", text)
+    return _note("⏳", t(lang, "rate_limited", when=fmt_when(retry_after, lang)))
 
 
 def render_nothing_found_in_message(lang: str) -> Card:
     """Message shortcut on a text with no phone number or labelled customer id."""
-    text = t(lang, "nothing_in_message")
-    return _note("🤷", text)
+    return _note("🤷", t(lang, "nothing_in_message"))
 
 
 def render_restarted(lang: str) -> Card:
     """The bot restarted before this agent's answer came: nothing is coming, search again."""
-    text = t(lang, "restarted")
-    return _note("🔄", text)
+    return _note("🔄", t(lang, "restarted"))
 
 
 def render_checking_access(lang: str) -> Card:
     """Slack is slow to say who is in the allowed groups: the answer follows."""
-    text = t(lang, "checking_access")
-    return _note("⏳", text)
+    return _note("⏳", t(lang, "checking_access"))
 
 
 def render_stale_button(lang: str) -> Card:
     """A button whose value can no longer be read (expired seal, restart, old message)."""
-    text = t(lang, "stale_button")
-    return _note("⌛", text)
+    return _note("⌛", t(lang, "stale_button"))
 
 
 def render_nobody_to_check(lang: str) -> Card:

@@ -24,14 +24,14 @@ class MentionListener:
         rt = self.flow.rt
         actor = payloads.actor_from_event(body, event, Surface.MENTION)
         thread_ts = str(event.get("thread_ts") or event.get("ts") or "")
-        style = CardStyle(visible=True)
-        reply = ConversationReply(
-            rt.web, actor.channel_id, actor.user_id, thread_ts, rt.settings.lang, style
+        reply = ConversationReply(  # the channel reads it: shown as a shared card
+            rt.web, actor, rt.settings.lang, thread_ts=thread_ts, style=CardStyle(visible=True)
         )
-        if not await self.flow.first_delivery(str(body.get("event_id") or ""), reply):
-            return
         text = str(event.get("text") or "")
-        await self.flow.conversation(actor, text, reply, payloads.parse_mention, visible=True)
+        event_id = str(body.get("event_id") or "")
+        await self.flow.conversation(
+            event_id, actor, text, reply, payloads.parse_mention, visible=True
+        )
 
 
 def register(app: AsyncApp, flow: LookupFlow) -> None:

@@ -12,7 +12,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.slack import ids, payloads
 from bot.slack.flow import LookupFlow
-from bot.slack.replies import CardStyle, ConversationReply
+from bot.slack.replies import ConversationReply
 from bot.slack.runtime import Surface
 
 
@@ -36,18 +36,13 @@ class MessageListener:
             return
         rt = self.flow.rt
         actor = payloads.actor_from_event(body, event, Surface.DM)
-        reply = ConversationReply(
-            rt.web,
-            actor.channel_id,
-            actor.user_id,
-            str(event.get("thread_ts") or ""),  # a DM thread keeps its thread; else the DM
-            rt.settings.lang,
-            CardStyle(),
-        )
-        if not await self.flow.first_delivery(str(body.get("event_id") or ""), reply):
-            return
+        thread_ts = str(event.get("thread_ts") or "")  # a DM thread keeps its thread
+        reply = ConversationReply(rt.web, actor, rt.settings.lang, thread_ts=thread_ts)
         text = str(event.get("text") or "")
-        await self.flow.conversation(actor, text, reply, payloads.parse_message, visible=False)
+        event_id = str(body.get("event_id") or "")
+        await self.flow.conversation(
+            event_id, actor, text, reply, payloads.parse_message, visible=False
+        )
 
 
 def register(app: AsyncApp, flow: LookupFlow) -> None:

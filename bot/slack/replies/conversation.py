@@ -13,7 +13,9 @@ from bot.slack import cards
 from bot.slack.delivery import call_web_safely, message
 from bot.slack.disclosure import Disclosure
 from bot.slack.replies.base import BaseReply, CardStyle, Route, apology_card, searching_card
-from bot.slack.runtime import Outcome
+from bot.slack.runtime import Actor, Outcome
+
+PRIVATE = CardStyle()  # a DM: the conversation is the asker's alone
 
 
 class ConversationReply(BaseReply):
@@ -24,15 +26,16 @@ class ConversationReply(BaseReply):
     def __init__(
         self,
         web: AsyncWebClient,
-        channel: str,
-        user: str,
-        thread_ts: str,
+        actor: Actor,
         lang: str,
-        style: CardStyle,
+        *,
+        thread_ts: str = "",
+        style: CardStyle = PRIVATE,
     ) -> None:
+        """In `actor`'s conversation (a thread of it when `thread_ts`), to `actor` privately."""
         self.web = web
-        self.channel = channel
-        self.user = user
+        self.channel = actor.channel_id
+        self.user = actor.user_id
         self.thread_ts = thread_ts
         self.lang = lang
         self.style = style
