@@ -171,7 +171,8 @@ class AccessControl:
         """Count one lookup against `bucket` (a user id, or `workflow:<team>` for a workflow
         step run by nobody in particular): WOLKVOX_USER_RATE a minute."""
         try:
-            wait = await self.store.rate_hit(f"rate:{bucket}", self.settings.user_rate, RATE_WINDOW)
+            key = f"rate:{self.settings.digest('rate', bucket, 24)}"  # no user id in clear
+            wait = await self.store.rate_hit(key, self.settings.user_rate, RATE_WINDOW)
         except StoreUnavailable:
             # The lookup needs the store too (cache, guard) and fails with the clear "store
             # unavailable" card, never reaching Wolkvox; failing here would be a vague bug card.

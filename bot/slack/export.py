@@ -117,7 +117,7 @@ class CsvExport:
             initial_comment=t(
                 lang,
                 "export_comment",
-                query=cards.inert(query.masked(), 200),
+                query=cards.inert(cards.describe_query(query, lang, mask=True, mask_id=True), 200),
                 rows=tn(lang, "records", rows),
             ),
         )

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.errors import LookupFailure, QueryError, StoreUnavailable
@@ -63,11 +63,12 @@ Parser = Callable[[str, str, str], Command]
 class Ask:
     """Who asks, where the access rules look, and in which language to answer at once.
 
+    `lang`: what a listener knows at once (`SlackRuntime.lang_now`: the payload's locale, or
+    one already read); the flow alone waits for the user's locale, for what comes after the
+    ack (`reader_lang`), where the reply's style lets it.
     `channel`: the conversation the channel rule checks; None where the answer is the user's
     alone (the search modal, a private card's button); "" when a payload lacked its channel.
     `visible`: the answer will be read by the whole conversation (access rules for a DM differ).
-    `fetch_locale`: a card that comes later may wait for the user's locale (users.info); where
-    a trigger id is about to expire it may not, and `lang` is used throughout.
     """
 
     actor: Actor
@@ -75,7 +76,6 @@ class Ask:
     channel: str | None
     visible: bool = False
     refresh: bool = False
-    fetch_locale: bool = False
     bucket: str = ""  # the rate-limit bucket when no user asks (a workflow step without one)
     # The card this request starts from hid phones and ids (its sealed value said so): what
     # follows hides them too (bot.slack.disclosure).
@@ -196,8 +196,8 @@ class LookupFlow:
         if not await self.first_delivery(event_id, reply):
             return
         async with self.rt.tracked(apologize=reply.apologize):
-            reply.lang = await self.rt.lang_for(actor)
-            ask = Ask(actor, reply.lang, actor.channel_id, visible=visible)
+            ask = Ask(actor, self.rt.lang_now(actor), actor.channel_id, visible=visible)
+            ask = replace(ask, lang=await self.reader_lang(ask, reply))  # events wait no ack
             settings = self.rt.settings
             try:
                 # Off the event loop: reading prose for phones costs up to tens of ms, and a
@@ -213,6 +213,7 @@ class LookupFlow:
     async def find_in_message(self, ask: Ask, text: str, limit: int, reply: Reply) -> None:
         """The phones and ids written in a message (a shortcut on it), read off the event
         loop, looked up together; or "nothing found" when it holds none."""
+        ask = replace(ask, lang=await self.reader_lang(ask, reply))  # acked already
         settings = self.rt.settings
         queries = await asyncio.to_thread(
             extract_queries,
@@ -238,7 +239,7 @@ class LookupFlow:
         if denial is not None:
             await reply.notice(denial)
             return
-        masked = cards.inert(query.masked(), 200)
+        masked = cards.inert(cards.describe_query(query, ask.lang, mask=True, mask_id=True), 200)
         await reply.notice(cards.notice_card("⏳", t(ask.lang, "export_preparing", query=masked)))
         await CsvExport(self.rt).run(ask.actor, query, ask.lang, reply.notice)
 
@@ -483,8 +484,15 @@ class LookupFlow:
             self.rt.spawn(self.home.lookups_done(actor, outcomes), name="home:republish")
 
     # --- internals --------------------------------------------------------------------------
-    async def _card_lang(self, ask: Ask) -> str:
-        return await self.rt.lang_for(ask.actor) if ask.fetch_locale else ask.lang
+    async def reader_lang(self, ask: Ask, reply: Reply) -> str:
+        """The language of what comes after the ack: the user's Slack locale (users.info, read
+        once, shared) where the reply may wait for it, else what was known at once. The reply
+        keeps it for anything it says later (an apology, a workflow's outputs)."""
+        lang = ask.lang
+        if reply.style.wait_for_locale and ask.actor.user_id:
+            lang = await self.rt.lang_for(ask.actor)
+        reply.lang = lang
+        return lang
 
     async def _one(
         self, ask: Ask, query: Query, reply: Reply, waiter: Waiter | None = None
@@ -516,7 +524,7 @@ class LookupFlow:
             position = reporter.first.result() if reporter.first.done() else None
             await reply.waiting(query, position or None, lang=ask.lang, seen=seen)
         outcome = await lookup
-        await reply.answer(self.card(outcome, style, await self._card_lang(ask)), [outcome])
+        await reply.answer(self.card(outcome, style, await self.reader_lang(ask, reply)), [outcome])
         return outcome
 
     async def _many(self, ask: Ask, queries: Sequence[Query], reply: Reply) -> list[Outcome]:
@@ -525,7 +533,7 @@ class LookupFlow:
         outcomes = await asyncio.gather(
             *(self.rt.lookup(ask.actor, q, seen, refresh=ask.refresh) for q in queries)
         )
-        lang = await self._card_lang(ask)
+        lang = await self.reader_lang(ask, reply)
         answer = cards.render_multi([self.card(o, reply.style, lang) for o in outcomes], lang=lang)
         await reply.answer(answer, outcomes)
         return list(outcomes)

@@ -87,6 +87,7 @@ class RoutedReply:
             shared_by=handover.shared_by,
             audience_lang=handover.audience_lang,
             follow_positions=handover.route.kind != "response_url",
+            wait_for_locale=False,  # the hand-over carries the language already settled
         )
 
     async def _deliver(self, card: cards.Card, *, private: bool = False) -> None:

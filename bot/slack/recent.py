@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any, Literal
 
 import msgspec
@@ -30,10 +31,11 @@ Verdict = Literal["found", "none", "error"]
 
 
 class RecentLookup(msgspec.Struct, frozen=True):
-    masked: str  # as a shared card shows the query: last 4 digits of a phone
+    masked: str  # phone and id as a shared card shows them: last 4 characters
     at: float  # unix time
     outcome: Verdict
     sealed: str  # the query, sealed for the Search again button
+    campaign: str = ""  # the campaign searched in, shown in the reader's language
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -76,7 +78,8 @@ class RecentLookups:
                 continue
             entries.append(
                 RecentLookup(
-                    masked=query.masked(),
+                    masked=replace(query, campaign_id="").masked(),
+                    campaign=query.campaign_id,
                     at=now,
                     outcome=verdict(outcome),
                     # A lookup whose card hid phones and ids (a shared card's Refresh) comes

@@ -144,6 +144,8 @@ class SlackRuntime:
         user's locale fetched in the background for the card that follows."""
         if actor.locale:
             return lang_for_locale(actor.locale, self.settings.lang)
+        if not actor.user_id:  # a workflow run that names nobody
+            return self.settings.lang
         cached = self._locales.fresh(actor.user_id)
         if cached is None:
             self.spawn(self.lang_for(actor), name=f"locale:{actor.user_id}")

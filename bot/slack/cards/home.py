@@ -56,7 +56,7 @@ def render_home(
         line = t(
             lang,
             "home_recent_line",
-            query=inert(entry.masked, 200),
+            query=inert(_shown(entry, lang), 200),
             when=fmt_ago(now - entry.at, lang),
             outcome=t(lang, f"home_outcome_{entry.outcome}"),
         )
@@ -71,3 +71,10 @@ def render_home(
         blocks.append(header_block(t(lang, "home_status_title")))
         blocks.extend(b for b in status.blocks[:_STATUS_BLOCKS] if b.get("type") != "header")
     return {"type": "home", "blocks": blocks[:MAX_HOME_BLOCKS]}
+
+
+def _shown(entry: RecentLookup, lang: str) -> str:
+    """The masked query with its campaign in the reader's language."""
+    if not entry.campaign:
+        return entry.masked
+    return " · ".join([entry.masked, t(lang, "query_campaign", id=entry.campaign)])

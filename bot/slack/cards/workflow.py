@@ -15,7 +15,7 @@ from bot.i18n import fmt_date, result_label, t, tn
 from bot.query import Query, mask_value
 from bot.slack.cards.blocks import Card
 from bot.slack.cards.mrkdwn import plain, redact_phones
-from bot.slack.cards.result import values_to_redact
+from bot.slack.cards.result import describe_query, values_to_redact
 from bot.slack.cards.text import card_to_text
 from bot.wolkvox.records import FindAnswer
 
@@ -37,7 +37,7 @@ def step_outputs(
     """Every declared output: "no records" is a success with `found: false`. With `hide_ids`
     (the disclosure rule's `conceal`: outputs are read in channels) phones and customer ids are
     masked as on a shared card, in every output they may have been typed into."""
-    masked_query = query.masked()
+    masked_query = describe_query(query, lang, mask=True, mask_id=True)
     redact = values_to_redact(query, answer, ids=True) if hide_ids else ()
     outputs = _outputs(answer, masked_query, lang=lang, tz=tz, hide_ids=hide_ids)
     return {

@@ -29,7 +29,7 @@ class CommandListener:
     async def on_wolkvox(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         rt = self.flow.rt
         actor = actor_from_body(body, Surface.COMMAND)
-        ask = Ask(actor, rt.lang_now(actor), actor.channel_id, fetch_locale=True)
+        ask = Ask(actor, rt.lang_now(actor), actor.channel_id)
         reply = AckReply(ack, rt.response_url(respond), ask.lang, quick=ACK_WAIT)
         settings = rt.settings
         try:

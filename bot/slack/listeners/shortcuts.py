@@ -27,10 +27,9 @@ class ShortcutListener:
         await ack()
         rt = self.flow.rt
         actor = actor_from_body(body, Surface.MESSAGE_SHORTCUT)
-        reply = PrivateReply(rt.response_url(respond), rt.settings.lang)
+        ask = Ask(actor, rt.lang_now(actor), actor.channel_id)
+        reply = PrivateReply(rt.response_url(respond), ask.lang)
         async with rt.tracked(apologize=reply.apologize):
-            ask = Ask(actor, await rt.lang_for(actor), actor.channel_id)
-            reply = PrivateReply(rt.response_url(respond), ask.lang)
             text = message_text(body.get("message") or {})
             await self.flow.find_in_message(ask, text, MAX_QUERIES_PER_MESSAGE, reply)
 

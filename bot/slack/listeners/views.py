@@ -42,7 +42,7 @@ class ViewListener:
     ) -> None:
         rt = self.flow.rt
         actor = actor_from_body(body, Surface.MODAL)
-        ask = Ask(actor, rt.lang_now(actor), None, fetch_locale=True)
+        ask = Ask(actor, rt.lang_now(actor), None)
         fields = field_values(view)
         try:
             query = build_query(

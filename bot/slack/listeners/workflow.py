@@ -46,15 +46,14 @@ class WorkflowListener:
         raw_inputs = event.get("inputs")
         inputs: dict[str, Any] = raw_inputs if isinstance(raw_inputs, dict) else {}
         actor = payloads.actor_from_function(body, _input(inputs, "requested_by"))
-        team, requested_by = actor.team_id, actor.user_id
+        team = actor.team_id
         reply = StepReply(complete, fail, rt.settings.lang, rt.settings.tz)
         async with rt.tracked(apologize=reply.apologize):
             if not await self.flow.first_delivery(str(body.get("event_id") or ""), reply):
                 return  # Slack's retry of a run already being answered
-            reply.lang = await rt.lang_for(actor) if requested_by else rt.settings.lang
             # Outputs go wherever the workflow posts them: a conversation the bot cannot name
             # (""), so a channel allow-list refuses the step rather than guess.
-            ask = Ask(actor, reply.lang, "", visible=True, bucket=f"workflow:{team}")
+            ask = Ask(actor, rt.lang_now(actor), "", visible=True, bucket=f"workflow:{team}")
             try:
                 query = build_query(
                     phone=_input(inputs, "phone"),

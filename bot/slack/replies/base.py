@@ -45,8 +45,8 @@ class CardStyle:
     card shared into a channel). `quick`: how long the first reply may wait for the answer
     itself (a slash command's ack can be the card); 0 shows the placeholder at once.
     `follow_positions`: tell queue positions after the first (where the placeholder can be
-    updated). What the card may show is not the style's to say: the flow decides it
-    (bot.slack.disclosure).
+    updated). `wait_for_locale`: the card may wait for the user's Slack locale. What the card
+    may show is not the style's to say: the flow decides it (bot.slack.disclosure).
     """
 
     visible: bool = False
@@ -56,6 +56,7 @@ class CardStyle:
     audience_lang: str | None = None
     quick: float = 0.0
     follow_positions: bool = True
+    wait_for_locale: bool = True  # False where a trigger id dies first (a new modal)
 
 
 class Reply(Protocol):
@@ -63,6 +64,7 @@ class Reply(Protocol):
     for a failed delivery (it logs), and may be called after the ack."""
 
     style: CardStyle
+    lang: str  # what it says of its own (an apology); the flow updates it (`reader_lang`)
 
     async def notice(self, card: cards.Card) -> None:
         """A private answer that is not a lookup's: usage, help, status, refusal, restarting."""

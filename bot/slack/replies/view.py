@@ -99,7 +99,9 @@ class NewViewReply(PrivateReply):
     expired (a slow lookup), privately as a message, re-rendered by `as_message` within a
     message's 50 blocks. Notes go privately through the response_url."""
 
-    style = CardStyle(max_blocks=MAX_MODAL_BLOCKS, actions=False, follow_positions=False)
+    style = CardStyle(
+        max_blocks=MAX_MODAL_BLOCKS, actions=False, follow_positions=False, wait_for_locale=False
+    )
 
     def __init__(
         self,
