@@ -77,6 +77,53 @@ class Secret:
         return hash(self._value)
 
 
+PHONE_FORMATS = ("national", "international")  # or "prefix:<digits>"
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One Wolkvox operation (a country's contact centre): its server, tokens and ways.
+
+    A deployment without WOLKVOX_OPERATIONS has one, built from the WOLKVOX_* settings (key "").
+    `phone_format`: how the operation stores numbers, so a search matches them: `national`
+    (3001234567), `international` (573001234567) or `prefix:<digits>` (a fixed prefix before
+    the national number)."""
+
+    key: str
+    name: str
+    server: str
+    tokens: tuple[Secret, ...]
+    base_url_override: str = ""
+    campaign_id: str = ""
+    timezone: str = "America/Bogota"
+    phone_region: str = "CO"
+    daily_quota: int | None = None
+    max_concurrency: int = 1
+    phone_format: str = "national"
+    channels: frozenset[str] = field(default_factory=frozenset)
+    usergroups: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def base_url(self) -> str:
+        if self.base_url_override:
+            return self.base_url_override.rstrip("/")
+        return f"https://wv{self.server}.wolkvox.com"
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+    def wolkvox_phone(self, national: str) -> str:
+        """A phone normalised to the national number (bot.query) as this operation stores it.
+        A number of another country (it carries its country code already) is left as it is."""
+        if not national or len(national) > 10 or self.phone_format == "national":
+            return national
+        if self.phone_format == "international":
+            code = phonenumbers.country_code_for_region(self.phone_region)
+            return f"{code}{national}" if code else national
+        return self.phone_format.removeprefix("prefix:") + national
+
+
 @dataclass(frozen=True)
 class Settings:
     # Wolkvox
@@ -118,6 +165,14 @@ class Settings:
     redis_url: Secret | None = None
     redis_tls_verify: bool = True
     redis_prefix: str = ""  # "" = derived from the app's own secret (see `store_prefix`)
+    # WOLKVOX_OPERATIONS, as read (see `operations`).
+    operation_list: tuple[Operation, ...] = ()
+
+    @property
+    def operations(self) -> tuple[Operation, ...]:
+        """The Wolkvox operations served: WOLKVOX_OPERATIONS, else the one the WOLKVOX_*
+        settings describe (always read from them, so a changed setting is never stale)."""
+        return self.operation_list or (_implicit_operation(self),)
 
     @property
     def key(self) -> bytes:
@@ -162,6 +217,7 @@ class Settings:
     def secrets(self) -> list[str]:
         """Every secret value, for the log redaction filter."""
         values = [t.reveal() for t in self.wolkvox_tokens]
+        values += [t.reveal() for op in self.operations for t in op.tokens]
         for s in (
             self.slack_bot_token,
             self.slack_signing_secret,
@@ -175,6 +231,8 @@ class Settings:
 
     def require_wolkvox(self) -> None:
         """Fail with a clear message when a Wolkvox call is about to be made without credentials."""
+        if any(op.key for op in self.operations):
+            return  # WOLKVOX_OPERATIONS: each operation's own settings were checked when read
         if not self.wolkvox_tokens:
             raise ConfigError("WOLKVOX_TOKEN", "is not set (or set WOLKVOX_TOKENS for a pool)")
         if not self.wolkvox_server and not self.wolkvox_base_url:
@@ -289,12 +347,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _tokens(r: _Reader) -> tuple[Secret, ...]:
-    single = r.text("WOLKVOX_TOKEN")
-    pool = r.text("WOLKVOX_TOKENS")
+def _tokens(r: _Reader, prefix: str = "WOLKVOX_") -> tuple[Secret, ...]:
+    single = r.text(prefix + "TOKEN")
+    pool = r.text(prefix + "TOKENS")
     if single and pool:
-        raise ConfigError("WOLKVOX_TOKENS", "set either WOLKVOX_TOKEN or WOLKVOX_TOKENS, not both")
-    name = "WOLKVOX_TOKENS" if pool else "WOLKVOX_TOKEN"
+        raise ConfigError(
+            prefix + "TOKENS", f"set either {prefix}TOKEN or {prefix}TOKENS, not both"
+        )
+    name = prefix + ("TOKENS" if pool else "TOKEN")
     raw_items = (pool or single).split(",") if (pool or single) else []
     items = [t.strip() for t in raw_items]
     if pool and any(not t for t in items):
@@ -403,8 +463,141 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         redis_prefix=_redis_prefix(r),
     )
     # Token fingerprints are keyed with the bot's own key, known only once Slack's are read.
-    keyed = tuple(Secret(t.reveal(), key=settings.key) for t in settings.wolkvox_tokens)
-    return dataclasses.replace(settings, wolkvox_tokens=keyed)
+    key = settings.key
+    keyed = tuple(Secret(t.reveal(), key=key) for t in settings.wolkvox_tokens)
+    settings = dataclasses.replace(settings, wolkvox_tokens=keyed)
+    operations = tuple(
+        dataclasses.replace(op, tokens=tuple(Secret(t.reveal(), key=key) for t in op.tokens))
+        for op in _operations(r, settings)
+    )
+    return dataclasses.replace(settings, operation_list=operations)
+
+
+_OPERATION_KEY_RE = re.compile(r"^[a-z][a-z0-9]{0,11}$")
+_OPERATION_FIELDS = (
+    "NAME",
+    "SERVER",
+    "TOKEN",
+    "TOKENS",
+    "BASE_URL",
+    "PHONE_REGION",
+    "TIMEZONE",
+    "DAILY_QUOTA",
+    "MAX_CONCURRENCY",
+    "CAMPAIGN_ID",
+    "PHONE_FORMAT",
+    "CHANNELS",
+    "USERGROUPS",
+)
+_LEGACY_PER_OPERATION = ("WOLKVOX_SERVER", "WOLKVOX_TOKEN", "WOLKVOX_TOKENS", "WOLKVOX_BASE_URL")
+
+
+def _implicit_operation(s: Settings) -> Operation:
+    """The one operation of a deployment without WOLKVOX_OPERATIONS: exactly as before."""
+    return Operation(
+        key="",
+        name="",
+        server=s.wolkvox_server,
+        tokens=s.wolkvox_tokens,
+        base_url_override=s.wolkvox_base_url,
+        campaign_id=s.wolkvox_campaign_id,
+        timezone=s.timezone,
+        phone_region=s.phone_region,
+        daily_quota=s.daily_quota,
+        max_concurrency=s.max_concurrency,
+    )
+
+
+def _operations(r: _Reader, s: Settings) -> tuple[Operation, ...]:
+    """WOLKVOX_OPERATIONS=co,ec,pa and each one's WOLKVOX_<OP>_* settings; () when unset.
+    What an operation leaves out (region, time zone, quota, concurrency, campaign) is the
+    WOLKVOX_* setting; its server or base URL and its tokens it must name itself."""
+    raw = r.text("WOLKVOX_OPERATIONS")
+    if not raw:
+        return ()
+    keys = [k.strip().lower() for k in raw.split(",")]
+    for k in keys:
+        if not _OPERATION_KEY_RE.match(k):
+            raise ConfigError("WOLKVOX_OPERATIONS", f"{k!r} is not an operation key (e.g. co, ec)")
+    if len(set(keys)) != len(keys):
+        raise ConfigError("WOLKVOX_OPERATIONS", "names an operation twice")
+    for name in _LEGACY_PER_OPERATION:
+        if r.text(name):
+            raise ConfigError(name, "is per operation when WOLKVOX_OPERATIONS is set: use "
+                              f"WOLKVOX_<OP>_{name.removeprefix('WOLKVOX_')}")  # fmt: skip
+    _refuse_unknown_operations(r, keys)
+    operations = tuple(_operation(r, s, k) for k in keys)
+    names = [op.name.casefold() for op in operations]
+    if len(set(names)) != len(names):
+        raise ConfigError("WOLKVOX_OPERATIONS", "two operations have the same _NAME")
+    return operations
+
+
+def _refuse_unknown_operations(r: _Reader, keys: list[str]) -> None:
+    """A WOLKVOX_<OP>_<FIELD> for an operation not listed is a typo that would be ignored."""
+    known = {k.upper() for k in keys}
+    for name in sorted(r.env):
+        if not name.startswith("WOLKVOX_"):
+            continue
+        for field_name in _OPERATION_FIELDS:
+            op = name.removeprefix("WOLKVOX_").removesuffix("_" + field_name)
+            if name.endswith("_" + field_name) and op and op not in known and "_" not in op:
+                if op == "ALLOWED":
+                    continue  # WOLKVOX_ALLOWED_CHANNELS and _USERGROUPS: global settings
+                raise ConfigError(
+                    name, f"names operation {op.lower()!r}, not in WOLKVOX_OPERATIONS"
+                )
+
+
+def _operation(r: _Reader, s: Settings, key: str) -> Operation:
+    p = f"WOLKVOX_{key.upper()}_"
+    server = r.text(p + "SERVER")
+    if server and not _SERVER_RE.match(server):
+        raise ConfigError(p + "SERVER", "may contain only letters and digits (e.g. 0042)")
+    base_url = r.url(p + "BASE_URL")
+    if "?" in base_url or "#" in base_url:
+        raise ConfigError(p + "BASE_URL", "must not have a query (?) or fragment (#)")
+    if not server and not base_url:
+        raise ConfigError(p + "SERVER", "is not set (or set " + p + "BASE_URL)")
+    tokens = _tokens(r, p)
+    if not tokens:
+        raise ConfigError(p + "TOKEN", "is not set (or set " + p + "TOKENS for a pool)")
+    campaign = r.text(p + "CAMPAIGN_ID", s.wolkvox_campaign_id)
+    if campaign and not _CAMPAIGN_RE.match(campaign):
+        raise ConfigError(p + "CAMPAIGN_ID", f"must be a campaign number, got {campaign!r}")
+    timezone = r.text(p + "TIMEZONE", s.timezone) or s.timezone
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(p + "TIMEZONE", f"unknown time zone {timezone!r}") from None
+    region = (r.text(p + "PHONE_REGION", s.phone_region) or s.phone_region).upper()
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(p + "PHONE_REGION", f"unknown region {region!r} (use e.g. CO, EC)")
+    phone_format = r.text(p + "PHONE_FORMAT", "national") or "national"
+    if phone_format not in PHONE_FORMATS and not re.fullmatch(r"prefix:\d{1,6}", phone_format):
+        raise ConfigError(p + "PHONE_FORMAT", "must be national, international or prefix:<digits>")
+    quota_raw = r.text(p + "DAILY_QUOTA")
+    return Operation(
+        key=key,
+        name=r.text(p + "NAME", key.upper())[:40] or key.upper(),
+        server=server,
+        tokens=tokens,
+        base_url_override=base_url,
+        campaign_id=campaign,
+        timezone=timezone,
+        phone_region=region,
+        daily_quota=(
+            r.integer(p + "DAILY_QUOTA", 0, minimum=1, maximum=10_000_000)
+            if quota_raw
+            else s.daily_quota
+        ),
+        max_concurrency=r.integer(
+            p + "MAX_CONCURRENCY", s.max_concurrency, minimum=1, maximum=MAX_CONCURRENCY_HARD_LIMIT
+        ),
+        phone_format=phone_format,
+        channels=r.ids(p + "CHANNELS"),
+        usergroups=r.ids(p + "USERGROUPS"),
+    )
 
 
 def _redis_prefix(r: _Reader) -> str:

@@ -20,7 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.audit import AuditLog
-from bot.config import DEFAULT_SLACK_API_URL, Settings
+from bot.config import DEFAULT_SLACK_API_URL, ConfigError, Operation, Settings
 from bot.slack.access import AccessControl
 from bot.slack.app import build_app
 from bot.slack.delivery import HookClient, trust_response_host
@@ -59,28 +59,44 @@ def make_store(settings: Settings) -> Store[Fetched]:
 
 
 def build_service(
-    settings: Settings, store: Store[Fetched], client: WolkvoxClient | None = None
+    settings: Settings,
+    store: Store[Fetched],
+    client: WolkvoxClient | None = None,
+    operation: Operation | None = None,
 ) -> LookupService:
-    """The Wolkvox side from settings: client, token pool and breaker on `store`. `client`
-    replaces the HTTP client (a test's in-process Wolkvox)."""
+    """The Wolkvox side of one operation (the only one, unless named): client, token pool and
+    breaker on `store`. `client` replaces the HTTP client (a test's in-process Wolkvox)."""
     settings.require_wolkvox()
+    op = operation or served_operation(settings)
     client = client or WolkvoxClient(
-        settings.base_url,
-        server=settings.wolkvox_server,
+        op.base_url,
+        server=op.server,
         timeout=settings.timeout,
         max_response_bytes=settings.max_response_bytes,
     )
     pool = TokenPool(
-        settings.wolkvox_tokens,
+        op.tokens,
         store,
-        max_concurrency=settings.max_concurrency,
+        max_concurrency=op.max_concurrency,
         queue_timeout=settings.queue_timeout,
         lease_seconds=settings.timeout + 5,
-        daily_quota=settings.daily_quota,
-        tz=settings.tz,
+        daily_quota=op.daily_quota,
+        tz=op.tz,
         stuck_after=settings.stuck_after,
     )
-    return LookupService(settings, store, client, pool)
+    return LookupService(settings, store, client, pool, operation=op)
+
+
+def served_operation(settings: Settings) -> Operation:
+    """The operation this bot serves. Several at once (one search over every country's
+    operation) are read and checked but not served yet: say so at start-up, not at a search."""
+    if len(settings.operations) > 1:
+        raise ConfigError(
+            "WOLKVOX_OPERATIONS",
+            "lists several operations; one bot serves one operation for now: "
+            "name one, or run one bot per operation",
+        )
+    return settings.operations[0]
 
 
 def build_web_client(settings: Settings) -> AsyncWebClient:

@@ -38,15 +38,19 @@ class CircuitBreaker:
         window: float = 60.0,
         cooldown: float = 30.0,
         clock: Callable[[], float] = time.time,
+        namespace: str = "",
     ) -> None:
+        """`namespace`: an operation's key, so each operation's Wolkvox trips its own breaker
+        ("" keeps the keys of a deployment with one operation)."""
         self.store = store
+        self._ns = f"{namespace}:" if namespace else ""
         self.threshold = threshold
         self.window = window
         self.cooldown = cooldown
         self.clock = clock
 
     async def _open_until(self) -> float:
-        raw = await self.store.value_get(_OPEN_UNTIL)
+        raw = await self.store.value_get(self._ns + _OPEN_UNTIL)
         try:
             return float(raw) if raw else 0.0
         except ValueError:
@@ -61,14 +65,14 @@ class CircuitBreaker:
         if now < open_until:
             raise CircuitOpen("circuit open", retry_after=max(1.0, open_until - now))
         # Cool-down over: one probe per cool-down goes through; the rest keep failing fast.
-        if not await self.store.value_set_if_absent(_PROBE, "1", self.cooldown):
+        if not await self.store.value_set_if_absent(self._ns + _PROBE, "1", self.cooldown):
             raise CircuitOpen("circuit half-open, probe in flight", retry_after=self.cooldown)
 
     async def record_success(self) -> None:
         if await self._open_until():
-            await self.store.value_set(_OPEN_UNTIL, "0", ttl=None)
-        await self.store.counter_set(_FAILURES, 0, ttl=self.window)
-        await self.store.counter_incr(_GENERATION, 1, ttl=0)
+            await self.store.value_set(self._ns + _OPEN_UNTIL, "0", ttl=None)
+        await self.store.counter_set(self._ns + _FAILURES, 0, ttl=self.window)
+        await self.store.counter_incr(self._ns + _GENERATION, 1, ttl=0)
 
     async def record_failure(self, error: LookupFailure, query_key: str | None = None) -> None:
         """One failed lookup. With `query_key` (a digest of the query, never the query), a
@@ -77,17 +81,17 @@ class CircuitBreaker:
             return
         half_open = bool(await self._open_until())
         if query_key is not None and not half_open:
-            generation = await self.store.counter_get(_GENERATION)
+            generation = await self.store.counter_get(self._ns + _GENERATION)
             first_time = await self.store.value_set_if_absent(
-                f"breaker:failed:{generation}:{query_key}", "1", self.window
+                f"{self._ns}breaker:failed:{generation}:{query_key}", "1", self.window
             )
             if not first_time:
                 return
-        failures = await self.store.counter_incr(_FAILURES, 1, ttl=self.window)
+        failures = await self.store.counter_incr(self._ns + _FAILURES, 1, ttl=self.window)
         if failures >= self.threshold or half_open:
             until = self.clock() + self.cooldown
-            await self.store.value_set(_OPEN_UNTIL, repr(until), ttl=None)
-            await self.store.counter_set(_FAILURES, 0, ttl=self.window)
+            await self.store.value_set(self._ns + _OPEN_UNTIL, repr(until), ttl=None)
+            await self.store.counter_set(self._ns + _FAILURES, 0, ttl=self.window)
 
     async def state(self) -> str:
         open_until = await self._open_until()

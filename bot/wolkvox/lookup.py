@@ -19,7 +19,7 @@ from typing import Any
 import msgspec
 
 from bot import metrics
-from bot.config import Secret, Settings
+from bot.config import Operation, Secret, Settings
 from bot.errors import LookupFailure
 from bot.query import Query
 from bot.store.base import PositionCallback, Store, notify_position
@@ -142,12 +142,15 @@ class LookupService:
         *,
         breaker: CircuitBreaker | None = None,
         clock: Callable[[], float] = time.time,
+        operation: Operation | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.client = client
         self.pool = pool
-        self.breaker = breaker or CircuitBreaker(store, clock=clock)
+        # The Wolkvox operation served (its phones' format, its own cache and breaker keys).
+        self.operation = operation or settings.operations[0]
+        self.breaker = breaker or CircuitBreaker(store, clock=clock, namespace=self.operation.key)
         self.clock = clock
         self.stats = LookupStats()
         self.campaign_names = CampaignNames(clock)
@@ -160,7 +163,8 @@ class LookupService:
         """A query's name in the shared store: a keyed digest, so no phone or id shows in key
         names (Redis monitoring, key listings) and none can be recovered by hashing guesses
         without the bot's key; the values themselves expire with the cache TTL."""
-        return self.settings.digest("query", query.key)
+        scope = f"{self.operation.key}\x00" if self.operation.key else ""
+        return self.settings.digest("query", scope + query.key)
 
     # --- public API -----------------------------------------------------------------------
     async def lookup(
@@ -244,7 +248,7 @@ class LookupService:
                     rows = await self.client.find_record_csv(
                         lease.token,
                         out,
-                        phone=query.phone,
+                        phone=self.operation.wolkvox_phone(query.phone),
                         customer_id=query.customer_id,
                         campaign_id=query.campaign_id,
                         timeout=self.settings.timeout,
@@ -382,7 +386,7 @@ class LookupService:
         async with self._slow_notice(on_wait):
             answer = await self.client.find_record(
                 lease.token,
-                phone=query.phone,
+                phone=self.operation.wolkvox_phone(query.phone),
                 customer_id=query.customer_id,
                 campaign_id=query.campaign_id,
                 timeout=remaining,

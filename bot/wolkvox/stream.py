@@ -37,7 +37,7 @@ CUT_TRIES = 3  # candidate cuts tried per batch, from its end
 # while (records.HELD_BYTES), so smaller batches hold less that is not needed.
 BATCH_BYTES = 64 * 1024
 
-_DATA_RE = re.compile(rb'"data"\s*:\s*\[')
+_DATA_RE = re.compile(rb'"data"[ \t\n\r]*:[ \t\n\r]*\[')  # JSON's whitespace only
 
 
 class _Fields(msgspec.Struct):

@@ -83,6 +83,15 @@ def test_every_shape_decodes_as_the_whole_body_does(name: str) -> None:
     assert_same(SHAPES[name])
 
 
+@pytest.mark.parametrize("space", [b"\x0b", b"\x0c"])
+def test_only_jsons_own_whitespace_opens_the_data(space: bytes) -> None:
+    """Found by the property test below: the stream took a vertical tab or form feed before
+    `[` for whitespace, which JSON is not; the whole-body decoder calls that body broken."""
+    body = body_of([rec()]).replace(b'"data": [', b'"data":' + space + b"[")
+    assert outcome(decode_find_record, body)[0] == "broken_answer"  # type: ignore[index]
+    assert_same(body)
+
+
 @pytest.mark.parametrize(("code", "error", "msg", "kind"), DOCUMENTED_ERRORS)
 def test_error_bodies_fail_the_same(code: str, error: str, msg: str, kind: type) -> None:
     body = body_of([rec()], code=code, error=error, msg=msg)

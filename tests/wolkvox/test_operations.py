@@ -1,0 +1,85 @@
+"""One bot serving one operation of several named in WOLKVOX_OPERATIONS: its server and tokens,
+its way of storing phones, and its own cache and breaker keys in a shared store."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import ConfigError, Secret, load_settings
+from bot.query import Query
+from bot.store.memory import MemoryStore
+from bot.wiring import build_service, served_operation
+from bot.wolkvox.breaker import CircuitBreaker
+from bot.wolkvox.errors import Unavailable
+from bot.wolkvox.records import FindAnswer
+from tests.doubles import InProcessWolkvox
+
+ECUADOR = {
+    "WOLKVOX_OPERATIONS": "ec",
+    "WOLKVOX_EC_NAME": "Ecuador",
+    "WOLKVOX_EC_BASE_URL": "http://127.0.0.1:9/ec",
+    "WOLKVOX_EC_TOKEN": "ec-token-1",
+    "WOLKVOX_EC_PHONE_REGION": "EC",
+    "WOLKVOX_EC_PHONE_FORMAT": "international",
+}
+
+
+class AskedWolkvox(InProcessWolkvox):
+    """Records the phone each find_record asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.phones: list[str] = []
+
+    async def find_record(
+        self,
+        token: Secret,
+        *,
+        phone: str = "",
+        customer_id: str = "",
+        campaign_id: str = "",
+        timeout: float | None = None,
+    ) -> FindAnswer:
+        self.phones.append(phone)
+        return await super().find_record(token, phone=phone, customer_id=customer_id)
+
+
+async def test_one_named_operation_is_served_with_its_own_phone_format() -> None:
+    settings = load_settings(ECUADOR, dotenv=False)
+    wolkvox = AskedWolkvox()
+    service = build_service(settings, MemoryStore(), client=wolkvox)
+    assert service.operation.name == "Ecuador"
+    assert service.pool.tokens[0].reveal() == "ec-token-1"
+    await service.lookup(Query(phone="991234567"))
+    assert wolkvox.phones == ["593991234567"]
+
+
+def test_several_operations_are_refused_at_start_up_in_one_line() -> None:
+    settings = load_settings(
+        {**ECUADOR, "WOLKVOX_OPERATIONS": "ec,co", "WOLKVOX_CO_SERVER": "0042",
+         "WOLKVOX_CO_TOKEN": "co-token-1"},
+        dotenv=False,
+    )  # fmt: skip
+    with pytest.raises(ConfigError) as caught:
+        served_operation(settings)
+    assert caught.value.variable == "WOLKVOX_OPERATIONS"
+
+
+def test_cache_keys_are_the_operations_own_and_unchanged_without_operations() -> None:
+    query = Query(phone="3001234567")
+    legacy = load_settings({"WOLKVOX_SERVER": "0042", "WOLKVOX_TOKEN": "t"}, dotenv=False)
+    service = build_service(legacy, MemoryStore(), client=InProcessWolkvox())
+    assert service.store_key(query) == legacy.digest("query", query.key)  # as before
+    ecuador = build_service(load_settings(ECUADOR, dotenv=False), MemoryStore(),
+                            client=InProcessWolkvox())  # fmt: skip
+    assert ecuador.store_key(query) != legacy.digest("query", query.key)
+
+
+async def test_each_operations_breaker_trips_alone() -> None:
+    store: MemoryStore[object] = MemoryStore()
+    colombia, ecuador = CircuitBreaker(store, namespace="co"), CircuitBreaker(store, namespace="ec")
+    for n in range(10):
+        await colombia.record_failure(Unavailable("down"), f"q{n}")
+    assert await colombia.state() == "open"
+    assert await ecuador.state() == "closed"
+    await ecuador.check()  # does not raise: Ecuador's Wolkvox is fine
