@@ -12,6 +12,7 @@ import hmac
 import ipaddress
 import os
 import re
+import urllib.parse
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -227,6 +228,8 @@ class Settings:
         ):
             if s is not None:
                 values.append(s.reveal())
+        if self.redis_url is not None:  # its password alone, as a library may print it
+            values.append(urllib.parse.urlsplit(self.redis_url.reveal()).password or "")
         return [v for v in values if v]
 
     def require_wolkvox(self) -> None:

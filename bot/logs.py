@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sys
+import traceback
 from collections.abc import Iterable
+from types import TracebackType
 
 REDACTED = "[redacted]"
 # Shapes of secrets we may not know the value of (e.g. a token in a URL a library logs).
@@ -14,8 +17,21 @@ _SHAPES = re.compile(
 )
 
 
+def one_line(exc_info: tuple[type[BaseException], BaseException, TracebackType | None]) -> str:
+    """An exception as one line: its kind and where it was raised (the innermost frame of our
+    own code, else the innermost), never its text, which may carry a customer's data."""
+    kind, _, tb = exc_info
+    frames = traceback.extract_tb(tb)
+    ours = [f for f in frames if f"{os.sep}bot{os.sep}" in f.filename]
+    if not frames:
+        return kind.__name__
+    frame = (ours or frames)[-1]
+    return f"{kind.__name__} at {os.path.basename(frame.filename)}:{frame.lineno} in {frame.name}"
+
+
 class RedactingFilter(logging.Filter):
-    """Replaces known secret values and token-shaped text in each record's final message."""
+    """Replaces known secret values and token-shaped text in each record's final message, and
+    a traceback by one line (`one_line`): no log holds a traceback or an exception's text."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
@@ -32,12 +48,10 @@ class RedactingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string must not drop or crash logging
             message = str(record.msg)
-        if record.exc_info and not record.exc_text:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-        clean = self.redact(message)
-        if record.exc_text:
-            record.exc_text = self.redact(record.exc_text)
-        record.msg, record.args = clean, None
+        if record.exc_info and record.exc_info[0] is not None:
+            message = f"{message} [{one_line(record.exc_info)}]"
+        record.exc_info, record.exc_text, record.stack_info = None, None, None
+        record.msg, record.args = self.redact(message), None
         return True
 
 

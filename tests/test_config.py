@@ -133,7 +133,7 @@ def test_a_full_valid_configuration() -> None:
     assert s.audit_pii == "full"
     assert s.shutdown_grace == 10
     assert s.redis_url is not None
-    assert set(s.secrets()) == {*ALL_SECRETS, "rediss://user:pw@redis.example:6380/0"}
+    assert set(s.secrets()) == {*ALL_SECRETS, "rediss://user:pw@redis.example:6380/0", "pw"}
     s.require_wolkvox()
     s.require_slack()
 

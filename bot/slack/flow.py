@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.errors import LookupFailure, QueryError, StoreUnavailable
 from bot.i18n import t
@@ -47,6 +47,7 @@ from bot.slack.runtime import (
 from bot.wolkvox.lookup import SLOW
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POSITION_UPDATE_EVERY = 2.0  # seconds between "you're Nth in line" updates
 # How long the access check (a user group read from Slack) may hold the first reply: well
@@ -147,7 +148,7 @@ class LookupFlow:
         if command.verb == "help":
             await reply.notice(cards.render_help(ask.lang))
         elif command.verb == "status":  # token usage and errors: for allowed users only
-            allowed = await self.may_search(ask.actor)
+            allowed = await self._in_time(self.may_search(ask.actor), ask, reply)
             card = await self.status_card(ask.lang) if allowed else cards.render_refusal(ask.lang)
             await reply.notice(card)
         else:
@@ -162,8 +163,10 @@ class LookupFlow:
     async def campaign_suggestions(self, actor: Actor, typed: str, lang: str) -> list[Any]:
         """The search modal's campaign options filtered by what was typed; nothing at all for
         someone who may not search. Never a Wolkvox call (the hourly list)."""
-        if not await self.may_search(actor):
-            return []
+        check = asyncio.ensure_future(self.may_search(actor))
+        done, _ = await asyncio.wait({check}, timeout=ACCESS_WAIT)  # the ack waits on this
+        if not done or not check.result():
+            return []  # not allowed, or Slack too slow to say: nothing (the check goes on)
         return cards.campaign_options(self.rt.service.campaign_list(), typed, lang)
 
     async def first_delivery(self, event_id: str, reply: Reply) -> bool:
@@ -311,12 +314,22 @@ class LookupFlow:
     async def open_search(self, ask: Ask, trigger_id: str) -> None:
         """The search modal (or, for a user who may not search, why not). The trigger id dies
         3 s after the click: nothing slow before it; opening it costs no lookup."""
-        refusal = await self.gate(ask, count=False)
+        web = self.rt.web
+        check = asyncio.ensure_future(self.gate(ask, count=False))
+        done, _ = await asyncio.wait({check}, timeout=ACCESS_WAIT)
+        opened: dict[str, Any] | None = None
+        if not done:  # Slack is slow to say who is allowed: open now, fill in when it says
+            waiting = cards.result_modal(cards.render_checking_access(ask.lang), ask.lang)
+            opened = await call_web_safely(web, "views_open", trigger_id=trigger_id, view=waiting)
+        refusal = await check
         if refusal is not None:
             view = cards.result_modal(refusal, ask.lang)
         else:
             view = cards.search_modal(ask.lang, campaigns=await self._campaigns_for_picker())
-        await call_web_safely(self.rt.web, "views_open", trigger_id=trigger_id, view=view)
+        if opened is None:
+            await call_web_safely(web, "views_open", trigger_id=trigger_id, view=view)
+        elif view_id := str((opened.get("view") or {}).get("id") or ""):
+            await call_web_safely(web, "views_update", view_id=view_id, view=view)
 
     async def _campaigns_for_picker(self) -> dict[str, str]:
         """The hourly campaign list; when there is none yet, one fetch (at most one an hour),
@@ -332,11 +345,16 @@ class LookupFlow:
 
     async def _bounded_gate(self, ask: Ask, reply: Reply) -> cards.Card | None:
         """The gate, without letting a slow Slack API make the first reply late."""
-        check = asyncio.ensure_future(self.gate(ask, count=True))
-        done, _ = await asyncio.wait({check}, timeout=ACCESS_WAIT)
+        return await self._in_time(self.gate(ask, count=True), ask, reply)
+
+    async def _in_time(self, check: Awaitable[T], ask: Ask, reply: Reply) -> T:
+        """An access check a first reply waits on: past ACCESS_WAIT the agent is told it is
+        being checked (the ack goes out in time) and the answer follows when Slack says."""
+        task = asyncio.ensure_future(check)
+        done, _ = await asyncio.wait({task}, timeout=ACCESS_WAIT)
         if not done:
             await reply.notice(cards.render_checking_access(ask.lang))
-        return await check
+        return await task
 
     def disclosure(self, ask: Ask, style: CardStyle) -> Disclosure:
         """What this request's answer may show: the one rule (bot.slack.disclosure), applied
@@ -425,6 +443,7 @@ class LookupFlow:
                 handed_at=time.time(),
                 orgs=actor.orgs,
                 visible_ask=ask.visible,
+                ask_channel=ask.channel,
             )
         )
         return self.rt.sealer.seal_item(data)
@@ -451,11 +470,23 @@ class LookupFlow:
             if opened is None:
                 log.warning("a hand-over item not sealed by this app (or too old); dropped")
                 continue
+            if not await self._first_use(item):
+                log.warning("a hand-over item seen before (a replay); dropped")
+                continue
             taken = handover.decode(opened)
             if taken is None or not handover.still_deliverable(taken):
                 log.warning("a handed-over lookup was unreadable or too old; dropped")
                 continue
             rt.spawn(self.resume(taken), name=f"handover:{taken.surface}")
+
+    async def _first_use(self, item: bytes) -> bool:
+        """Claim a sealed item once: a copy pushed again (by anyone who can write to the store)
+        would look the customer up and post the card again."""
+        claim = f"handover:{self.rt.settings.digest('handover', item.hex())}"
+        try:
+            return await self.rt.store.value_set_if_absent(claim, "1", HANDOVER_TTL)
+        except StoreUnavailable:
+            return False  # the store went away: the item cannot be known to be fresh
 
     async def resume(self, taken: handover.Handover) -> None:
         """Finish a lookup another instance started. Its gate was passed there; it runs again
@@ -465,7 +496,7 @@ class LookupFlow:
         ask = Ask(
             taken.actor,
             taken.lang,
-            taken.channel_id,
+            taken.ask_channel,
             refresh=taken.refresh,
             origin_concealed=taken.conceal,
             visible=taken.visible_ask,

@@ -46,6 +46,7 @@ class Handover(msgspec.Struct, frozen=True):
     handed_at: float = 0.0
     orgs: tuple[str, ...] | None = ()
     visible_ask: bool = False  # the channel rule's view of the original request
+    ask_channel: str | None = ""  # None: the answer was the user's alone (a modal)
 
     @property
     def actor(self) -> Actor:

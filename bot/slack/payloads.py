@@ -202,9 +202,13 @@ def button_value(body: dict[str, Any]) -> str:
 
 
 def card_is_visible(body: dict[str, Any]) -> bool:
-    """Is the card a button sits on visible to the whole conversation?"""
+    """Is the card a button sits on visible to others? Not in a modal, not when ephemeral, and
+    not in the user's own DM with the bot (a `D…` conversation holds the two of them only)."""
     container = body.get("container") or {}
     if container.get("type") == "view":
+        return False
+    channel = str(container.get("channel_id") or _id(body.get("channel")))
+    if channel.startswith("D"):
         return False
     return not container.get("is_ephemeral", False)
 

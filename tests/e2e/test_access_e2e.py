@@ -342,3 +342,40 @@ async def test_a_user_group_check_that_fails_is_a_refusal_in_time(stack: Stack) 
     assert_refusal(post.body)
     await settle(stack)
     assert upstream_requests(stack) == 0
+
+
+@pytest.mark.stack_env(WOLKVOX_ALLOWED_USERGROUPS="S0SUPPORT")
+async def test_status_suggestions_and_the_modal_are_in_time_when_slack_is_slow(
+    stack: Stack,
+) -> None:
+    """What a first reply waits on (status, campaign names, the modal whose trigger dies in
+    3 s) never waits past the ack's budget for a slow user-group read."""
+    from bot.devtools.fakeslack import requests as sr
+    from bot.devtools.stack import TEAM
+
+    stack.slack.set_usergroup("S0SUPPORT", [AGENT])
+    stack.slack.slow("usergroups.users.list", seconds=1.7)
+    status, ack, elapsed, url = await stack.command("status")
+    assert_acked(status, elapsed)
+    assert elapsed < 2.5 and "Comprobando tu acceso" in text_of(ack_json(ack))
+    [post] = await stack.slack.wait_for_response(url, timeout=10)
+    assert "Wolkvox" in text_of(post.body) and REFUSAL not in text_of(post.body)
+
+    stack.slack.slow("usergroups.users.list", seconds=1.7)
+    await settle(stack, pause=2.0)  # the cached list expires only in minutes: force a new read
+    stack.bot.runtime.access._members._values.clear()
+    status, _, elapsed = await stack.global_shortcut()
+    assert_acked(status, elapsed)
+    [opened] = await stack.slack.wait_for("views.open", timeout=5)
+    assert opened.ok, opened.response  # inside the trigger's 3 s
+    [updated] = await stack.slack.wait_for("views.update", timeout=10)
+    assert updated.args["view"]["callback_id"] == "wolkvox_search_submit"
+
+    stack.bot.runtime.access._members._values.clear()
+    stack.slack.slow("usergroups.users.list", seconds=1.7)
+    body = sr.block_suggestion_body(
+        view=updated.args["view"], action_id="campaign_id", value="", user_id=AGENT, team_id=TEAM
+    )
+    status, text, elapsed = await stack.post(body, sr.FORM)
+    assert_acked(status, elapsed)
+    assert elapsed < 2.5 and ack_json(text).get("options") == []

@@ -4,6 +4,7 @@ on the real bot over signed HTTP. Every test here failed on the code before the 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -11,8 +12,9 @@ from aiohttp import web
 
 from bot.devtools.fakeslack import requests as sr
 from bot.devtools.stack import AGENT, CHANNEL, DM_CHANNEL, Stack, slash_command
-from bot.slack import ids
-from bot.slack.runtime import HANDOVER_QUEUE
+from bot.slack import handover, ids
+from bot.slack.replies import Route
+from bot.slack.runtime import HANDOVER_QUEUE, Surface
 from tests.e2e.conftest import (
     SHOWCASE_ID,
     SHOWCASE_NAME,
@@ -230,3 +232,52 @@ async def test_a_channel_allow_list_refuses_the_workflow_step(stack: Stack) -> N
     result = await stack.slack.wait_for_function_result(run, 10.0)
     assert not result.get("outputs") and SHOWCASE_NAME not in str(result)
     assert find_calls(stack) == 0
+
+
+# --- found by the audit of the security page -------------------------------------------------
+
+
+async def test_a_sealed_hand_over_is_answered_once_however_often_it_is_pushed(
+    stack: Stack,
+) -> None:
+    """Anyone who can write to Redis could copy a real item and push it again: the customer
+    looked up and the card posted once more each time."""
+    url = stack.slack.new_response_url(channel_id=CHANNEL, user_id=AGENT)
+    sealed = stack.bot.runtime.sealer.seal_item(handover_item(url))
+    for _ in range(3):
+        await stack.bot.store.queue_push(HANDOVER_QUEUE, sealed, 60)
+    await take_over_for(stack, 1.0)
+    assert len(stack.slack.responses(url)) == 1
+    assert find_calls(stack) == 1
+
+
+@pytest.mark.stack_env(WOLKVOX_ALLOWED_CHANNELS=CHANNEL)
+async def test_a_handed_over_modal_lookup_is_answered_under_a_channel_list(stack: Stack) -> None:
+    """A modal's answer is the user's alone: no channel to check, before or after a restart."""
+    view_id = "V0HANDED01"
+    item = handover.Handover(
+        team_id="T0WOLKVOX", user_id=AGENT, channel_id="", surface=Surface.MODAL, lang="es",
+        phone=SHOWCASE_PHONE, customer_id="", campaign_id="", refresh=False,
+        route=Route("view", view_id=view_id), max_blocks=100, actions=False,
+        handed_at=time.time(), orgs=("T0WOLKVOX",), ask_channel=None,
+    )  # fmt: skip
+    sealed = stack.bot.runtime.sealer.seal_item(handover.encode(item))
+    await stack.bot.store.queue_push(HANDOVER_QUEUE, sealed, 60)
+    await take_over_for(stack, 1.0)
+    updates = [c for c in stack.slack.calls("views.update") if c.args.get("view_id") == view_id]
+    assert updates and SHOWCASE_NAME in text_of(updates[-1].args["view"])
+
+
+async def test_a_card_in_the_users_dm_with_the_bot_exports_in_full(stack: Stack) -> None:
+    """The DM holds the user and the bot only: its card is theirs alone, so Export is served
+    (it used to be offered, then refused as if a channel had seen the card)."""
+    await stack.direct_message(f"find {SHOWCASE_PHONE}", channel=DM_CHANNEL)
+    await settle(stack)
+    [card] = [c.args for c in stack.slack.calls("chat.update", ok=True)][-1:]
+    value = stack.bot.runtime.sealer.seal(_query())
+    await stack.press(
+        ids.ACTION_EXPORT_CSV, _with_export_button(card, value), channel=DM_CHANNEL,
+        is_ephemeral=False,
+    )  # fmt: skip
+    await stack.slack.wait_for_files(1, timeout=20)
+    assert SHOWCASE_PHONE.encode() in stack.slack.files[0]["data"]

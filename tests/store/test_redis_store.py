@@ -99,6 +99,7 @@ async def test_unreachable_at_start_is_clear_and_hides_the_password() -> None:
     assert "hunter2secret" not in str(caught.value)
     health = await store.health()
     assert health["ok"] is False and "hunter2secret" not in repr(health)
+    assert "127.0.0.1" not in repr(health)  # /healthz names no address: a kind only
     assert "hunter2secret" not in repr(store)
     await store.close()
 
