@@ -540,16 +540,15 @@ def _refuse_unknown_operations(r: _Reader, keys: list[str]) -> None:
     """A WOLKVOX_<OP>_<FIELD> for an operation not listed is a typo that would be ignored."""
     known = {k.upper() for k in keys}
     for name in sorted(r.env):
-        if not name.startswith("WOLKVOX_"):
+        rest = name.removeprefix("WOLKVOX_")
+        if rest == name or not r.text(name):
             continue
         for field_name in _OPERATION_FIELDS:
-            op = name.removeprefix("WOLKVOX_").removesuffix("_" + field_name)
-            if name.endswith("_" + field_name) and op and op not in known and "_" not in op:
-                if op == "ALLOWED":
-                    continue  # WOLKVOX_ALLOWED_CHANNELS and _USERGROUPS: global settings
-                raise ConfigError(
-                    name, f"names operation {op.lower()!r}, not in WOLKVOX_OPERATIONS"
-                )
+            op = rest[: -len(field_name) - 1] if rest.endswith("_" + field_name) else ""
+            if op and "_" not in op and op not in known and op != "ALLOWED":
+                # (WOLKVOX_ALLOWED_CHANNELS and _USERGROUPS are global settings)
+                why = f"names operation {op.lower()!r}, which WOLKVOX_OPERATIONS does not list"
+                raise ConfigError(name, why)
 
 
 def _operation(r: _Reader, s: Settings, key: str) -> Operation:

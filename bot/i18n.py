@@ -52,6 +52,12 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
     "campaign_title": {"es": "{name} · campaña {id}", "en": "{name} · campaign {id}"},
     "campaign_title_no_name": {"es": "Campaña {id}", "en": "Campaign {id}"},
     "campaign_none": {"es": "Sin campaña", "en": "No campaign"},
+    "campaign_in_operation": {"es": "{operation} · {title}", "en": "{operation} · {title}"},
+    "operation_gaps": {
+        "es": "Sin respuesta de {gaps}: lo de arriba es lo que sí respondió.",
+        "en": "No answer from {gaps}: above is what did answer.",
+    },
+    "operation_gap": {"es": "{name} ({why})", "en": "{name} ({why})"},
     "field_customer": {"es": "Cliente", "en": "Customer"},
     "field_customer_id": {"es": "Identificación", "en": "Customer id"},
     "field_phone": {"es": "Teléfono", "en": "Phone"},
@@ -373,6 +379,10 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
     "query_error_one_customer_id": {
         "es": "Escribe una sola identificación por búsqueda.",
         "en": "Give only one customer id per search.",
+    },
+    "query_error_unknown_operation": {
+        "es": "No hay una operación «{key}». Las que hay: {known}.",
+        "en": "There is no operation “{key}”. These are: {known}.",
     },
     "query_error_one_campaign": {
         "es": "Escribe una sola campaña por búsqueda.",

@@ -44,6 +44,8 @@ _VERBS: dict[str, Verb] = {
 }
 _ID_WORDS = {"id", "cedula", "cédula", "documento", "doc"}
 _CAMPAIGN_WORDS = {"campaign", "campaña", "campana", "camp"}
+_IN_WORDS = {"en", "in"}  # `find 3001234567 en ec`: one operation of several
+_OPERATION_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]{0,11}$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +55,13 @@ class Query:
     phone: str = ""
     customer_id: str = ""
     campaign_id: str = ""
+    operation: str = ""  # one operation's key (`en ec`) when several are served; "" = all
 
     @property
     def key(self) -> str:
         """Identity for the cache and for coalescing identical lookups."""
-        return f"p={self.phone}|i={self.customer_id}|c={self.campaign_id}"
+        key = f"p={self.phone}|i={self.customer_id}|c={self.campaign_id}"
+        return f"{key}|o={self.operation}" if self.operation else key
 
     @property
     def kind(self) -> str:
@@ -213,10 +217,15 @@ def parse_find_args(text: str, region: str, default_campaign: str = "") -> Query
     phone_words: list[str] = []
     customer_id = ""
     campaign = ""
+    operation = ""
     i = 0
     while i < len(words):
         word = words[i]
         lower = word.lower().rstrip(":")
+        if lower in _IN_WORDS and i + 1 < len(words) and _OPERATION_RE.match(words[i + 1]):
+            operation = words[i + 1].lower()  # `en ec`: only that operation
+            i += 2
+            continue
         if lower in _ID_WORDS or lower in _CAMPAIGN_WORDS:
             if i + 1 >= len(words):
                 is_id = lower in _ID_WORDS
@@ -249,7 +258,12 @@ def parse_find_args(text: str, region: str, default_campaign: str = "") -> Query
     phone = normalise_phone(" ".join(phone_words), region) if phone_words else ""
     if not phone and not customer_id:
         raise QueryError("give a phone number or a customer id", reason="nothing_to_search")
-    return Query(phone=phone, customer_id=customer_id, campaign_id=campaign or default_campaign)
+    return Query(
+        phone=phone,
+        customer_id=customer_id,
+        campaign_id=campaign or default_campaign,
+        operation=operation,
+    )
 
 
 def parse_command(text: str, region: str, default_campaign: str = "") -> Command:

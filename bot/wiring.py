@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import aiohttp
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -32,6 +32,7 @@ from bot.store.base import Store
 from bot.wolkvox.client import WolkvoxClient
 from bot.wolkvox.guard import TokenPool
 from bot.wolkvox.lookup import FETCHED_CODEC, LookupService
+from bot.wolkvox.operations import Lookups, Operations
 from bot.wolkvox.records import Fetched
 
 WEB_API_TIMEOUT = 10
@@ -88,15 +89,28 @@ def build_service(
 
 
 def served_operation(settings: Settings) -> Operation:
-    """The operation this bot serves. Several at once (one search over every country's
-    operation) are read and checked but not served yet: say so at start-up, not at a search."""
+    """The operation a single-operation caller serves (the terminal `find`): the only one."""
     if len(settings.operations) > 1:
         raise ConfigError(
             "WOLKVOX_OPERATIONS",
-            "lists several operations; one bot serves one operation for now: "
-            "name one, or run one bot per operation",
+            "lists several operations: name the one to search with WOLKVOX_OPERATIONS=<key>",
         )
     return settings.operations[0]
+
+
+def build_lookups(
+    settings: Settings,
+    store: Store[Fetched],
+    clients: Mapping[str, WolkvoxClient] | None = None,
+) -> Lookups:
+    """The lookup side the Slack side uses: one operation's service, or every operation of
+    WOLKVOX_OPERATIONS searched as one. `clients` replace HTTP clients by operation key."""
+    given = clients or {}
+    services = [
+        build_service(settings, store, given.get(op.key), operation=op)
+        for op in settings.operations
+    ]
+    return services[0] if len(services) == 1 else Operations(services)
 
 
 def build_web_client(settings: Settings) -> AsyncWebClient:
@@ -124,7 +138,7 @@ def build_web_client(settings: Settings) -> AsyncWebClient:
 
 def build_runtime(
     settings: Settings,
-    service: LookupService,
+    service: Lookups,
     store: Store[Fetched],
     web: AsyncWebClient,
     hooks: HookClient | None = None,
@@ -151,7 +165,7 @@ async def create_bot(settings: Settings) -> Bot:
     settings.require_slack()
     store = make_store(settings)
     await store.start()
-    service = build_service(settings, store)
+    service = build_lookups(settings, store)
     runtime = build_runtime(settings, service, store, build_web_client(settings))
     flow = LookupFlow(runtime)
     return Bot(settings, store, service, runtime, flow, build_app(flow))

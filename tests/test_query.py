@@ -488,3 +488,13 @@ def test_a_message_repeating_one_number_is_not_read_to_its_end(
     text = "llamar al 3001234567. " * 2_000
     assert [q.phone for q in query_module.extract_queries(text, "CO", limit=3)] == ["3001234567"]
     assert tried <= 3 * query_module.CANDIDATES_PER_QUERY + 1
+
+
+@pytest.mark.parametrize(
+    ("text", "operation"),
+    [("3001234567 en ec", "ec"), ("in CO 3001234567", "co"), ("3001234567", "")],
+)
+def test_en_names_one_operation_of_several(text: str, operation: str) -> None:
+    query = parse_find_args(text, "CO")
+    assert query.phone == "3001234567" and query.operation == operation
+    assert ("|o=" in query.key) is bool(operation)  # its own cache entry

@@ -29,7 +29,8 @@ from bot.slack.disclosure import HIDE_ALL, Disclosure
 from bot.slack.sealed import Sealer
 from bot.slack.single_flight import SingleFlightCache
 from bot.store.base import PositionCallback, Store
-from bot.wolkvox.lookup import LookupResult, LookupService
+from bot.wolkvox.lookup import LookupResult
+from bot.wolkvox.operations import Lookups
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,7 @@ class Waiter:
 @dataclass
 class SlackRuntime:
     settings: Settings
-    service: LookupService
+    service: Lookups
     store: Store[Any]
     web: AsyncWebClient
     access: AccessControl

@@ -36,7 +36,8 @@ from bot.slack.verify import (
     signature_rejection,
 )
 from bot.store.base import Store
-from bot.wolkvox.lookup import LookupService, ServiceStatus
+from bot.wolkvox.lookup import ServiceStatus
+from bot.wolkvox.operations import Lookups
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ class Bot:
 
     settings: Settings
     store: Store[Any]
-    service: LookupService
+    service: Lookups
     runtime: SlackRuntime
     flow: LookupFlow
     app: AsyncApp
@@ -72,7 +73,7 @@ class Bot:
         self._probes = SingleFlightCache(ttl=PROBE_TTL, maxsize=1)
 
     async def close(self) -> None:
-        await self.service.client.close()
+        await self.service.close()
         await self.store.close()
         session = getattr(self.runtime.web, "session", None)
         if session is not None and not session.closed:

@@ -62,6 +62,8 @@ class LookupResult:
     from_cache: bool
     shared: bool  # coalesced with an identical query already in flight
     upstream_ms: float  # how long Wolkvox took
+    # Operations that could not answer a search over several: (name, failure kind).
+    gaps: tuple[tuple[str, str], ...] = ()
 
     def age(self, now: float) -> float:
         return max(0.0, now - self.fetched_at)
@@ -259,6 +261,9 @@ class LookupService:
                     raise
             await self.breaker.record_success()
             return rows
+
+    async def close(self) -> None:
+        await self.client.close()
 
     def campaign_list(self) -> dict[str, str]:
         """Campaign id → name as last fetched (an hour's cache; stale beats nothing), or {}."""

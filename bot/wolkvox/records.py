@@ -96,6 +96,7 @@ class CampaignSummary(msgspec.Struct, frozen=True):
     conn_id: str
     records: int  # how many records this campaign had in the answer
     campaign_name: str = ""  # filled by the lookup service from `campaigns()`
+    operation: str = ""  # the operation's name when several are searched ("Colombia")
 
 
 class FindAnswer(msgspec.Struct, frozen=True):

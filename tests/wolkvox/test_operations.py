@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 
 from bot.config import ConfigError, Secret, load_settings
+from bot.errors import QueryError
 from bot.query import Query
 from bot.store.memory import MemoryStore
-from bot.wiring import build_service, served_operation
+from bot.wiring import build_lookups, build_service, served_operation
 from bot.wolkvox.breaker import CircuitBreaker
 from bot.wolkvox.errors import Unavailable
+from bot.wolkvox.operations import Operations
 from bot.wolkvox.records import FindAnswer
 from tests.doubles import InProcessWolkvox
 
@@ -83,3 +85,58 @@ async def test_each_operations_breaker_trips_alone() -> None:
     assert await colombia.state() == "open"
     assert await ecuador.state() == "closed"
     await ecuador.check()  # does not raise: Ecuador's Wolkvox is fine
+
+
+# --- several operations searched as one -------------------------------------------------------
+
+TWO = {
+    "WOLKVOX_OPERATIONS": "co,ec",
+    "WOLKVOX_CO_NAME": "Colombia",
+    "WOLKVOX_CO_BASE_URL": "http://127.0.0.1:9/co",
+    "WOLKVOX_CO_TOKEN": "co-token-1",
+    "WOLKVOX_EC_NAME": "Ecuador",
+    "WOLKVOX_EC_BASE_URL": "http://127.0.0.1:9/ec",
+    "WOLKVOX_EC_TOKEN": "ec-token-1",
+}
+
+
+class DownWolkvox(InProcessWolkvox):
+    async def find_record(self, token: Secret, **_: object) -> FindAnswer:  # type: ignore[override]
+        raise Unavailable("connection refused")
+
+
+def two_countries(ecuador: InProcessWolkvox | None = None) -> Operations:
+    settings = load_settings(TWO, dotenv=False)
+    lookups = build_lookups(
+        settings, MemoryStore(), {"co": InProcessWolkvox(), "ec": ecuador or InProcessWolkvox()}
+    )
+    assert isinstance(lookups, Operations)
+    return lookups
+
+
+async def test_every_operation_answers_and_each_campaign_is_named() -> None:
+    result = await two_countries().lookup(Query(phone="3001234567"))
+    named = {c.operation for c in result.answer.campaigns}
+    assert named == {"Colombia", "Ecuador"} and result.gaps == ()
+    dates = [c.last_date for c in result.answer.campaigns if c.last_date]
+    assert dates == sorted(dates, reverse=True)  # the most recent first, across countries
+
+
+async def test_a_partial_answer_names_the_operation_that_failed() -> None:
+    result = await two_countries(DownWolkvox()).lookup(Query(phone="3001234567"))
+    assert {c.operation for c in result.answer.campaigns} == {"Colombia"}
+    assert result.gaps == (("Ecuador", "unavailable"),)
+
+
+async def test_when_none_answers_the_lookup_fails() -> None:
+    settings = load_settings(TWO, dotenv=False)
+    lookups = build_lookups(settings, MemoryStore(), {"co": DownWolkvox(), "ec": DownWolkvox()})
+    with pytest.raises(Unavailable):
+        await lookups.lookup(Query(phone="3001234567"))
+
+
+async def test_a_search_narrowed_to_an_unknown_operation_says_which_there_are() -> None:
+    with pytest.raises(QueryError) as caught:
+        await two_countries().lookup(Query(phone="3001234567", operation="mx"))
+    assert caught.value.reason == "unknown_operation"
+    assert caught.value.params["known"] == "co, ec"

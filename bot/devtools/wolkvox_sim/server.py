@@ -282,9 +282,19 @@ def _shifted(record: dict[str, Any], days: int) -> dict[str, Any]:
     return {**record, "date": (when + timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")}
 
 
+# Each demo operation's campaigns, when the simulator serves several (a path each); any other
+# path serves every campaign.
+OPERATION_CAMPAIGNS: dict[str, frozenset[str]] = {
+    "co": frozenset({"42", "57", "63"}),
+    "ec": frozenset({"78", "91"}),
+}
+
+
 @functools.lru_cache(maxsize=4096)
-def find_body(campaign_id: str, phone: str, customer_id: str, shift_days: int = 0) -> bytes | None:
-    """The answer body for a search, or None when nothing matches (→ 404). Cached: data is fixed."""
+def find_body(
+    campaign_id: str, phone: str, customer_id: str, shift_days: int = 0, operation: str = ""
+) -> bytes | None:
+    """The answer body for a search, or None when nothing matches (→ 404). Data is fixed."""
     data = _demo_data()
     if phone and customer_id:
         ids = set(data.by_customer_id.get(customer_id, ()))
@@ -294,6 +304,8 @@ def find_body(campaign_id: str, phone: str, customer_id: str, shift_days: int = 
     else:
         positions = data.by_customer_id.get(customer_id, ())
     records = [data.records[p] for p in positions]
+    if operation in OPERATION_CAMPAIGNS:
+        records = [r for r in records if str(r["campaign_id"]) in OPERATION_CAMPAIGNS[operation]]
     if campaign_id:
         records = [r for r in records if str(r["campaign_id"]) == campaign_id]
     if not records:
@@ -360,7 +372,8 @@ async def _find_record(request: web.Request) -> web.StreamResponse:
         body = await app[_BIG].get(cfg.big_records, campaign_id)
         return _json(200, body)
 
-    found = find_body(campaign_id, phone, customer_id, cfg.shift_days)
+    operation = request.match_info.get("operation", "")
+    found = find_body(campaign_id, phone, customer_id, cfg.shift_days, operation)
     if found is None:
         return _json(404, _error_body(404, MSG_NOT_FOUND))
     return _json(200, found)
@@ -474,6 +487,10 @@ def create_app(config: SimulatorConfig) -> web.Application:
     app[_BIG] = _BigCache()
     app.router.add_get("/api/v2/campaign.php", _campaign_php)
     app.router.add_get("/api/v2/information.php", _information_php)
+    # One operation per path (WOLKVOX_<OP>_BASE_URL=http://127.0.0.1:8089/<op>), each with its
+    # own share of the demo data (OPERATION_CAMPAIGNS), so a customer shows in two countries.
+    app.router.add_get("/{operation}/api/v2/campaign.php", _campaign_php)
+    app.router.add_get("/{operation}/api/v2/information.php", _information_php)
     return app
 
 

@@ -11,7 +11,17 @@ from collections.abc import Sequence
 from datetime import tzinfo
 from typing import Protocol
 
-from bot.i18n import fmt_ago, fmt_date, fmt_int, fmt_seconds, ordinal, result_label, t, tn
+from bot.i18n import (
+    MESSAGES,
+    fmt_ago,
+    fmt_date,
+    fmt_int,
+    fmt_seconds,
+    ordinal,
+    result_label,
+    t,
+    tn,
+)
 from bot.query import Query, mask_phone, mask_value
 from bot.slack.cards.blocks import (
     Block,
@@ -91,13 +101,35 @@ def describe_query(query: Query, lang: str, *, mask: bool, mask_id: bool = False
 
 
 def _campaign_title(summary: CampaignSummary, lang: str, redact: Sequence[str]) -> str:
+    """ "Cobranza Q4 · campaña 42", led by its operation's name when several were searched."""
     name = inert(summary.campaign_name, CAP_CAMPAIGN_NAME, redact=redact)
     cid = inert(summary.campaign_id, CAP_ID, redact=redact)
     if name and cid:
-        return t(lang, "campaign_title", name=name, id=cid)
-    if cid:
-        return t(lang, "campaign_title_no_name", id=cid)
-    return name or t(lang, "campaign_none")
+        title = t(lang, "campaign_title", name=name, id=cid)
+    elif cid:
+        title = t(lang, "campaign_title_no_name", id=cid)
+    else:
+        title = name or t(lang, "campaign_none")
+    if summary.operation:
+        operation = inert(summary.operation, CAP_CAMPAIGN_NAME)
+        return t(lang, "campaign_in_operation", operation=operation, title=title)
+    return title
+
+
+def gaps_line(gaps: Sequence[tuple[str, str]], lang: str) -> str:
+    """Which operations of a search over several did not answer, and why, in a word each."""
+    named = [
+        t(
+            lang,
+            "operation_gap",
+            name=inert(name, CAP_CAMPAIGN_NAME),
+            why=t(lang, f"error_{kind}_title"),
+        )
+        if f"error_{kind}_title" in MESSAGES
+        else inert(name, CAP_CAMPAIGN_NAME)
+        for name, kind in gaps
+    ]
+    return t(lang, "operation_gaps", gaps=", ".join(named))
 
 
 def _campaign_block(
@@ -188,6 +220,9 @@ def _age_text(result: ResultView, *, lang: str, now: float, shared_by: str | Non
         parts.append(t(lang, "coalesced"))
     if shared_by is not None:
         parts.append(t(lang, "shared_by", user=_user_mention(shared_by)))
+    gaps = getattr(result, "gaps", ())
+    if gaps:  # a search over several operations that some could not answer
+        parts.append(gaps_line(gaps, lang))
     return " · ".join(parts)
 
 

@@ -1,0 +1,134 @@
+"""Several Wolkvox operations searched as one (WOLKVOX_OPERATIONS): every operation at once,
+each through its own service (its tokens' guard, quota, breaker, cache and coalescing), and one
+answer holding every operation's campaigns, each named by its operation. A partial answer is an
+answer: operations that could not answer are named in it with the kind of failure; the lookup
+fails only when none answers. `query.operation` narrows a search to one (`en ec`).
+
+What is not split by operation yet: Export CSV and the campaign picker use the first operation
+(or the one a search names), and `status` reports the first operation's tokens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from bot.errors import LookupFailure, QueryError
+from bot.query import Query
+from bot.store.base import PositionCallback
+from bot.wolkvox.lookup import LookupResult, LookupService, LookupStats, ServiceStatus
+from bot.wolkvox.records import KEPT_RECORDS
+
+
+class Operations:
+    """The lookup side for several operations, as the Slack side uses one `LookupService`."""
+
+    def __init__(self, services: Sequence[LookupService]) -> None:
+        if not services:
+            raise ValueError("at least one operation")
+        self.services = tuple(services)
+        self.first = self.services[0]
+        self.client = self.first.client  # /healthz's view of Wolkvox: the first operation's
+
+    @property
+    def stats(self) -> LookupStats:
+        return self.first.stats
+
+    def _chosen(self, query: Query) -> tuple[LookupService, ...]:
+        if not query.operation:
+            return self.services
+        chosen = tuple(s for s in self.services if s.operation.key == query.operation)
+        if not chosen:
+            known = ", ".join(s.operation.key for s in self.services)
+            raise QueryError(
+                f"no operation {query.operation!r}",
+                field="operation",
+                reason="unknown_operation",
+                params={"key": query.operation[:12], "known": known},
+            )
+        return chosen
+
+    async def lookup(
+        self, query: Query, *, refresh: bool = False, on_wait: PositionCallback | None = None
+    ) -> LookupResult:
+        chosen = self._chosen(query)
+        plain = dataclasses.replace(query, operation="")
+        results = await asyncio.gather(
+            *(s.lookup(plain, refresh=refresh, on_wait=on_wait) for s in chosen),
+            return_exceptions=True,
+        )
+        answered: list[tuple[LookupService, LookupResult]] = []
+        gaps: list[tuple[str, str]] = []
+        failures: list[LookupFailure] = []
+        for service, result in zip(chosen, results, strict=True):
+            if isinstance(result, LookupFailure):
+                failures.append(result)
+                gaps.append((service.operation.name, result.kind))
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                answered.append((service, result))
+        if not answered:
+            raise failures[0]
+        return _merged(query, answered, tuple(gaps))
+
+    async def export(
+        self, query: Query, out: Any, *, mask: Callable[[str], str] | None = None
+    ) -> int:
+        return await self._chosen(query)[0].export(
+            dataclasses.replace(query, operation=""), out, mask=mask
+        )
+
+    def campaign_list(self) -> dict[str, str]:
+        return self.first.campaign_list()
+
+    async def refresh_campaign_list(self) -> bool:
+        return await self.first.refresh_campaign_list()
+
+    async def status(self) -> ServiceStatus:
+        return await self.first.status()
+
+    async def close(self) -> None:
+        await asyncio.gather(*(s.close() for s in self.services), return_exceptions=True)
+
+
+def _merged(
+    query: Query,
+    answered: Sequence[tuple[LookupService, LookupResult]],
+    gaps: tuple[tuple[str, str], ...],
+) -> LookupResult:
+    """One answer from several operations' answers: campaigns named by operation (a search
+    narrowed to one too: the reader should know which country answered), the most recent first
+    across them; the sample of records, each operation's in turn."""
+    campaigns = [
+        msgspec.structs.replace(c, operation=service.operation.name)
+        for service, result in answered
+        for c in result.answer.campaigns
+    ]
+    campaigns.sort(
+        key=lambda c: (c.last_date is not None, c.last_date or datetime.min), reverse=True
+    )
+    first = answered[0][1]
+    answer = msgspec.structs.replace(
+        first.answer,
+        total_records=sum(r.answer.total_records for _, r in answered),
+        campaigns=tuple(campaigns),
+        records=tuple(rec for _, r in answered for rec in r.answer.records)[:KEPT_RECORDS],
+    )
+    return LookupResult(
+        query=query,
+        answer=answer,
+        fetched_at=min(r.fetched_at for _, r in answered),
+        from_cache=all(r.from_cache for _, r in answered),
+        shared=any(r.shared for _, r in answered),
+        upstream_ms=max(r.upstream_ms for _, r in answered),
+        gaps=gaps,
+    )
+
+
+Lookups = LookupService | Operations  # what the Slack side searches with
