@@ -79,6 +79,13 @@ class AccessControl:
             s.allowed_users or s.allowed_usergroups or s.allowed_channels or s.allowed_teams
         )
 
+    async def in_groups(self, user_id: str, groups: frozenset[str]) -> bool:
+        """Is the user a member of any of `groups` (read as for the allow-list, cached)?"""
+        for group in sorted(groups):
+            if user_id in await self._group_members(group):
+                return True
+        return False
+
     async def user_allowed(self, user_id: str) -> bool:
         if not self.restricted:
             return True

@@ -9,6 +9,7 @@ surface is a thin listener, never a copy of the gate.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -263,6 +264,9 @@ class LookupFlow:
     async def _answer(self, ask: Ask, queries: Sequence[Query], reply: Reply) -> None:
         """The lookups of an ask the gate let through, answered through `reply`; while they
         run, a restart tells the agent (or hands the ask to another instance)."""
+        pinned = await self._pinned_operations(ask)
+        if pinned:
+            queries = [_within(q, pinned) for q in queries]
 
         async def tell_restarted() -> None:
             await reply.interrupted(restarted_card(ask.lang))
@@ -479,6 +483,22 @@ class LookupFlow:
                 continue
             rt.spawn(self.resume(taken), name=f"handover:{taken.surface}")
 
+    async def _pinned_operations(self, ask: Ask) -> tuple[str, ...]:
+        """The operations this ask's channel, or the asker's user groups, are pinned to
+        (WOLKVOX_<OP>_CHANNELS, _USERGROUPS); () when none is: every operation."""
+        operations = self.rt.settings.operations
+        if len(operations) < 2:
+            return ()
+        channel = ask.channel or ""
+        pinned = [op.key for op in operations if channel and channel in op.channels]
+        if not pinned and ask.actor.user_id:
+            for op in operations:
+                if op.usergroups and await self.rt.access.in_groups(
+                    ask.actor.user_id, op.usergroups
+                ):
+                    pinned.append(op.key)
+        return tuple(pinned)
+
     async def _first_use(self, item: bytes) -> bool:
         """Claim a sealed item once: a copy pushed again (by anyone who can write to the store)
         would look the customer up and post the card again."""
@@ -568,3 +588,11 @@ class LookupFlow:
         answer = cards.render_multi([self.card(o, reply.style, lang) for o in outcomes], lang=lang)
         await reply.answer(answer, outcomes)
         return list(outcomes)
+
+
+def _within(query: Query, pinned: Sequence[str]) -> Query:
+    """`query` limited to the pinned operations: a narrowing (`en ec`) stays if it is one of
+    them, else the search goes to all of them."""
+    if query.operation in pinned:
+        return query
+    return dataclasses.replace(query, operation=",".join(pinned))

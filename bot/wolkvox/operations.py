@@ -40,9 +40,12 @@ class Operations:
         return self.first.stats
 
     def _chosen(self, query: Query) -> tuple[LookupService, ...]:
+        """Every operation, or those `query.operation` names (one key, or several joined by
+        commas when a channel or group is pinned to them)."""
         if not query.operation:
             return self.services
-        chosen = tuple(s for s in self.services if s.operation.key == query.operation)
+        keys = set(query.operation.split(","))
+        chosen = tuple(s for s in self.services if s.operation.key in keys)
         if not chosen:
             known = ", ".join(s.operation.key for s in self.services)
             raise QueryError(

@@ -86,3 +86,27 @@ async def test_every_country_down_is_the_error_card() -> None:
             assert "Wolkvox no está disponible" in text_of(card["blocks"])
             await settle(stack)
             assert sim[STATS].find_record_calls() == 0  # both countries were out of reach
+
+
+async def test_a_channel_pinned_to_a_country_searches_that_country_only() -> None:
+    async with serve_simulator(SimulatorConfig(latency=0.05)) as (url, _):
+        env = {
+            "WOLKVOX_BASE_URL": "",
+            "WOLKVOX_TOKEN": "",
+            "WOLKVOX_OPERATIONS": "co,ec",
+            "WOLKVOX_CO_NAME": "Colombia",
+            "WOLKVOX_CO_BASE_URL": f"{url}/co",
+            "WOLKVOX_CO_TOKEN": "demo-token-1",
+            "WOLKVOX_EC_NAME": "Ecuador",
+            "WOLKVOX_EC_BASE_URL": f"{url}/ec",
+            "WOLKVOX_EC_TOKEN": "demo-token-2",
+            "WOLKVOX_EC_CHANNELS": "C0SOPORTEEC",
+        }
+        async with local_stack(env=env, simulator_url=url) as stack:
+            _, card, _ = await command_answer(
+                stack, f"find {SHOWCASE_PHONE}", channel="C0SOPORTEEC"
+            )
+            text = text_of(card["blocks"])
+            assert "Ecuador · Encuesta NPS" in text and "Colombia" not in text
+            _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")  # elsewhere
+            assert "Colombia · Cobranza Q4" in text_of(card["blocks"])
