@@ -4,8 +4,9 @@ answer holding every operation's campaigns, each named by its operation. A parti
 answer: operations that could not answer are named in it with the kind of failure; the lookup
 fails only when none answers. `query.operation` narrows a search to one (`en ec`).
 
-What is not split by operation yet: Export CSV and the campaign picker use the first operation
-(or the one a search names), and `status` reports the first operation's tokens.
+Dates come in each operation's own time zone and are shown as the same moments. What is not split
+by operation yet: Export CSV and the campaign picker use the first operation (or the one a search
+names), and `status` reports the first operation's tokens.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 import msgspec
@@ -108,8 +109,13 @@ def _merged(
     """One answer from several operations' answers: campaigns named by operation (a search
     narrowed to one too: the reader should know which country answered), the most recent first
     across them; the sample of records, each operation's in turn."""
+    shown_tz = answered[0][0].settings.tz  # where the card reads naive dates (WOLKVOX_TIMEZONE)
     campaigns = [
-        msgspec.structs.replace(c, operation=service.operation.name)
+        msgspec.structs.replace(
+            c,
+            operation=service.operation.name,
+            last_date=_in_zone(c.last_date, service.operation.tz, shown_tz),
+        )
         for service, result in answered
         for c in result.answer.campaigns
     ]
@@ -135,3 +141,11 @@ def _merged(
 
 
 Lookups = LookupService | Operations  # what the Slack side searches with
+
+
+def _in_zone(when: datetime | None, source: tzinfo, shown: tzinfo) -> datetime | None:
+    """A naive date written in an operation's time zone, as the same moment in the zone the
+    card reads dates in (so each reader's own clock shows it right)."""
+    if when is None or source == shown:
+        return when
+    return when.replace(tzinfo=source).astimezone(shown).replace(tzinfo=None)

@@ -832,7 +832,23 @@ _REASONS: dict[str, tuple[Callable[[], object], str, str]] = {
         "No conozco el comando",
         "I don't know the command",
     ),
+    "unknown_operation": (  # as Operations raises it (tests/wolkvox/test_operations.py)
+        lambda: _raise(
+            base_errors.QueryError(
+                "no operation 'mx'",
+                field="operation",
+                reason="unknown_operation",
+                params={"key": "mx", "known": "co, ec"},
+            )
+        ),
+        "No hay una operación «mx». Las que hay: co, ec.",
+        "There is no operation “mx”. These are: co, ec.",
+    ),
 }
+
+
+def _raise(error: Exception) -> Any:
+    raise error
 
 
 def test_every_reason_with_a_message_is_covered() -> None:

@@ -140,3 +140,25 @@ async def test_a_search_narrowed_to_an_unknown_operation_says_which_there_are() 
         await two_countries().lookup(Query(phone="3001234567", operation="mx"))
     assert caught.value.reason == "unknown_operation"
     assert caught.value.params["known"] == "co, ec"
+
+
+async def test_each_operations_dates_are_the_same_moments_on_the_card() -> None:
+    """Ecuador's Wolkvox writes dates in its own zone (here UTC-6); the card reads dates in
+    WOLKVOX_TIMEZONE (Bogotá, UTC-5): 10:00 there is 11:00 here."""
+    settings = load_settings({**TWO, "WOLKVOX_EC_TIMEZONE": "America/Mexico_City"}, dotenv=False)
+    alone = build_service(
+        settings, MemoryStore(), InProcessWolkvox(), operation=settings.operations[1]
+    )
+    own = {
+        c.campaign_id: c.last_date
+        for c in (await alone.lookup(Query(phone="3001234567"))).answer.campaigns
+    }
+    lookups = build_lookups(
+        settings, MemoryStore(), {"co": InProcessWolkvox(), "ec": InProcessWolkvox()}
+    )
+    merged = await lookups.lookup(Query(phone="3001234567"))
+    ecuador = [c for c in merged.answer.campaigns if c.operation == "Ecuador" and c.last_date]
+    assert ecuador
+    for c in ecuador:
+        written = own[c.campaign_id]
+        assert written is not None and (c.last_date - written).total_seconds() == 3600
