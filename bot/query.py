@@ -193,7 +193,12 @@ def validate_campaign_id(text: str) -> str:
 
 
 def build_query(
-    *, phone: str = "", customer_id: str = "", campaign_id: str = "", region: str
+    *,
+    phone: str = "",
+    customer_id: str = "",
+    campaign_id: str = "",
+    operation: str = "",
+    region: str,
 ) -> Query:
     """Validate each part (as the modal's separate fields give them) into one Query."""
     phone_n = normalise_phone(phone, region) if phone.strip() else ""
@@ -203,7 +208,15 @@ def build_query(
         raise QueryError(
             "give a phone number or a customer id", field="phone", reason="nothing_to_search"
         )
-    return Query(phone=phone_n, customer_id=cid, campaign_id=camp)
+    op = operation.strip().lower()
+    if op and not _OPERATION_RE.match(op):
+        raise QueryError(
+            f"no operation {op[:12]!r}",
+            field="operation",
+            reason="unknown_operation",
+            params={"key": op[:12], "known": "?"},
+        )
+    return Query(phone=phone_n, customer_id=cid, campaign_id=camp, operation=op)
 
 
 def parse_find_args(text: str, region: str, default_campaign: str = "") -> Query:

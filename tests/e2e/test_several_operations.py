@@ -110,3 +110,13 @@ async def test_a_channel_pinned_to_a_country_searches_that_country_only() -> Non
             assert "Ecuador · Encuesta NPS" in text and "Colombia" not in text
             _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")  # elsewhere
             assert "Colombia · Cobranza Q4" in text_of(card["blocks"])
+
+
+async def test_the_workflow_steps_operation_input_searches_that_country() -> None:
+    async with two_countries() as stack:
+        _, _, _, run = await stack.workflow_step(
+            {"phone": SHOWCASE_PHONE, "operation": "ec", "requested_by": "U0AGENT01"}
+        )
+        outputs = (await stack.slack.wait_for_function_result(run, 10.0))["outputs"]
+        assert outputs["found"] is True
+        assert outputs["last_campaign"].startswith("Ecuador · ")

@@ -258,7 +258,7 @@ def function_executed_body(
             "type": "app",
             "input_parameters": [
                 {"type": "string", "name": n, "title": n, "is_required": False}
-                for n in ("phone", "customer_id", "campaign_id")
+                for n in ("phone", "customer_id", "campaign_id", "operation")
             ],
             "output_parameters": [
                 {"type": "boolean", "name": "found", "title": "Found", "is_required": True}

@@ -70,6 +70,10 @@ def _outputs(
         if campaign_name
         else t(lang, "campaign_title_no_name", id=_clean(latest.campaign_id))
     )
+    if latest.operation:  # several operations: which country's campaign
+        campaign = t(
+            lang, "campaign_in_operation", operation=_clean(latest.operation), title=campaign
+        )
     result = _clean(result_label(latest.last_result, lang))
     summary = t(
         lang,

@@ -1,5 +1,5 @@
 """The Workflow Builder step `find_customer` (a remote function, `function_executed`): inputs
-phone / customer_id / campaign_id → the one lookup flow → `complete(outputs=…)`, or
+phone / customer_id / campaign_id (/ operation) → the one lookup flow → `complete(outputs=…)`, or
 `fail(error=…)` with one plain line on bad input or an upstream failure.
 
 "No records" is a success with `found: false`. The step has no Slack user of its own: its
@@ -59,6 +59,7 @@ class WorkflowListener:
                     phone=_input(inputs, "phone"),
                     customer_id=_input(inputs, "customer_id"),
                     campaign_id=_input(inputs, "campaign_id") or rt.settings.wolkvox_campaign_id,
+                    operation=_input(inputs, "operation"),
                     region=rt.settings.phone_region,
                 )
             except QueryError as error:
