@@ -58,6 +58,10 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "No answer from {gaps}: above is what did answer.",
     },
     "operation_gap": {"es": "{name} ({why})", "en": "{name} ({why})"},
+    "operation_still_searching": {
+        "es": "todavía buscando: pulsa Actualizar en un momento",
+        "en": "still searching: press Refresh in a moment",
+    },
     "field_customer": {"es": "Cliente", "en": "Customer"},
     "field_customer_id": {"es": "Identificación", "en": "Customer id"},
     "field_phone": {"es": "Teléfono", "en": "Phone"},

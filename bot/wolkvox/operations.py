@@ -1,8 +1,10 @@
 """Several Wolkvox operations searched as one (WOLKVOX_OPERATIONS): every operation at once,
 each through its own service (its tokens' guard, quota, breaker, cache and coalescing), and one
 answer holding every operation's campaigns, each named by its operation. A partial answer is an
-answer: operations that could not answer are named in it with the kind of failure; the lookup
-fails only when none answers. `query.operation` narrows a search to one (`en ec`).
+answer: operations that could not answer are named in it with the kind of failure, and one
+still searching once another has answered and a grace has passed (WOLKVOX_STUCK_AFTER) is named
+"still searching" while its lookup goes on to fill its cache; the lookup fails only when none
+answers. `query.operation` narrows a search to one (`en ec`).
 
 Dates come in each operation's own time zone and are shown as the same moments. What is not split
 by operation yet: Export CSV and the campaign picker use the first operation (or the one a search
@@ -25,6 +27,17 @@ from bot.store.base import PositionCallback
 from bot.wolkvox.lookup import LookupResult, LookupService, LookupStats, ServiceStatus
 from bot.wolkvox.records import KEPT_RECORDS
 
+DEFAULT_GRACE = 5.0  # seconds, when WOLKVOX_STUCK_AFTER is off
+
+
+def _answered(task: asyncio.Future[LookupResult]) -> bool:
+    return task.done() and not task.cancelled() and task.exception() is None
+
+
+def _retrieve(task: asyncio.Future[LookupResult]) -> None:
+    if not task.cancelled():
+        task.exception()  # a late failure is that operation's to log, not an unread error
+
 
 class Operations:
     """The lookup side for several operations, as the Slack side uses one `LookupService`."""
@@ -34,6 +47,10 @@ class Operations:
             raise ValueError("at least one operation")
         self.services = tuple(services)
         self.first = self.services[0]
+        # How long the card waits for the other operations once one has answered.
+        stuck = self.first.settings.stuck_after
+        self.grace = stuck if stuck > 0 else DEFAULT_GRACE
+        self._behind: set[asyncio.Task[LookupResult]] = set()
         self.client = self.first.client  # /healthz's view of Wolkvox: the first operation's
 
     @property
@@ -62,21 +79,36 @@ class Operations:
     ) -> LookupResult:
         chosen = self._chosen(query)
         plain = dataclasses.replace(query, operation="")
-        results = await asyncio.gather(
-            *(s.lookup(plain, refresh=refresh, on_wait=on_wait) for s in chosen),
-            return_exceptions=True,
-        )
+        tasks = {
+            asyncio.ensure_future(s.lookup(plain, refresh=refresh, on_wait=on_wait)): s
+            for s in chosen
+        }
+        pending = set(tasks)
+        # Until one operation answers (or all have failed), then a grace for the others: a
+        # country whose Wolkvox is slow must not hold the answer of the rest.
+        while pending and not any(_answered(t) for t in tasks if t.done()):
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=self.grace)
+        for task in pending:  # it goes on and fills that operation's cache for the next search
+            task.add_done_callback(_retrieve)
+            self._behind.add(task)
+            task.add_done_callback(self._behind.discard)
         answered: list[tuple[LookupService, LookupResult]] = []
         gaps: list[tuple[str, str]] = []
         failures: list[LookupFailure] = []
-        for service, result in zip(chosen, results, strict=True):
-            if isinstance(result, LookupFailure):
-                failures.append(result)
-                gaps.append((service.operation.name, result.kind))
-            elif isinstance(result, BaseException):
-                raise result
+        for task, service in tasks.items():
+            if task in pending:
+                gaps.append((service.operation.name, "still_searching"))
+                continue
+            error = task.exception()
+            if isinstance(error, LookupFailure):
+                failures.append(error)
+                gaps.append((service.operation.name, error.kind))
+            elif error is not None:
+                raise error
             else:
-                answered.append((service, result))
+                answered.append((service, task.result()))
         if not answered:
             raise failures[0]
         return _merged(query, answered, tuple(gaps))

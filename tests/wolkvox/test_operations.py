@@ -3,6 +3,8 @@ its way of storing phones, and its own cache and breaker keys in a shared store.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from bot.config import ConfigError, Secret, load_settings
@@ -162,3 +164,31 @@ async def test_each_operations_dates_are_the_same_moments_on_the_card() -> None:
     for c in ecuador:
         written = own[c.campaign_id]
         assert written is not None and (c.last_date - written).total_seconds() == 3600
+
+
+class SlowWolkvox(InProcessWolkvox):
+    """A country whose Wolkvox takes 3 s."""
+
+    async def find_record(self, token: Secret, **kwargs: object) -> FindAnswer:  # type: ignore[override]
+        import asyncio
+
+        await asyncio.sleep(3.0)
+        return await super().find_record(token, phone=str(kwargs.get("phone", "")))
+
+
+async def test_a_slow_country_does_not_hold_the_others_answer() -> None:
+    """Once one operation has answered, the others get WOLKVOX_STUCK_AFTER; a slow one is named
+    "still searching" and its lookup goes on, so the next search finds it in the cache."""
+    import time
+
+    settings = load_settings({**TWO, "WOLKVOX_STUCK_AFTER": "0.2"}, dotenv=False)
+    slow = SlowWolkvox()
+    lookups = build_lookups(settings, MemoryStore(), {"co": InProcessWolkvox(), "ec": slow})
+    started = time.monotonic()
+    result = await lookups.lookup(Query(phone="3001234567"))
+    assert time.monotonic() - started < 1.5
+    assert {c.operation for c in result.answer.campaigns} == {"Colombia"}
+    assert result.gaps == (("Ecuador", "still_searching"),)
+    await asyncio.sleep(3.2)  # Ecuador's lookup went on and is cached now
+    again = await lookups.lookup(Query(phone="3001234567"))
+    assert {c.operation for c in again.answer.campaigns} == {"Colombia", "Ecuador"}

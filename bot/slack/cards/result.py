@@ -118,17 +118,13 @@ def _campaign_title(summary: CampaignSummary, lang: str, redact: Sequence[str]) 
 
 def gaps_line(gaps: Sequence[tuple[str, str]], lang: str) -> str:
     """Which operations of a search over several did not answer, and why, in a word each."""
-    named = [
-        t(
-            lang,
-            "operation_gap",
-            name=inert(name, CAP_CAMPAIGN_NAME),
-            why=t(lang, f"error_{kind}_title"),
+    named = []
+    for name, kind in gaps:
+        shown = inert(name, CAP_CAMPAIGN_NAME)
+        why = "operation_still_searching" if kind == "still_searching" else f"error_{kind}_title"
+        named.append(
+            t(lang, "operation_gap", name=shown, why=t(lang, why)) if why in MESSAGES else shown
         )
-        if f"error_{kind}_title" in MESSAGES
-        else inert(name, CAP_CAMPAIGN_NAME)
-        for name, kind in gaps
-    ]
     return t(lang, "operation_gaps", gaps=", ".join(named))
 
 
