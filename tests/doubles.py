@@ -159,7 +159,11 @@ class InProcessWolkvox(WolkvoxClient):
 
     def __init__(self) -> None:
         super().__init__("http://127.0.0.1:9")
-        self.calls = 0
+        self.phones: list[str] = []  # the phone each find_record asked for, as sent
+
+    @property
+    def calls(self) -> int:
+        return len(self.phones)
 
     async def find_record(
         self,
@@ -170,7 +174,7 @@ class InProcessWolkvox(WolkvoxClient):
         campaign_id: str = "",
         timeout: float | None = None,
     ) -> FindAnswer:
-        self.calls += 1
+        self.phones.append(phone)
         body = find_body(campaign_id, phone, customer_id)
         if body is None:
             return FindAnswer(total_records=0, campaigns=(), records=(), code="404", msg="")

@@ -91,10 +91,7 @@ class AccessControl:
             return True
         if user_id in self.settings.allowed_users:
             return True
-        for group in sorted(self.settings.allowed_usergroups):
-            if user_id in await self._group_members(group):
-                return True
-        return False
+        return await self.in_groups(user_id, self.settings.allowed_usergroups)
 
     def channel_allowed(self, channel_id: str | None, *, visible: bool) -> bool:
         """Channel rule (WOLKVOX_ALLOWED_CHANNELS): applies wherever an answer lands in a
@@ -128,7 +125,8 @@ class AccessControl:
     async def orgs_of(self, user_id: str) -> tuple[str, ...]:
         """A user's team and enterprise as users.info tells them, for a request whose payload
         names only a user id (a workflow step's `requested_by`, a form filled in a channel
-        shared with another company). Read once an hour; while Slack fails, none (fail closed)."""
+        shared with another company). Read once an hour; while Slack fails, the last answer for
+        a day, then none (fail closed)."""
         try:
             return await self._user_orgs.get(user_id, lambda: self._read_user_orgs(user_id))
         except Exception as error:

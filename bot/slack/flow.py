@@ -9,7 +9,6 @@ surface is a thin listener, never a copy of the gate.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -595,4 +594,4 @@ def _within(query: Query, pinned: Sequence[str]) -> Query:
     them, else the search goes to all of them."""
     if query.operation in pinned:
         return query
-    return dataclasses.replace(query, operation=",".join(pinned))
+    return replace(query, operation=",".join(pinned))

@@ -9,7 +9,12 @@ from collections.abc import AsyncIterator
 
 from bot.devtools.process import free_port
 from bot.devtools.stack import Stack, local_stack
-from bot.devtools.wolkvox_sim.server import STATS, SimulatorConfig, serve_simulator
+from bot.devtools.wolkvox_sim.server import (
+    STATS,
+    SimulatorConfig,
+    SimulatorStats,
+    serve_simulator,
+)
 from tests.e2e.conftest import (
     SHOWCASE_NAME,
     SHOWCASE_PHONE,
@@ -21,28 +26,32 @@ from tests.e2e.conftest import (
 
 
 @contextlib.asynccontextmanager
-async def two_countries(ec_url: str | None = None) -> AsyncIterator[Stack]:
-    """Colombia and Ecuador on one simulator; `ec_url` points Ecuador elsewhere (down)."""
-    async with serve_simulator(SimulatorConfig(latency=0.05)) as (url, _):
+async def two_countries(
+    *, co_url: str | None = None, ec_url: str | None = None, **extra: str
+) -> AsyncIterator[tuple[Stack, SimulatorStats]]:
+    """Colombia and Ecuador on one simulator (its stats beside the stack); `co_url`/`ec_url`
+    point a country elsewhere (down), `extra` adds settings."""
+    async with serve_simulator(SimulatorConfig(latency=0.05)) as (url, sim):
         env = {
             "WOLKVOX_BASE_URL": "",
             "WOLKVOX_TOKEN": "",
             "WOLKVOX_OPERATIONS": "co,ec",
             "WOLKVOX_CO_NAME": "Colombia",
-            "WOLKVOX_CO_BASE_URL": f"{url}/co",
+            "WOLKVOX_CO_BASE_URL": co_url or f"{url}/co",
             "WOLKVOX_CO_TOKEN": "demo-token-1",
             "WOLKVOX_EC_NAME": "Ecuador",
             "WOLKVOX_EC_BASE_URL": ec_url or f"{url}/ec",
             "WOLKVOX_EC_TOKEN": "demo-token-2",
+            **extra,
         }
         async with local_stack(env=env, simulator_url=url) as stack:
-            yield stack
+            yield stack, sim[STATS]
             await settle(stack, pause=0.05)
             assert_everything_valid(stack)
 
 
 async def test_a_customer_in_two_countries_is_one_card_grouped_by_country() -> None:
-    async with two_countries() as stack:
+    async with two_countries() as (stack, _):
         _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
         text = text_of(card["blocks"])
         assert SHOWCASE_NAME in text
@@ -51,7 +60,7 @@ async def test_a_customer_in_two_countries_is_one_card_grouped_by_country() -> N
 
 
 async def test_a_country_that_is_down_leaves_the_others_answer_and_is_named() -> None:
-    async with two_countries(ec_url=f"http://127.0.0.1:{free_port()}/ec") as stack:
+    async with two_countries(ec_url=f"http://127.0.0.1:{free_port()}/ec") as (stack, _):
         _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}", timeout=30)
         text = text_of(card["blocks"])
         assert "Colombia · Cobranza Q4" in text and "Ecuador ·" not in text
@@ -59,7 +68,7 @@ async def test_a_country_that_is_down_leaves_the_others_answer_and_is_named() ->
 
 
 async def test_en_narrows_a_search_to_one_country() -> None:
-    async with two_countries() as stack:
+    async with two_countries() as (stack, _):
         _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE} en ec")
         text = text_of(card["blocks"])
         assert "Ecuador · Encuesta NPS" in text and "Colombia" not in text
@@ -70,50 +79,25 @@ async def test_en_narrows_a_search_to_one_country() -> None:
 
 async def test_every_country_down_is_the_error_card() -> None:
     down = f"http://127.0.0.1:{free_port()}"
-    async with serve_simulator(SimulatorConfig(latency=0.05)) as (url, sim):
-        env = {
-            "WOLKVOX_BASE_URL": "",
-            "WOLKVOX_TOKEN": "",
-            "WOLKVOX_OPERATIONS": "co,ec",
-            "WOLKVOX_CO_BASE_URL": f"{down}/co",
-            "WOLKVOX_CO_TOKEN": "demo-token-1",
-            "WOLKVOX_EC_BASE_URL": f"{down}/ec",
-            "WOLKVOX_EC_TOKEN": "demo-token-2",
-        }
-        async with local_stack(env=env, simulator_url=url) as stack:
-            _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}", timeout=30)
-            assert SHOWCASE_NAME not in text_of(card["blocks"])
-            assert "Wolkvox no está disponible" in text_of(card["blocks"])
-            await settle(stack)
-            assert sim[STATS].find_record_calls() == 0  # both countries were out of reach
+    async with two_countries(co_url=f"{down}/co", ec_url=f"{down}/ec") as (stack, stats):
+        _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}", timeout=30)
+        assert SHOWCASE_NAME not in text_of(card["blocks"])
+        assert "Wolkvox no está disponible" in text_of(card["blocks"])
+        await settle(stack)
+        assert stats.find_record_calls() == 0  # both countries were out of reach
 
 
 async def test_a_channel_pinned_to_a_country_searches_that_country_only() -> None:
-    async with serve_simulator(SimulatorConfig(latency=0.05)) as (url, _):
-        env = {
-            "WOLKVOX_BASE_URL": "",
-            "WOLKVOX_TOKEN": "",
-            "WOLKVOX_OPERATIONS": "co,ec",
-            "WOLKVOX_CO_NAME": "Colombia",
-            "WOLKVOX_CO_BASE_URL": f"{url}/co",
-            "WOLKVOX_CO_TOKEN": "demo-token-1",
-            "WOLKVOX_EC_NAME": "Ecuador",
-            "WOLKVOX_EC_BASE_URL": f"{url}/ec",
-            "WOLKVOX_EC_TOKEN": "demo-token-2",
-            "WOLKVOX_EC_CHANNELS": "C0SOPORTEEC",
-        }
-        async with local_stack(env=env, simulator_url=url) as stack:
-            _, card, _ = await command_answer(
-                stack, f"find {SHOWCASE_PHONE}", channel="C0SOPORTEEC"
-            )
-            text = text_of(card["blocks"])
-            assert "Ecuador · Encuesta NPS" in text and "Colombia" not in text
-            _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")  # elsewhere
-            assert "Colombia · Cobranza Q4" in text_of(card["blocks"])
+    async with two_countries(WOLKVOX_EC_CHANNELS="C0SOPORTEEC") as (stack, _):
+        _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}", channel="C0SOPORTEEC")
+        text = text_of(card["blocks"])
+        assert "Ecuador · Encuesta NPS" in text and "Colombia" not in text
+        _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")  # elsewhere
+        assert "Colombia · Cobranza Q4" in text_of(card["blocks"])
 
 
 async def test_the_workflow_steps_operation_input_searches_that_country() -> None:
-    async with two_countries() as stack:
+    async with two_countries() as (stack, _):
         _, _, _, run = await stack.workflow_step(
             {"phone": SHOWCASE_PHONE, "operation": "ec", "requested_by": "U0AGENT01"}
         )
