@@ -33,6 +33,8 @@ class AuditRecord:
     query: str  # masked unless audit_pii == "full"
     query_full: str | None
     campaign: str
+    operation: str  # the keys of the operations that answered (or were asked), comma-joined
+    gaps: str  # those that did not: "ec:timeout,pa:still_searching"
     refresh: bool
     outcome: str  # "ok", "no_records" or an error kind
     records: int
@@ -74,6 +76,8 @@ class AuditRecord:
             query=query.masked(),
             query_full=query.describe(),
             campaign=query.campaign_id,
+            operation=",".join(result.operations) if result is not None else query.operation,
+            gaps=",".join(f"{g.key}:{g.kind}" for g in result.gaps) if result is not None else "",
             refresh=refresh,
             outcome=outcome,
             records=records,

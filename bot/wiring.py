@@ -72,6 +72,7 @@ def build_service(
     client = client or WolkvoxClient(
         op.base_url,
         server=op.server,
+        operation=op.key,
         timeout=settings.timeout,
         max_response_bytes=settings.max_response_bytes,
     )

@@ -3,6 +3,7 @@ and a broken file or stream never costing an agent their answer."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -14,7 +15,7 @@ import pytest
 from bot.audit import AuditLog, AuditRecord
 from bot.query import Query
 from bot.wolkvox.errors import QuotaExceeded
-from bot.wolkvox.lookup import LookupResult
+from bot.wolkvox.lookup import Gap, LookupResult
 from bot.wolkvox.records import CampaignSummary, FindAnswer
 
 NOW = 1_768_833_000.123  # 2026-01-19T14:30:00.123Z
@@ -30,6 +31,8 @@ FIELDS = {
     "query_kind",
     "query",
     "campaign",
+    "operation",
+    "gaps",
     "refresh",
     "outcome",
     "records",
@@ -117,6 +120,7 @@ def test_a_successful_lookup() -> None:
     assert data["cache_hit"] is False and data["shared"] is False
     assert data["upstream_ms"] == 812.3
     assert data["elapsed_ms"] == 901.3
+    assert (data["operation"], data["gaps"]) == ("", "")
     assert data["error_id"] is None
 
 
@@ -225,3 +229,14 @@ def test_the_audit_file_is_created_readable_by_its_owner_only(tmp_path: Path) ->
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_search_over_several_operations_names_them_and_their_gaps() -> None:
+    result = dataclasses.replace(
+        _result(),
+        operations=("co", "pa"),
+        gaps=(Gap("ec", "Ecuador", "timeout"), Gap("mx", "México", "still_searching")),
+    )
+    data = _line(_record(result))
+    assert data["operation"] == "co,pa"
+    assert data["gaps"] == "ec:timeout,mx:still_searching"  # keys, never the display names

@@ -44,7 +44,8 @@ from bot.slack.runtime import (
     Waiter,
     new_error_id,
 )
-from bot.wolkvox.lookup import SLOW
+from bot.wolkvox.lookup import SLOW, ServiceStatus
+from bot.wolkvox.operations import combined
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -406,12 +407,25 @@ class LookupFlow:
             return apology_card(lang, error_id)
 
     async def status_card(self, lang: str) -> cards.Card:
-        status = await self.rt.service.status()
+        statuses = await self.rt.service.statuses()
+        status = combined(statuses)
+        several = len(statuses) > 1
+
+        def named(s: ServiceStatus, what: str) -> str:  # "Ecuador · tok…xyz" when several
+            return f"{s.operation_name} · {what}" if several else what
+
         info = cards.StatusInfo(
             queue_depth=status.queue_depth,
             cache_hit_rate=status.stats.cache_hit_rate,
-            tokens=[(t.masked, t.used_today, t.quota, t.spent) for t in status.tokens],
-            last_upstream_error=status.wolkvox_last_error,
+            tokens=[
+                (named(s, t.masked), t.used_today, t.quota, t.spent)
+                for s in statuses
+                for t in s.tokens
+            ],
+            last_upstream_error=", ".join(
+                named(s, s.wolkvox_last_error) for s in statuses if s.wolkvox_last_error
+            )
+            or None,
             backend=status.backend,
             backend_ok=status.backend_ok,
         )

@@ -37,7 +37,7 @@ from bot.slack.verify import (
 )
 from bot.store.base import Store
 from bot.wolkvox.lookup import ServiceStatus
-from bot.wolkvox.operations import Lookups
+from bot.wolkvox.operations import Lookups, combined
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +60,13 @@ class Bot:
     app: AsyncApp
     draining: bool = False
     # However many probes arrive, at most one reading of the state (store, tokens) a second.
-    _probes: SingleFlightCache[str, ServiceStatus] = field(
+    _probes: SingleFlightCache[str, list[ServiceStatus]] = field(
         default_factory=lambda: SingleFlightCache(ttl=PROBE_TTL, maxsize=1)
     )
 
-    async def status(self) -> ServiceStatus:
-        """The lookup side's state for probes: read once a second at most, shared."""
-        return await self._probes.get("status", self.service.status)
+    async def statuses(self) -> list[ServiceStatus]:
+        """Each operation's state for probes: read once a second at most, shared."""
+        return await self._probes.get("status", self.service.statuses)
 
     def forget_status(self) -> None:
         """The next probe reads the state afresh (draining began: what is in flight matters)."""
@@ -80,21 +80,37 @@ class Bot:
             await session.close()
 
 
+def _wolkvox_health(status: ServiceStatus) -> dict[str, Any]:
+    return {
+        "last_ok_at": status.wolkvox_last_ok_at,
+        "last_error": status.wolkvox_last_error,  # a kind, never upstream text
+        "last_error_at": status.wolkvox_last_error_at,
+        "breaker": status.breaker,
+    }
+
+
 async def health(bot: Bot) -> dict[str, Any]:
-    status = await bot.status()
+    """`/healthz`: the bot as a whole (the first keys), then each operation by its key. One
+    operation's Wolkvox being down degrades its entry, not the bot: the others still answer."""
+    statuses = await bot.statuses()
+    status = combined(statuses)
     ok = status.backend_ok and not bot.draining
     return {
         "status": "draining" if bot.draining else ("ok" if ok else "degraded"),
         "version": __version__,
-        "wolkvox": {
-            "last_ok_at": status.wolkvox_last_ok_at,
-            "last_error": status.wolkvox_last_error,  # a kind, never upstream text
-            "last_error_at": status.wolkvox_last_error_at,
-            "breaker": status.breaker,
-        },
+        "wolkvox": _wolkvox_health(status),
         "queue_depth": status.queue_depth,
         "in_flight": status.in_flight,
         "store": status.store_health,
+        "operations": {
+            s.operation: {
+                "name": s.operation_name,
+                "wolkvox": _wolkvox_health(s),
+                "queue_depth": s.queue_depth,
+                "in_flight": s.in_flight,
+            }
+            for s in statuses
+        },
     }
 
 
@@ -176,14 +192,18 @@ def bearer_matches(request: web.Request, token: str) -> bool:
 
 async def live_state(bot: Bot) -> metrics.LiveState:
     """The gauges' values now (the store may be down: then what is known, never an error)."""
-    status = await bot.status()
+    statuses = await bot.statuses()
     return metrics.LiveState(
-        queue_depth=status.queue_depth,
-        in_flight=status.in_flight,
-        breaker=status.breaker,
+        operations=[
+            metrics.OperationState(s.operation, s.queue_depth, s.in_flight, s.breaker)
+            for s in statuses
+        ],
         tokens=[
-            metrics.TokenGauge(t.fingerprint, t.in_flight, t.waiting, t.used_today, t.quota)
-            for t in status.tokens
+            metrics.TokenGauge(
+                s.operation, t.fingerprint, t.in_flight, t.waiting, t.used_today, t.quota
+            )
+            for s in statuses
+            for t in s.tokens
         ],
     )
 

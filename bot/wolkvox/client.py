@@ -72,6 +72,7 @@ class WolkvoxClient:
         base_url: str,
         *,
         server: str = "",
+        operation: str = "",
         timeout: float = 55,
         max_response_bytes: int = 256 * 1024 * 1024,
         session: aiohttp.ClientSession | None = None,
@@ -90,6 +91,7 @@ class WolkvoxClient:
         self._campaign_url = base / "api" / "v2" / "campaign.php"
         self._information_url = base / "api" / "v2" / "information.php"
         self._server = server
+        self._operation = operation  # its key, for /metrics
         self._timeout = float(timeout)
         self._max_bytes = max_response_bytes
         self._session = session
@@ -331,9 +333,9 @@ class WolkvoxClient:
             raise Unavailable(f"Wolkvox closed the connection: {what}") from None
         finally:
             api = params.get("api", "")
-            UPSTREAM_SECONDS.labels(api=api if api in _APIS else "other").observe(
-                time.monotonic() - started
-            )
+            UPSTREAM_SECONDS.labels(
+                operation=self._operation, api=api if api in _APIS else "other"
+            ).observe(time.monotonic() - started)
 
     def _succeeded(self) -> None:
         self.last_ok_at = time.time()

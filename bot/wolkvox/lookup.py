@@ -14,7 +14,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -54,6 +54,15 @@ BACKOFF_BASE = 0.5
 FETCHED_CODEC: Codec[Fetched] = MsgpackCodec(Fetched, FAILURES)
 
 
+class Gap(NamedTuple):
+    """An operation that did not answer a search over several, and why (a failure kind, or
+    "still_searching")."""
+
+    key: str
+    name: str
+    kind: str
+
+
 @dataclass(frozen=True, slots=True)
 class LookupResult:
     query: Query
@@ -62,8 +71,8 @@ class LookupResult:
     from_cache: bool
     shared: bool  # coalesced with an identical query already in flight
     upstream_ms: float  # how long Wolkvox took
-    # Operations that could not answer a search over several: (name, failure kind).
-    gaps: tuple[tuple[str, str], ...] = ()
+    operations: tuple[str, ...] = ()  # the keys of the operations that answered
+    gaps: tuple[Gap, ...] = ()  # those of a search over several that did not
 
     def age(self, now: float) -> float:
         return max(0.0, now - self.fetched_at)
@@ -95,6 +104,8 @@ class ServiceStatus:
     wolkvox_last_error: str | None  # a failure kind (e.g. "timeout"), never upstream text
     wolkvox_last_error_at: float | None
     store_health: dict[str, object] = field(default_factory=dict)
+    operation: str = ""  # the operation's key ("" for the implicit one)
+    operation_name: str = ""
 
 
 class CampaignNames:
@@ -153,6 +164,7 @@ class LookupService:
         # The Wolkvox operation served (its phones' format, its own cache and breaker keys).
         self.operation = operation or settings.operations[0]
         self.breaker = breaker or CircuitBreaker(store, clock=clock, namespace=self.operation.key)
+        metrics.start_operation(self.operation.key)
         self.clock = clock
         self.stats = LookupStats()
         self.campaign_names = CampaignNames(clock)
@@ -182,10 +194,10 @@ class LookupService:
                 cached = await self.store.cache_get(self.store_key(query))
                 if cached is not None:
                     self.stats.cache_hits += 1
-                    metrics.CACHE_HITS.inc()
+                    metrics.CACHE_HITS.labels(operation=self.operation.key).inc()
                     return self._result(query, cached, from_cache=True, shared=False)
             self.stats.cache_misses += 1
-            metrics.CACHE_MISSES.inc()
+            metrics.CACHE_MISSES.labels(operation=self.operation.key).inc()
 
             async def produce() -> Fetched:
                 self._producing.add(query.key)
@@ -207,7 +219,7 @@ class LookupService:
                 fetched, shared = await produce(), False
             if shared:
                 self.stats.shared += 1
-                metrics.COALESCED.inc()
+                metrics.COALESCED.labels(operation=self.operation.key).inc()
             return self._result(query, fetched, from_cache=False, shared=shared)
 
     async def status(self) -> ServiceStatus:
@@ -230,7 +242,13 @@ class LookupService:
             wolkvox_last_error=self.client.last_error,
             wolkvox_last_error_at=self.client.last_error_at,
             store_health=health,
+            operation=self.operation.key,
+            operation_name=self.operation.name,
         )
+
+    async def statuses(self) -> list[ServiceStatus]:
+        """Each operation's status: here the one this service serves."""
+        return [await self.status()]
 
     @property
     def in_flight(self) -> int:
@@ -310,6 +328,7 @@ class LookupService:
             from_cache=from_cache,
             shared=shared,
             upstream_ms=fetched.upstream_ms,
+            operations=(self.operation.key,),
         )
 
     async def _fetch(self, query: Query, on_wait: PositionCallback | None) -> Fetched:
@@ -413,7 +432,7 @@ class LookupService:
 
         async def tell() -> None:
             await asyncio.sleep(after)
-            metrics.SLOW_CALLS.inc()
+            metrics.SLOW_CALLS.labels(operation=self.operation.key).inc()
             await notify_position(on_wait, SLOW)
 
         notice = asyncio.ensure_future(tell())

@@ -24,7 +24,7 @@ import msgspec
 from bot.errors import LookupFailure, QueryError
 from bot.query import Query
 from bot.store.base import PositionCallback
-from bot.wolkvox.lookup import LookupResult, LookupService, LookupStats, ServiceStatus
+from bot.wolkvox.lookup import Gap, LookupResult, LookupService, LookupStats, ServiceStatus
 from bot.wolkvox.records import KEPT_RECORDS
 
 DEFAULT_GRACE = 5.0  # seconds, when WOLKVOX_STUCK_AFTER is off
@@ -55,7 +55,7 @@ class Operations:
 
     @property
     def stats(self) -> LookupStats:
-        return self.first.stats
+        return self.first.stats  # bench reads one service's; status() sums them all
 
     def _chosen(self, query: Query) -> tuple[LookupService, ...]:
         """Every operation, or those `query.operation` names (one key, or several joined by
@@ -95,16 +95,16 @@ class Operations:
             self._behind.add(task)
             task.add_done_callback(self._behind.discard)
         answered: list[tuple[LookupService, LookupResult]] = []
-        gaps: list[tuple[str, str]] = []
+        gaps: list[Gap] = []
         failures: list[LookupFailure] = []
         for task, service in tasks.items():
             if task in pending:
-                gaps.append((service.operation.name, "still_searching"))
+                gaps.append(Gap(service.operation.key, service.operation.name, "still_searching"))
                 continue
             error = task.exception()
             if isinstance(error, LookupFailure):
                 failures.append(error)
-                gaps.append((service.operation.name, error.kind))
+                gaps.append(Gap(service.operation.key, service.operation.name, error.kind))
             elif error is not None:
                 raise error
             else:
@@ -126,8 +126,14 @@ class Operations:
     async def refresh_campaign_list(self) -> bool:
         return await self.first.refresh_campaign_list()
 
+    async def statuses(self) -> list[ServiceStatus]:
+        """Each operation's status, in the order they are configured."""
+        return list(await asyncio.gather(*(s.status() for s in self.services)))
+
     async def status(self) -> ServiceStatus:
-        return await self.first.status()
+        """All operations as one: summed queues, every token, the worst breaker, the latest
+        error (each operation's own is in `statuses()`)."""
+        return combined(await self.statuses())
 
     async def close(self) -> None:
         await asyncio.gather(*(s.close() for s in self.services), return_exceptions=True)
@@ -136,7 +142,7 @@ class Operations:
 def _merged(
     query: Query,
     answered: Sequence[tuple[LookupService, LookupResult]],
-    gaps: tuple[tuple[str, str], ...],
+    gaps: tuple[Gap, ...],
 ) -> LookupResult:
     """One answer from several operations' answers: campaigns named by operation (a search
     narrowed to one too: the reader should know which country answered), the most recent first
@@ -168,11 +174,41 @@ def _merged(
         from_cache=all(r.from_cache for _, r in answered),
         shared=any(r.shared for _, r in answered),
         upstream_ms=max(r.upstream_ms for _, r in answered),
+        operations=tuple(service.operation.key for service, _ in answered),
         gaps=gaps,
     )
 
 
 Lookups = LookupService | Operations  # what the Slack side searches with
+
+_BREAKER_WORST = ("open", "half-open", "unknown", "closed")
+
+
+def combined(statuses: Sequence[ServiceStatus]) -> ServiceStatus:
+    """Several operations' statuses as one (they share the store)."""
+    first = statuses[0]
+    errors = [s for s in statuses if s.wolkvox_last_error_at is not None]
+    latest = max(errors, key=lambda s: s.wolkvox_last_error_at or 0.0) if errors else None
+    oks = [s.wolkvox_last_ok_at for s in statuses if s.wolkvox_last_ok_at is not None]
+    breakers = {s.breaker for s in statuses}
+    return ServiceStatus(
+        backend=first.backend,
+        backend_ok=all(s.backend_ok for s in statuses),
+        queue_depth=sum(s.queue_depth for s in statuses),
+        in_flight=sum(s.in_flight for s in statuses),
+        tokens=[t for s in statuses for t in s.tokens],
+        stats=LookupStats(
+            cache_hits=sum(s.stats.cache_hits for s in statuses),
+            cache_misses=sum(s.stats.cache_misses for s in statuses),
+            upstream_calls=sum(s.stats.upstream_calls for s in statuses),
+            shared=sum(s.stats.shared for s in statuses),
+        ),
+        breaker=next((b for b in _BREAKER_WORST if b in breakers), first.breaker),
+        wolkvox_last_ok_at=max(oks) if oks else None,
+        wolkvox_last_error=latest.wolkvox_last_error if latest else None,
+        wolkvox_last_error_at=latest.wolkvox_last_error_at if latest else None,
+        store_health=first.store_health,
+    )
 
 
 def _in_zone(when: datetime | None, source: tzinfo, shown: tzinfo) -> datetime | None:

@@ -80,7 +80,7 @@ async def test_metrics_name_every_promised_series_without_personal_data(stack: S
     ):
         assert secret not in page, secret
     labels = set(re.findall(r'(\w+)="', page))
-    assert labels <= {"surface", "outcome", "api", "method", "state", "token", "le"}
+    assert labels <= {"surface", "outcome", "api", "method", "state", "token", "operation", "le"}
 
 
 async def test_slack_api_errors_are_counted_by_method(stack: Stack) -> None:

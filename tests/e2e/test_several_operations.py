@@ -7,6 +7,8 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from bot.devtools.process import free_port
 from bot.devtools.stack import Stack, local_stack
 from bot.devtools.wolkvox_sim.server import (
@@ -104,3 +106,43 @@ async def test_the_workflow_steps_operation_input_searches_that_country() -> Non
         outputs = (await stack.slack.wait_for_function_result(run, 10.0))["outputs"]
         assert outputs["found"] is True
         assert outputs["last_campaign"].startswith("Ecuador · ")
+
+
+async def test_operators_read_each_operation_on_healthz_metrics_and_status() -> None:
+    down = f"http://127.0.0.1:{free_port()}/ec"
+    async with two_countries(ec_url=down, WOLKVOX_EC_DAILY_QUOTA="500") as (stack, _):
+        await command_answer(stack, f"find {SHOWCASE_PHONE}", timeout=30)
+        await settle(stack)
+        base = stack.events_url.rsplit("/slack/events", 1)[0]
+        async with stack.session.get(f"{base}/healthz") as resp:
+            health = await resp.json()
+        assert health["status"] == "ok"  # one country down degrades its entry, not the bot
+        operations = health["operations"]
+        assert set(operations) == {"co", "ec"}
+        assert operations["ec"]["name"] == "Ecuador"
+        assert operations["ec"]["wolkvox"]["last_error"] == "unavailable"
+        assert operations["co"]["wolkvox"]["last_error"] is None
+        assert operations["co"]["wolkvox"]["last_ok_at"] is not None
+        async with stack.session.get(f"{base}/metrics") as resp:
+            page = await resp.text()
+        families = {f.name: f for f in text_string_to_metric_families(page)}
+        quota = {s.labels["operation"]: s.value for s in families["wolkvox_token_quota"].samples}
+        assert quota == {"ec": 500}
+        upstream = {
+            s.labels["operation"]
+            for s in families["wolkvox_upstream_seconds"].samples
+            if s.labels.get("api") == "find_record"
+        }
+        assert upstream == {"co", "ec"}
+        breakers = {
+            s.labels["operation"]
+            for s in families["wolkvox_breaker_state"].samples
+            if s.labels["state"] == "closed" and s.value == 1
+        }
+        assert breakers == {"co", "ec"}
+        for secret in ("demo-token-1", "demo-token-2", "/co", "/ec", "127.0.0.1"):
+            assert secret not in page  # a key labels an operation, never its server or token
+        _, card, _ = await command_answer(stack, "status")
+        text = text_of(card["blocks"])
+        assert "Colombia · " in text and "Ecuador · " in text and "500" in text
+        assert "Ecuador · unavailable" in text

@@ -14,6 +14,7 @@ from bot.store.memory import MemoryStore
 from bot.wiring import build_lookups, build_service, served_operation
 from bot.wolkvox.breaker import CircuitBreaker
 from bot.wolkvox.errors import Unavailable
+from bot.wolkvox.lookup import Gap
 from bot.wolkvox.operations import Operations
 from bot.wolkvox.records import FindAnswer
 from tests.doubles import InProcessWolkvox
@@ -107,7 +108,7 @@ async def test_every_operation_answers_and_each_campaign_is_named() -> None:
 async def test_a_partial_answer_names_the_operation_that_failed() -> None:
     result = await two_countries(DownWolkvox()).lookup(Query(phone="3001234567"))
     assert {c.operation for c in result.answer.campaigns} == {"Colombia"}
-    assert result.gaps == (("Ecuador", "unavailable"),)
+    assert result.gaps == (Gap("ec", "Ecuador", "unavailable"),)
 
 
 async def test_when_none_answers_the_lookup_fails() -> None:
@@ -168,7 +169,7 @@ async def test_a_slow_country_does_not_hold_the_others_answer() -> None:
     result = await lookups.lookup(Query(phone="3001234567"))
     assert time.monotonic() - started < 1.5
     assert {c.operation for c in result.answer.campaigns} == {"Colombia"}
-    assert result.gaps == (("Ecuador", "still_searching"),)
+    assert result.gaps == (Gap("ec", "Ecuador", "still_searching"),)
     await asyncio.sleep(3.2)  # Ecuador's lookup went on and is cached now
     again = await lookups.lookup(Query(phone="3001234567"))
     assert {c.operation for c in again.answer.campaigns} == {"Colombia", "Ecuador"}

@@ -59,7 +59,7 @@ from bot.slack.ids import (
     MODAL_TEXT_BUDGET,
     TEXT_BUDGET,
 )
-from bot.wolkvox.lookup import SLOW
+from bot.wolkvox.lookup import SLOW, Gap
 from bot.wolkvox.records import KEPT_RECORDS, CampaignSummary, FindAnswer
 
 _MIN_RESULT_BLOCKS = 6  # header, summary, divider, age, left-out note, buttons
@@ -116,11 +116,12 @@ def _campaign_title(summary: CampaignSummary, lang: str, redact: Sequence[str]) 
     return title
 
 
-def gaps_line(gaps: Sequence[tuple[str, str]], lang: str) -> str:
+def gaps_line(gaps: Sequence[Gap], lang: str) -> str:
     """Which operations of a search over several did not answer, and why, in a word each."""
     named = []
-    for name, kind in gaps:
-        shown = inert(name, CAP_CAMPAIGN_NAME)
+    for gap in gaps:
+        shown = inert(gap.name, CAP_CAMPAIGN_NAME)
+        kind = gap.kind
         why = "operation_still_searching" if kind == "still_searching" else f"error_{kind}_title"
         named.append(
             t(lang, "operation_gap", name=shown, why=t(lang, why)) if why in MESSAGES else shown
