@@ -114,16 +114,6 @@ class Operation:
     def tz(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 
-    def wolkvox_phone(self, national: str) -> str:
-        """A phone normalised to the national number (bot.query) as this operation stores it.
-        A number of another country (it carries its country code already) is left as it is."""
-        if not national or len(national) > 10 or self.phone_format == "national":
-            return national
-        if self.phone_format == "international":
-            code = phonenumbers.country_code_for_region(self.phone_region)
-            return f"{code}{national}" if code else national
-        return self.phone_format.removeprefix("prefix:") + national
-
 
 @dataclass(frozen=True)
 class Settings:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import ConfigError, Operation, Secret, load_settings
+from bot.config import ConfigError, Secret, load_settings
 
 THREE = {
     "WOLKVOX_OPERATIONS": "co,ec,pa",
@@ -57,24 +57,6 @@ def test_token_fingerprints_are_keyed_as_everywhere() -> None:
     token = s.operations[1].tokens[0]
     assert token.fingerprint != Secret("ec-token-1").fingerprint
     assert "ec-token-1" in s.secrets()  # redacted from logs like any token
-
-
-@pytest.mark.parametrize(
-    ("phone_format", "region", "national", "sent"),
-    [
-        ("national", "CO", "3001234567", "3001234567"),
-        ("international", "CO", "3001234567", "573001234567"),
-        ("international", "EC", "991234567", "593991234567"),
-        ("prefix:9", "PA", "61234567", "961234567"),
-        ("international", "CO", "12125551234", "12125551234"),  # already has its country code
-    ],
-)
-def test_phones_go_to_each_operation_as_it_stores_them(
-    phone_format: str, region: str, national: str, sent: str
-) -> None:
-    op = Operation(key="x", name="X", server="1", tokens=(), phone_region=region,
-                   phone_format=phone_format)  # fmt: skip
-    assert op.wolkvox_phone(national) == sent
 
 
 @pytest.mark.parametrize(

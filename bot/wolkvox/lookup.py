@@ -34,6 +34,7 @@ from bot.wolkvox.errors import (
     WolkvoxError,
 )
 from bot.wolkvox.guard import TokenLease, TokenPool, TokenStatus
+from bot.wolkvox.phones import stored_phone
 from bot.wolkvox.records import Fetched, FindAnswer
 
 log = logging.getLogger(__name__)
@@ -268,7 +269,7 @@ class LookupService:
                     rows = await self.client.find_record_csv(
                         lease.token,
                         out,
-                        phone=self.operation.wolkvox_phone(query.phone),
+                        phone=stored_phone(self.operation, query.phone, self.settings.phone_region),
                         customer_id=query.customer_id,
                         campaign_id=query.campaign_id,
                         timeout=self.settings.timeout,
@@ -410,7 +411,7 @@ class LookupService:
         async with self._slow_notice(on_wait):
             answer = await self.client.find_record(
                 lease.token,
-                phone=self.operation.wolkvox_phone(query.phone),
+                phone=stored_phone(self.operation, query.phone, self.settings.phone_region),
                 customer_id=query.customer_id,
                 campaign_id=query.campaign_id,
                 timeout=remaining,

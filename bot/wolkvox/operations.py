@@ -4,11 +4,10 @@ answer holding every operation's campaigns, each named by its operation. A parti
 answer: operations that could not answer are named in it with the kind of failure, and one
 still searching once another has answered and a grace has passed (WOLKVOX_STUCK_AFTER) is named
 "still searching" while its lookup goes on to fill its cache; the lookup fails only when none
-answers. `query.operation` narrows a search to one (`en ec`).
+answers. `query.operation` narrows a search to one (`en ec`); a number typed with another
+country's code (+593 …) goes to that country's operations, when the bot has any.
 
-Dates come in each operation's own time zone and are shown as the same moments. What is not split
-by operation yet: Export CSV and the campaign picker use the first operation (or the one a search
-names), and `status` reports the first operation's tokens.
+Dates come in each operation's own time zone and are shown as the same moments.
 """
 
 from __future__ import annotations
@@ -25,6 +24,7 @@ from bot.errors import LookupFailure, QueryError
 from bot.query import Query
 from bot.store.base import PositionCallback
 from bot.wolkvox.lookup import Gap, LookupResult, LookupService, LookupStats, ServiceStatus
+from bot.wolkvox.phones import country_of
 from bot.wolkvox.records import KEPT_RECORDS
 
 DEFAULT_GRACE = 5.0  # seconds, when WOLKVOX_STUCK_AFTER is off
@@ -59,20 +59,23 @@ class Operations:
 
     def _chosen(self, query: Query) -> tuple[LookupService, ...]:
         """Every operation, or those `query.operation` names (one key, or several joined by
-        commas when a channel or group is pinned to them)."""
-        if not query.operation:
-            return self.services
-        keys = set(query.operation.split(","))
-        chosen = tuple(s for s in self.services if s.operation.key in keys)
-        if not chosen:
-            known = ", ".join(s.operation.key for s in self.services)
-            raise QueryError(
-                f"no operation {query.operation!r}",
-                field="operation",
-                reason="unknown_operation",
-                params={"key": query.operation[:12], "known": known},
-            )
-        return chosen
+        commas when a channel or group is pinned to them); of those, a number typed with a
+        country's code goes to that country's operations when there are any."""
+        chosen = self.services
+        if query.operation:
+            keys = set(query.operation.split(","))
+            chosen = tuple(s for s in self.services if s.operation.key in keys)
+            if not chosen:
+                known = ", ".join(s.operation.key for s in self.services)
+                raise QueryError(
+                    f"no operation {query.operation!r}",
+                    field="operation",
+                    reason="unknown_operation",
+                    params={"key": query.operation[:12], "known": known},
+                )
+        country = country_of(query.phone, self.first.settings.phone_region)
+        regional = tuple(s for s in chosen if s.operation.phone_region == country)
+        return regional or chosen
 
     async def lookup(
         self, query: Query, *, refresh: bool = False, on_wait: PositionCallback | None = None

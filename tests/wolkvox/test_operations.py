@@ -173,3 +173,18 @@ async def test_a_slow_country_does_not_hold_the_others_answer() -> None:
     await asyncio.sleep(3.2)  # Ecuador's lookup went on and is cached now
     again = await lookups.lookup(Query(phone="3001234567"))
     assert {c.operation for c in again.answer.campaigns} == {"Colombia", "Ecuador"}
+
+
+async def test_a_number_with_a_countrys_code_goes_to_that_countrys_operation() -> None:
+    settings = load_settings({**TWO, "WOLKVOX_EC_PHONE_REGION": "EC"}, dotenv=False)
+    colombia, ecuador = InProcessWolkvox(), InProcessWolkvox()
+    lookups = build_lookups(settings, MemoryStore(), {"co": colombia, "ec": ecuador})
+    await lookups.lookup(Query(phone="593991234567"))  # typed as +593 99 123 4567
+    assert (colombia.phones, ecuador.phones) == ([], ["991234567"])  # as Ecuador stores it
+    await lookups.lookup(Query(phone="3001234567"))  # the home region's: every country
+    assert (colombia.phones, ecuador.phones) == (["3001234567"], ["991234567", "573001234567"])
+    await lookups.lookup(Query(phone="12125551234"))  # no operation in the US: every country
+    assert colombia.phones[-1] == ecuador.phones[-1] == "12125551234"
+    # Narrowed to Colombia, a +593 number is searched there all the same (the agent asked).
+    await lookups.lookup(Query(phone="593991234567", operation="co"))
+    assert colombia.phones[-1] == "593991234567"
