@@ -27,7 +27,7 @@ from bot.config import Secret
 from bot.devtools.wolkvox_sim.server import campaigns_body, find_body
 from bot.slack.delivery import HookClient
 from bot.wolkvox.client import WolkvoxClient
-from bot.wolkvox.records import FindAnswer, decode_find_record
+from bot.wolkvox.records import FindAnswer, decode_find_record, write_csv
 
 T = TypeVar("T")
 TEAM = "T0WOLKVOX"
@@ -179,6 +179,21 @@ class InProcessWolkvox(WolkvoxClient):
         if body is None:
             return FindAnswer(total_records=0, campaigns=(), records=(), code="404", msg="")
         return decode_find_record(body)
+
+    async def find_record_csv(
+        self,
+        token: Secret,
+        out: Any,
+        *,
+        phone: str = "",
+        customer_id: str = "",
+        campaign_id: str = "",
+        timeout: float | None = None,
+        mask: Callable[[str], str] | None = None,
+    ) -> int:
+        self.phones.append(phone)
+        body = find_body(campaign_id, phone, customer_id) or b'{"data": []}'
+        return write_csv(body, out, mask=mask)
 
     async def campaigns(self, token: Secret, *, timeout: float | None = None) -> dict[str, str]:
         items = json_module.loads(campaigns_body())["data"]

@@ -13,10 +13,13 @@ Dates come in each operation's own time zone and are shown as the same moments.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import csv
 import dataclasses
+import tempfile
 from collections.abc import Callable, Sequence
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 
@@ -28,6 +31,7 @@ from bot.wolkvox.phones import country_of
 from bot.wolkvox.records import KEPT_RECORDS
 
 DEFAULT_GRACE = 5.0  # seconds, when WOLKVOX_STUCK_AFTER is off
+SPOOL_MEMORY = 4 * 1024 * 1024  # an operation's part of an export, in memory up to this
 
 
 def _answered(task: asyncio.Future[LookupResult]) -> bool:
@@ -119,9 +123,27 @@ class Operations:
     async def export(
         self, query: Query, out: Any, *, mask: Callable[[str], str] | None = None
     ) -> int:
-        return await self._chosen(query)[0].export(
-            dataclasses.replace(query, operation=""), out, mask=mask
-        )
+        """Every record of every chosen operation, in one CSV with an `operation` column first
+        (each operation's call through its own guard, at once). All or nothing: a file missing
+        a country would look complete, so one operation failing fails the export."""
+        chosen = self._chosen(query)
+        plain = dataclasses.replace(query, operation="")
+        with contextlib.ExitStack() as files:
+            parts = [
+                files.enter_context(
+                    tempfile.SpooledTemporaryFile(SPOOL_MEMORY, "w+", encoding="utf-8", newline="")
+                )
+                for _ in chosen
+            ]
+            done = await asyncio.gather(
+                *(s.export(plain, part, mask=mask) for s, part in zip(chosen, parts, strict=True)),
+                return_exceptions=True,
+            )
+            for outcome in done:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            named = [(s.operation.name, part) for s, part in zip(chosen, parts, strict=True)]
+            return await asyncio.to_thread(_joined_csv, named, out)
 
     def campaign_list(self) -> dict[str, str]:
         return self.first.campaign_list()
@@ -212,6 +234,26 @@ def combined(statuses: Sequence[ServiceStatus]) -> ServiceStatus:
         wolkvox_last_error_at=latest.wolkvox_last_error_at if latest else None,
         store_health=first.store_health,
     )
+
+
+def _joined_csv(parts: Sequence[tuple[str, IO[str]]], out: IO[str]) -> int:
+    """Several operations' CSV exports as one: an `operation` column holding each row's
+    operation name, then every column any of them has (the documented ones first, as each
+    wrote them). Rows written."""
+    headers: list[list[str]] = []
+    for _, part in parts:
+        part.seek(0)
+        headers.append(next(csv.reader(part), []))
+    columns = list(dict.fromkeys(column for header in headers for column in header))
+    writer = csv.writer(out)
+    writer.writerow(["operation", *columns])
+    rows = 0
+    for (name, part), header in zip(parts, headers, strict=True):
+        where = [header.index(c) if c in header else None for c in columns]
+        for row in csv.reader(part):  # the header is read already
+            writer.writerow([name, *(row[i] if i is not None else "" for i in where)])
+            rows += 1
+    return rows
 
 
 def _in_zone(when: datetime | None, source: tzinfo, shown: tzinfo) -> datetime | None:

@@ -5,12 +5,15 @@ its own token; a search goes to both at once and answers with one card grouped b
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 from collections.abc import AsyncIterator
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.devtools.process import free_port
 from bot.devtools.stack import Stack, local_stack
+from bot.devtools.wolkvox_sim.data import BIG_PHONE
 from bot.devtools.wolkvox_sim.server import (
     STATS,
     SimulatorConfig,
@@ -33,7 +36,7 @@ async def two_countries(
 ) -> AsyncIterator[tuple[Stack, SimulatorStats]]:
     """Colombia and Ecuador on one simulator (its stats beside the stack); `co_url`/`ec_url`
     point a country elsewhere (down), `extra` adds settings."""
-    async with serve_simulator(SimulatorConfig(latency=0.05)) as (url, sim):
+    async with serve_simulator(SimulatorConfig(latency=0.05, big_records=300)) as (url, sim):
         env = {
             "WOLKVOX_BASE_URL": "",
             "WOLKVOX_TOKEN": "",
@@ -146,3 +149,18 @@ async def test_operators_read_each_operation_on_healthz_metrics_and_status() -> 
         text = text_of(card["blocks"])
         assert "Colombia · " in text and "Ecuador · " in text and "500" in text
         assert "Ecuador · unavailable" in text
+
+
+async def test_export_carries_each_records_operation() -> None:
+    async with two_countries() as (stack, _):
+        _, card, _ = await command_answer(stack, f"find {BIG_PHONE}")
+        _, _, _, url = await stack.press("export_csv", card)
+        await stack.slack.wait_for_response(url, 2, timeout=30)
+        [shared] = stack.slack.files
+        data = shared["data"]
+        assert isinstance(data, bytes)
+        rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+        header, records = rows[0], rows[1:]
+        assert header[0] == "operation" and "tel1" in header and "campaign_id" in header
+        assert [r[0] for r in records] == ["Colombia"] * 300 + ["Ecuador"] * 300
+        assert all(len(r) == len(header) for r in records)

@@ -446,6 +446,20 @@ def test_a_modal_shows_more_of_the_same_answer() -> None:
     assert modal_card.left_out < in_message.left_out
 
 
+def test_show_all_names_each_campaigns_operation_like_the_card() -> None:
+    countries = ("Colombia", "Ecuador", "Panamá")
+    many = tuple(summary(i, operation=countries[i % 3]) for i in range(120))
+    modal_card = render_result(
+        result(many), lang="en", tz=TZ, now=NOW, mask_phones=False, max_blocks=100
+    )
+    view = result_modal(modal_card, "en")
+    assert_valid_modal(view)
+    titles = [b["text"]["text"] for b in campaign_sections(modal_card)]
+    assert len(titles) > len(campaign_sections(render(result(many))))  # more than a card
+    for title, campaign in zip(titles, many, strict=False):
+        assert title.startswith(f"*{campaign.operation} · ")
+
+
 def test_smaller_block_budgets_are_respected() -> None:
     many = tuple(summary(i) for i in range(30))
     card = render(result(many), max_blocks=10)

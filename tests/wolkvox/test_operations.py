@@ -4,6 +4,8 @@ its way of storing phones, and its own cache and breaker keys in a shared store.
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 
 import pytest
 
@@ -15,7 +17,7 @@ from bot.wiring import build_lookups, build_service, served_operation
 from bot.wolkvox.breaker import CircuitBreaker
 from bot.wolkvox.errors import Unavailable
 from bot.wolkvox.lookup import Gap
-from bot.wolkvox.operations import Operations
+from bot.wolkvox.operations import Operations, _joined_csv
 from bot.wolkvox.records import FindAnswer
 from tests.doubles import InProcessWolkvox
 
@@ -85,6 +87,9 @@ TWO = {
 
 class DownWolkvox(InProcessWolkvox):
     async def find_record(self, token: Secret, **_: object) -> FindAnswer:  # type: ignore[override]
+        raise Unavailable("connection refused")
+
+    async def find_record_csv(self, token: Secret, out: object, **_: object) -> int:  # type: ignore[override]
         raise Unavailable("connection refused")
 
 
@@ -188,3 +193,27 @@ async def test_a_number_with_a_countrys_code_goes_to_that_countrys_operation() -
     # Narrowed to Colombia, a +593 number is searched there all the same (the agent asked).
     await lookups.lookup(Query(phone="593991234567", operation="co"))
     assert colombia.phones[-1] == "593991234567"
+
+
+def test_operations_exports_join_under_one_header_with_every_column() -> None:
+    colombia = io.StringIO("customer_id,tel1,color\r\n1,300,rojo\r\n2,301,azul\r\n")
+    ecuador = io.StringIO("customer_id,tel1,zona\r\n9,099,norte\r\n")
+    out = io.StringIO()
+    rows = _joined_csv([("Colombia", colombia), ("Ecuador", ecuador)], out)
+    assert rows == 3
+    assert list(csv.reader(io.StringIO(out.getvalue()))) == [
+        ["operation", "customer_id", "tel1", "color", "zona"],
+        ["Colombia", "1", "300", "rojo", ""],
+        ["Colombia", "2", "301", "azul", ""],
+        ["Ecuador", "9", "099", "", "norte"],
+    ]
+
+
+async def test_an_export_is_all_or_nothing_across_operations() -> None:
+    out = io.StringIO()
+    rows = await two_countries().export(Query(phone="3001234567"), out)
+    assert rows > 0 and out.getvalue().startswith("operation,")
+    out = io.StringIO()
+    with pytest.raises(Unavailable):
+        await two_countries(DownWolkvox()).export(Query(phone="3001234567"), out)
+    assert out.getvalue() == ""  # Colombia's records alone would look like the whole answer
