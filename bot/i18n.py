@@ -572,6 +572,8 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
     "modal_customer_id_placeholder": {"es": "p. ej. 1020304050", "en": "e.g. 1020304050"},
     "modal_campaign": {"es": "Campaña", "en": "Campaign"},
     "modal_campaign_all": {"es": "Todas las campañas", "en": "All campaigns"},
+    "modal_operation": {"es": "Operación", "en": "Operation"},
+    "modal_operation_all": {"es": "Todas las operaciones", "en": "Every operation"},
     "modal_campaign_search": {
         "es": "Escribe un nombre o un id",
         "en": "Type a name or an id",

@@ -329,7 +329,11 @@ class LookupFlow:
         if refusal is not None:
             view = cards.result_modal(refusal, ask.lang)
         else:
-            view = cards.search_modal(ask.lang, campaigns=await self._campaigns_for_picker())
+            view = cards.search_modal(
+                ask.lang,
+                campaigns=await self._campaigns_for_picker(),
+                operations=await self._pickable_operations(ask),
+            )
         if opened is None:
             await call_web_safely(web, "views_open", trigger_id=trigger_id, view=view)
         elif view_id := str((opened.get("view") or {}).get("id") or ""):
@@ -495,6 +499,13 @@ class LookupFlow:
                 log.warning("a handed-over lookup was unreadable or too old; dropped")
                 continue
             rt.spawn(self.resume(taken), name=f"handover:{taken.surface}")
+
+    async def _pickable_operations(self, ask: Ask) -> list[tuple[str, str]]:
+        """(key, name) of the operations the search modal offers: those the asker's groups are
+        pinned to, else all of them (a pick outside the pins is narrowed like `en`)."""
+        pinned = await self._pinned_operations(ask)
+        operations = self.rt.settings.operations
+        return [(op.key, op.name) for op in operations if not pinned or op.key in pinned]
 
     async def _pinned_operations(self, ask: Ask) -> tuple[str, ...]:
         """The operations this ask's channel, or the asker's user groups, are pinned to

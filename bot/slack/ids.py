@@ -31,7 +31,8 @@ ACTION_SEARCH_AGAIN: Final = "search_again"  # a recent lookup's button on the h
 INPUT_PHONE: Final = "phone"
 INPUT_CUSTOMER_ID: Final = "customer_id"
 INPUT_CAMPAIGN_ID: Final = "campaign_id"
-SEARCH_INPUTS: Final = (INPUT_PHONE, INPUT_CUSTOMER_ID, INPUT_CAMPAIGN_ID)
+INPUT_OPERATION: Final = "operation"  # a picker, only when several operations are served
+SEARCH_INPUTS: Final = (INPUT_PHONE, INPUT_CUSTOMER_ID, INPUT_CAMPAIGN_ID, INPUT_OPERATION)
 INPUT_MAX_LENGTH: Final[dict[str, int]] = {
     INPUT_PHONE: 40,
     INPUT_CUSTOMER_ID: 40,

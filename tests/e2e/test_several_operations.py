@@ -20,6 +20,7 @@ from bot.devtools.wolkvox_sim.server import (
     SimulatorStats,
     serve_simulator,
 )
+from tests.blockkit import assert_valid_modal
 from tests.e2e.conftest import (
     SHOWCASE_NAME,
     SHOWCASE_PHONE,
@@ -164,3 +165,26 @@ async def test_export_carries_each_records_operation() -> None:
         assert header[0] == "operation" and "tel1" in header and "campaign_id" in header
         assert [r[0] for r in records] == ["Colombia"] * 300 + ["Ecuador"] * 300
         assert all(len(r) == len(header) for r in records)
+
+
+async def test_the_search_modal_offers_the_operations_and_searches_the_one_picked() -> None:
+    async with two_countries() as (stack, sim):
+        await stack.global_shortcut()
+        [opened] = await stack.slack.wait_for("views.open", ok=True)
+        view = opened.response["view"]
+        assert_valid_modal(opened.args["view"])
+        [picker] = [b for b in view["blocks"] if b["block_id"] == "operation"]
+        offered = [o["text"]["text"] for o in picker["element"]["options"]]
+        assert offered == ["Todas las operaciones", "Colombia", "Ecuador"]
+        await stack.submit(view, {"phone": SHOWCASE_PHONE, "operation": "ec"})
+        await stack.slack.wait_for("views.update", ok=True)
+        text = text_of(stack.slack.view(view["id"])["blocks"])
+        assert "Ecuador · Encuesta NPS" in text and "Colombia" not in text
+        await settle(stack)
+        assert sim.find_record_calls() == 1  # Ecuador alone was asked
+
+
+async def test_one_operation_has_no_operation_picker(stack: Stack) -> None:
+    await stack.global_shortcut()
+    [opened] = await stack.slack.wait_for("views.open", ok=True)
+    assert "operation" not in {b.get("block_id") for b in opened.response["view"]["blocks"]}

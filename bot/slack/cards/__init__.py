@@ -17,6 +17,7 @@ One module a job: `mrkdwn` (escaping), `blocks` (primitives), `result` (the answ
 from bot.slack.cards.blocks import Block, Card, blocks_text_length
 from bot.slack.cards.modals import (
     ALL_CAMPAIGNS,
+    ALL_OPERATIONS,
     campaign_options,
     loading_modal,
     result_modal,
@@ -46,6 +47,7 @@ from bot.slack.cards.text import card_to_text
 
 __all__ = [
     "ALL_CAMPAIGNS",
+    "ALL_OPERATIONS",
     "Block",
     "Card",
     "ResultView",

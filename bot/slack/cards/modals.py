@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bot.i18n import t
@@ -13,6 +13,7 @@ from bot.slack.ids import (
     INPUT_CAMPAIGN_ID,
     INPUT_CUSTOMER_ID,
     INPUT_MAX_LENGTH,
+    INPUT_OPERATION,
     INPUT_PHONE,
     MAX_MODAL_BLOCKS,
     MAX_MODAL_TITLE,
@@ -107,18 +108,44 @@ def _campaign_picker(lang: str, campaigns: Mapping[str, str], initial: str) -> B
     }
 
 
+ALL_OPERATIONS = "*"  # the operation picker's value for "every operation"
+
+
+def _operation_picker(lang: str, operations: Sequence[tuple[str, str]]) -> Block:
+    """Every operation the asker may search (key, name), "every one" first and chosen."""
+    every = {"text": plain_text_obj(t(lang, "modal_operation_all")), "value": ALL_OPERATIONS}
+    options = [every] + [
+        {"text": plain_text_obj(plain(name, MAX_OPTION_TEXT)), "value": key[:150]}
+        for key, name in operations[: MAX_STATIC_OPTIONS - 1]
+    ]
+    return {
+        "type": "input",
+        "block_id": INPUT_OPERATION,
+        "optional": True,
+        "label": plain_text_obj(t(lang, "modal_operation"), 2000),
+        "element": {
+            "type": "static_select",
+            "action_id": INPUT_OPERATION,
+            "options": options,
+            "initial_option": every,
+        },
+    }
+
+
 def search_modal(
     lang: str,
     *,
     initial: dict[str, str] | None = None,
     private_metadata: str = "",
     campaigns: Mapping[str, str] | None = None,
+    operations: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     """The global shortcut's form: phone, customer id and campaign, all optional (the submit
     handler reports "give a phone or an id" inline). `private_metadata` ≤ 3000 chars.
 
     `campaigns` (id → name, the hourly list): a picker of names; None or empty (the list could
-    not be fetched): a field to type the id in, with a hint saying why."""
+    not be fetched): a field to type the id in, with a hint saying why. `operations` (key,
+    name): a picker to search one of them, when there are several."""
     values = initial or {}
     blocks = [
         _input(
@@ -144,6 +171,8 @@ def search_modal(
             hint=t(lang, "modal_campaign_unavailable") if campaigns is not None else "",
         ),
     ]
+    if len(operations) > 1:
+        blocks.append(_operation_picker(lang, operations))
     extra: dict[str, Any] = {
         "callback_id": SEARCH_CALLBACK_ID,
         "submit": plain_text_obj(t(lang, "modal_search_submit"), MAX_MODAL_TITLE),

@@ -27,7 +27,8 @@ def field_values(view: dict[str, Any]) -> dict[str, str]:
             selected = element.get("selected_option")
             if isinstance(selected, dict):  # the campaign picker
                 value = str(selected.get("value") or "")
-                out[block_id] = "" if value == cards.ALL_CAMPAIGNS else value
+                every = value in (cards.ALL_CAMPAIGNS, cards.ALL_OPERATIONS)
+                out[block_id] = "" if every else value
             else:
                 out[block_id] = str(element.get("value") or "")
     return out
@@ -50,6 +51,7 @@ class ViewListener:
                 customer_id=fields.get(ids.INPUT_CUSTOMER_ID, ""),
                 campaign_id=fields.get(ids.INPUT_CAMPAIGN_ID, "")
                 or rt.settings.wolkvox_campaign_id,
+                operation=fields.get(ids.INPUT_OPERATION, ""),
                 region=rt.settings.phone_region,
             )
         except QueryError as error:
