@@ -127,12 +127,40 @@ class Script:
             status, _, elapsed, url = await s.press("share_card", first)
             await self.response(url)
 
+        await self.two_countries()
+
         self.say(
             "that was all",
             f"Wolkvox calls made: {_calls(s)} · cache hit rate "
             f"{s.bot.service.stats.cache_hit_rate:.0%}\n"
             "Connect to Slack: fill SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in .env (see README).",
         )
+
+
+    async def two_countries(self) -> None:
+        """The same customer, with a bot serving two operations (WOLKVOX_OPERATIONS=co,ec) on
+        the same simulator: one card, campaigns grouped by country."""
+        url = self.stack.simulator_url
+        env = {
+            "WOLKVOX_LANG": "es",
+            "WOLKVOX_BASE_URL": "",  # the single operation's settings give way to the two
+            "WOLKVOX_TOKEN": "",
+            "WOLKVOX_OPERATIONS": "co,ec",
+            "WOLKVOX_CO_NAME": "Colombia",
+            "WOLKVOX_CO_BASE_URL": f"{url}/co",
+            "WOLKVOX_CO_TOKEN": "demo-token-co",
+            "WOLKVOX_EC_NAME": "Ecuador",
+            "WOLKVOX_EC_BASE_URL": f"{url}/ec",
+            "WOLKVOX_EC_TOKEN": "demo-token-ec",
+            "WOLKVOX_EC_TIMEZONE": "America/Guayaquil",
+        }
+        self.say(
+            "a second bot serving two operations, Colombia and Ecuador",
+            "\n".join(f"{k}={v}" for k, v in env.items() if k.startswith("WOLKVOX_OPERATIONS")),
+        )
+        async with local_stack(env=env, simulator_url=url, validate_blocks=False) as stack:
+            stack.bot.runtime.audit.stream = io.StringIO()
+            await Script(stack, self.out).command("find 3001234567")
 
 
 def _has_result(data: dict[str, Any]) -> bool:
