@@ -59,8 +59,8 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
     },
     "operation_gap": {"es": "{name} ({why})", "en": "{name} ({why})"},
     "operation_still_searching": {
-        "es": "todavía buscando: pulsa Actualizar en un momento",
-        "en": "still searching: press Refresh in a moment",
+        "es": "todavía buscando; su respuesta llega en cuanto responda",
+        "en": "still searching; its answer follows as soon as it comes",
     },
     "field_customer": {"es": "Cliente", "en": "Customer"},
     "field_customer_id": {"es": "Identificación", "en": "Customer id"},

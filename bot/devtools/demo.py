@@ -136,7 +136,6 @@ class Script:
             "Connect to Slack: fill SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET in .env (see README).",
         )
 
-
     async def two_countries(self) -> None:
         """The same customer, with a bot serving two operations (WOLKVOX_OPERATIONS=co,ec) on
         the same simulator: one card, campaigns grouped by country."""

@@ -595,12 +595,32 @@ class LookupFlow:
             if lookup.done():  # the answer was at hand: it is the first reply itself
                 outcome = lookup.result()
                 await reply.answer(self.card(outcome, style, ask.lang), [outcome])
+                self._follow_late(ask, outcome, reply)
                 return outcome
             position = reporter.first.result() if reporter.first.done() else None
             await reply.waiting(query, position or None, lang=ask.lang, seen=seen)
         outcome = await lookup
         await reply.answer(self.card(outcome, style, await self.reader_lang(ask, reply)), [outcome])
+        self._follow_late(ask, outcome, reply)
         return outcome
+
+    def _follow_late(self, ask: Ask, outcome: Outcome, reply: Reply) -> None:
+        """A card that named an operation "still searching" is made whole when it answers
+        (or fails): the same disclosure, rendered again, given to `reply.update`."""
+        late = outcome.result.late if outcome.result is not None else None
+        if late is None:
+            return
+
+        async def complete() -> None:
+            try:
+                result = await late
+            except LookupFailure:
+                return  # a bug in it is logged by spawn; a failure leaves the card as it was
+            whole = replace(outcome, result=result)
+            lang = await self.reader_lang(ask, reply)
+            await reply.update(self.card(whole, reply.style, lang), [whole])
+
+        self.rt.spawn(complete(), name="late-operations")
 
     async def _many(self, ask: Ask, queries: Sequence[Query], reply: Reply) -> list[Outcome]:
         """Several queries of one message, looked up together, answered in one message."""

@@ -147,6 +147,11 @@ class RoutedReply:
         failed = any(o.result is None for o in outcomes)
         await self._deliver(card, private=failed and self.route.response_type == "in_channel")
 
+    async def update(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        if self.route.response_type == "in_channel":
+            return  # a shared card stays as the channel saw it (as ShareReply)
+        await self.answer(card, outcomes)
+
     async def apologize(self, error_id: str) -> None:
         await self._deliver(apology_card(self.lang, error_id), private=True)
 

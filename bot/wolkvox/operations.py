@@ -17,7 +17,7 @@ import contextlib
 import csv
 import dataclasses
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, tzinfo
 from typing import IO, Any
 
@@ -25,8 +25,8 @@ import msgspec
 
 from bot.errors import LookupFailure, QueryError
 from bot.query import Query
-from bot.store.base import PositionCallback
-from bot.wolkvox.lookup import Gap, LookupResult, LookupService, LookupStats, ServiceStatus
+from bot.store.base import PositionCallback, notify_position
+from bot.wolkvox.lookup import SLOW, Gap, LookupResult, LookupService, LookupStats, ServiceStatus
 from bot.wolkvox.phones import country_of
 from bot.wolkvox.records import KEPT_RECORDS
 
@@ -54,7 +54,7 @@ class Operations:
         # How long the card waits for the other operations once one has answered.
         stuck = self.first.settings.stuck_after
         self.grace = stuck if stuck > 0 else DEFAULT_GRACE
-        self._behind: set[asyncio.Task[LookupResult]] = set()
+        self._behind: set[asyncio.Future[LookupResult]] = set()
         self.client = self.first.client  # /healthz's view of Wolkvox: the first operation's
 
     @property
@@ -86,10 +86,18 @@ class Operations:
     ) -> LookupResult:
         chosen = self._chosen(query)
         plain = dataclasses.replace(query, operation="")
-        tasks = {
-            asyncio.ensure_future(s.lookup(plain, refresh=refresh, on_wait=on_wait)): s
-            for s in chosen
-        }
+        tasks: dict[asyncio.Future[LookupResult], LookupService] = {}
+
+        async def told(position: int) -> None:
+            # "Wolkvox is slow" is news until some operation has answered; after that the
+            # card names the slow one "still searching" itself.
+            if position != SLOW or not any(_answered(t) for t in tasks):
+                await notify_position(on_wait, position)
+
+        for service in chosen:
+            tasks[asyncio.ensure_future(service.lookup(plain, refresh=refresh, on_wait=told))] = (
+                service
+            )
         pending = set(tasks)
         # Until one operation answers (or all have failed), then a grace for the others: a
         # country whose Wolkvox is slow must not hold the answer of the rest.
@@ -101,24 +109,17 @@ class Operations:
             task.add_done_callback(_retrieve)
             self._behind.add(task)
             task.add_done_callback(self._behind.discard)
-        answered: list[tuple[LookupService, LookupResult]] = []
-        gaps: list[Gap] = []
-        failures: list[LookupFailure] = []
-        for task, service in tasks.items():
-            if task in pending:
-                gaps.append(Gap(service.operation.key, service.operation.name, "still_searching"))
-                continue
-            error = task.exception()
-            if isinstance(error, LookupFailure):
-                failures.append(error)
-                gaps.append(Gap(service.operation.key, service.operation.name, error.kind))
-            elif error is not None:
-                raise error
-            else:
-                answered.append((service, task.result()))
-        if not answered:
-            raise failures[0]
-        return _merged(query, answered, tuple(gaps))
+        settled = {t: s for t, s in tasks.items() if t not in pending}
+        answered, gaps = _sorted_out(settled)
+        behind = (tasks[t].operation for t in tasks if t in pending)
+        gaps += [Gap(op.key, op.name, "still_searching") for op in behind]
+        if not answered:  # every operation failed: the first one's failure
+            raise next(error for t in settled if (error := t.exception()) is not None)
+        late = None
+        if pending:  # the whole answer, once the slow ones are done: a card updates to it
+            late = asyncio.ensure_future(_completed(query, tasks))
+            late.add_done_callback(_retrieve)
+        return _merged(query, answered, tuple(gaps), late=late)
 
     async def export(
         self, query: Query, out: Any, *, mask: Callable[[str], str] | None = None
@@ -164,10 +165,39 @@ class Operations:
         await asyncio.gather(*(s.close() for s in self.services), return_exceptions=True)
 
 
+def _sorted_out(
+    settled: Mapping[asyncio.Future[LookupResult], LookupService],
+) -> tuple[list[tuple[LookupService, LookupResult]], list[Gap]]:
+    """Finished operation lookups as answers and gaps (a failure's kind); a bug re-raised."""
+    answered: list[tuple[LookupService, LookupResult]] = []
+    gaps: list[Gap] = []
+    for task, service in settled.items():
+        error = task.exception()
+        if isinstance(error, LookupFailure):
+            gaps.append(Gap(service.operation.key, service.operation.name, error.kind))
+        elif error is not None:
+            raise error
+        else:
+            answered.append((service, task.result()))
+    return answered, gaps
+
+
+async def _completed(
+    query: Query, tasks: Mapping[asyncio.Future[LookupResult], LookupService]
+) -> LookupResult:
+    """The answer once every operation has answered or failed (each bounded by its own
+    lookup's budget)."""
+    await asyncio.wait(tasks)
+    answered, gaps = _sorted_out(tasks)
+    return _merged(query, answered, tuple(gaps))
+
+
 def _merged(
     query: Query,
     answered: Sequence[tuple[LookupService, LookupResult]],
     gaps: tuple[Gap, ...],
+    *,
+    late: asyncio.Future[LookupResult] | None = None,
 ) -> LookupResult:
     """One answer from several operations' answers: campaigns named by operation (a search
     narrowed to one too: the reader should know which country answered), the most recent first
@@ -201,6 +231,7 @@ def _merged(
         upstream_ms=max(r.upstream_ms for _, r in answered),
         operations=tuple(service.operation.key for service, _ in answered),
         gaps=gaps,
+        late=late,
     )
 
 

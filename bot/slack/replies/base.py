@@ -79,6 +79,11 @@ class Reply(Protocol):
     async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
         """The lookup's card (for several queries, their cards in one)."""
 
+    async def update(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        """The same answer made whole (an operation that was still searching has answered):
+        in place of the card where the surface can replace it, else as a new private card;
+        nothing where neither fits (a card shared into a channel, a workflow's outputs)."""
+
     async def apologize(self, error_id: str) -> None:
         """A bug cut the flow short: say sorry with the id an admin finds in the logs."""
 
@@ -93,7 +98,8 @@ class Reply(Protocol):
 class BaseReply:
     """A reply's defaults: show nothing while waiting, answer and apologize as a notice, put
     "restarted" where the answer goes, and never be handed over. A delivery overrides `notice`
-    and whatever else it does differently."""
+    and whatever else it does differently. An update is answered again (a delivery that
+    replaces its card, replaces it)."""
 
     style: CardStyle = CardStyle()
     lang: str = "es"
@@ -108,6 +114,9 @@ class BaseReply:
 
     async def answer(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
         await self.notice(card)
+
+    async def update(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        await self.answer(card, outcomes)
 
     async def apologize(self, error_id: str) -> None:
         await self.notice(apology_card(self.lang, error_id))

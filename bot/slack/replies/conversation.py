@@ -84,13 +84,15 @@ class ConversationReply(BaseReply):
             )
             if updated is not None:
                 return
-        await call_web_safely(
+        posted = await call_web_safely(
             self.web,
             "chat_postMessage",
             channel=self.channel,
             thread_ts=self.thread_ts,
             **message(card),
         )
+        if posted:  # an update (a late operation's answer) replaces this card, not a new one
+            self.placeholder_ts = str(posted.get("ts") or "")
 
     async def apologize(self, error_id: str) -> None:
         await call_web_safely(

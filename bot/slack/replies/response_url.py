@@ -73,6 +73,9 @@ class ShareReply(PrivateReply):
             return
         await call_web_safely(self.web, "chat_postMessage", channel=self.channel, **message(card))
 
+    async def update(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        return None  # the shared card stays as the channel saw it; Refresh completes it
+
     def route_for_handover(self) -> Route | None:
         url = self.respond.url
         return Route("response_url", url=url, response_type="in_channel") if url else None

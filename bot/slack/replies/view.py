@@ -123,3 +123,6 @@ class NewViewReply(PrivateReply):
         if await call_web_safely(self.web, self.method, trigger_id=self.trigger_id, view=view):
             return
         await self.private(self.as_message(outcomes[0]) if outcomes else card)
+
+    async def update(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        return None  # its trigger is spent: the modal cannot be pushed again

@@ -60,5 +60,8 @@ class StepReply(BaseReply):
         )
         await self._finish(outputs=outputs)
 
+    async def update(self, card: cards.Card, outcomes: Sequence[Outcome]) -> None:
+        return None  # the step's outputs are given once; the next steps have run on them
+
     async def apologize(self, error_id: str) -> None:
         await self._finish(error=t(self.lang, "workflow_unexpected", id=error_id))
