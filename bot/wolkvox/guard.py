@@ -47,17 +47,23 @@ class TokenStatus:
 class TokenLease:
     """One call's right to use `token`: count the call, report a spent quota, then release."""
 
-    def __init__(self, pool: TokenPool, token: Secret, slot: SlotLease) -> None:
+    def __init__(
+        self, pool: TokenPool, token: Secret, slot: SlotLease, *, counted: bool = False
+    ) -> None:
         self.token = token
         self._pool = pool
         self._slot = slot
         self._released = False
         self._granted = time.monotonic()
         self._called = False
+        self._claimed = counted  # the pool claimed the first call's unit of quota already
 
     async def count_call(self) -> None:
         """Count one call toward the token's daily use; at the quota it rests till midnight."""
         self._called = True
+        if self._claimed:  # counted when the slot was granted
+            self._claimed = False
+            return
         await self._pool._count_call(self.token)
 
     async def mark_quota_spent(self) -> None:
@@ -196,7 +202,8 @@ class TokenPool:
             return (await self._used_and_spent(token, day))[1]
         return await self._store.value_get(self._spent_key(token, day)) is not None
 
-    async def _count_call(self, token: Secret) -> None:
+    async def _count_call(self, token: Secret) -> int:
+        """Count one call on `token` today; the count after it."""
         day = self.today()
         used = await self._store.counter_incr(self._quota_key(token, day), 1, QUOTA_TTL)
         if self._quota is not None and used == self._quota:
@@ -206,6 +213,7 @@ class TokenPool:
                 self._quota,
                 self.next_rollover().isoformat(),
             )
+        return used
 
     async def _mark_spent(self, token: Secret) -> None:
         day = self.today()
@@ -277,17 +285,30 @@ class TokenPool:
                 on_position=queued,
                 relief=self.relief,
             )
-            if not waited:  # granted at once: the quota checked by _pick still holds
-                return TokenLease(self, token, slot)
             try:
-                spent = await self._spent(token, self.today())
+                lease = await self._claimed(token, slot, waited=waited)
             except BaseException:
                 await slot.release()
                 raise
-            if not spent:
-                return TokenLease(self, token, slot)
-            # The quota ran out (or the day's answer said so) while we waited: try another token.
+            if lease is not None:
+                return lease
+            # The quota ran out (or the day's answer said so) meanwhile: try another token.
             await slot.release()
+
+    async def _claimed(self, token: Secret, slot: SlotLease, *, waited: bool) -> TokenLease | None:
+        """The lease on a granted slot, or None when the token has no quota left for it. With
+        a quota the call's unit is claimed here, atomically in the store: holders of the
+        token's other slot, on any instance, read the count at the same moment as this one,
+        so a check alone would let them all through at the last unit."""
+        if self._quota is not None:
+            if await self._count_call(token) > self._quota:
+                return None
+            if waited and await self._store.value_get(self._spent_key(token, self.today())):
+                return None  # Wolkvox said the day is spent while we waited
+            return TokenLease(self, token, slot, counted=True)
+        if waited and await self._spent(token, self.today()):
+            return None
+        return TokenLease(self, token, slot)
 
     async def _refuse_a_hopeless_wait(self, token: Secret, remaining: float) -> None:
         """The flood bound: when this lookup's expected wait cannot fit in the time it may wait,

@@ -15,11 +15,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.config import Secret
+from bot.config import Secret, Settings, load_settings
 from bot.errors import Busy
 from bot.store.base import Store
 from bot.store.memory import MemoryStore
 from bot.store.redis import RedisStore
+from bot.wiring import build_service
 from bot.wolkvox.errors import QuotaExceeded, TokenMissing
 from bot.wolkvox.guard import TokenLease, TokenPool, TokenStatus
 from bot.wolkvox.lookup import FETCHED_CODEC
@@ -372,16 +373,40 @@ async def test_quota_counts_skips_spent_and_rolls_over_at_bogota_midnight() -> N
 
 
 async def test_waiter_finds_quota_spent_at_its_turn() -> None:
-    pool = make_pool(MemoryStore(), limit=1, quota=1)
+    pool = make_pool(MemoryStore(), limit=1, quota=2)
     holder = await pool.acquire()
     waiter = asyncio.create_task(pool.acquire())
     await until_depth(pool, 1)
     await holder.count_call()
+    await holder.mark_quota_spent()  # Wolkvox says the day is spent before our count does
     await holder.release()
     with pytest.raises(QuotaExceeded):
         await waiter
     assert await pool.queue_depth() == 0
     assert [(s.in_flight, s.spent) for s in await pool.status()] == [(0, True)]
+
+
+async def test_the_last_unit_of_quota_goes_to_one_caller_only() -> None:
+    """Two slots, one unit left: both callers are granted a slot at once, but the unit is
+    claimed atomically, so exactly one goes to Wolkvox; the other is told the quota is spent."""
+    store = MemoryStore()
+    pool = make_pool(store, limit=2, quota=3)
+    await spend(pool, 2)
+    outcomes = await asyncio.gather(pool.acquire(), pool.acquire(), return_exceptions=True)
+    leases = [o for o in outcomes if isinstance(o, TokenLease)]
+    refused = [o for o in outcomes if isinstance(o, QuotaExceeded)]
+    assert len(leases) == 1 and len(refused) == 1
+    await leases[0].count_call()
+    await leases[0].release()
+    assert [(s.used_today, s.spent, s.in_flight) for s in await pool.status()] == [(3, True, 0)]
+
+
+async def test_each_call_on_a_lease_counts_the_claimed_unit_first() -> None:
+    pool = make_pool(MemoryStore(), quota=5)
+    async with await pool.acquire() as lease:
+        await lease.count_call()
+        await lease.count_call()  # a second call on the same lease counts again
+    assert [s.used_today for s in await pool.status()] == [2]
 
 
 async def test_mark_quota_spent_without_configured_quota() -> None:
@@ -499,3 +524,77 @@ async def test_the_estimate_is_how_long_a_slot_is_held_per_call() -> None:
     await lease.release()  # once
     estimate = pool.expected_wait(0)
     assert estimate is not None and 0.2 <= estimate < 1.0
+
+
+# --- several operations: each its own tokens, limits and quota, on every backend -------------
+
+OPERATION_KEYS = tuple(f"op{i}" for i in range(10))
+QUOTA_KEY = "op9"  # the one operation with a daily quota (per token)
+
+
+def ten_operations() -> Settings:
+    """Ten operations × 2 tokens; concurrency 1 and 2 alternately; op9 has 4 calls a token."""
+    env = {"WOLKVOX_OPERATIONS": ",".join(OPERATION_KEYS)}
+    for i, key in enumerate(OPERATION_KEYS):
+        k = key.upper()
+        env |= {
+            f"WOLKVOX_{k}_NAME": f"Operación {i}",
+            f"WOLKVOX_{k}_BASE_URL": "http://127.0.0.1:9",
+            f"WOLKVOX_{k}_TOKENS": f"{key}-token-aaaaaa01,{key}-token-bbbbbb02",
+            f"WOLKVOX_{k}_MAX_CONCURRENCY": str(1 + i % 2),
+        }
+    env[f"WOLKVOX_{QUOTA_KEY.upper()}_DAILY_QUOTA"] = "4"
+    return load_settings(env, dotenv=False)
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+async def test_ten_operations_keep_each_limit_across_two_instances(
+    server: CountingServer,
+    session: aiohttp.ClientSession,
+    backend: str,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Two bot instances (two handles on one store) serve ten operations at once: a burst of
+    200 calls never puts more in flight on a token than its operation allows, and the one
+    operation with a quota stops at it while the others go on."""
+    settings = ten_operations()
+    if backend == "memory":
+        shared = MemoryStore()
+        stores: list[Store[Any]] = [shared, shared]
+    else:
+        url = request.getfixturevalue("redis_url")
+        stores = [RedisStore(url, FETCHED_CODEC) for _ in range(2)]
+    for store in stores:
+        await store.start()
+    instances = [
+        {op.key: build_service(settings, store, operation=op) for op in settings.operations}
+        for store in stores
+    ]
+    server.delay = 0.005
+    try:
+
+        async def one(i: int) -> str:
+            key = OPERATION_KEYS[i % 10]
+            try:
+                await call(instances[i % 2][key].pool, session, server.url)
+            except QuotaExceeded:
+                return f"{key}:quota"
+            return f"{key}:ok"
+
+        done = Counter(await asyncio.gather(*(one(i) for i in range(200))))
+        for op in settings.operations:
+            for token in op.tokens:
+                assert 1 <= server.peak[token.reveal()] <= op.max_concurrency, op.key
+            if op.key != QUOTA_KEY:
+                assert done[f"{op.key}:ok"] == 20
+        assert (done[f"{QUOTA_KEY}:ok"], done[f"{QUOTA_KEY}:quota"]) == (8, 12)
+        assert sum(server.served.values()) == 9 * 20 + 8
+        for op in settings.operations:  # every slot handed back, on every instance
+            for token in op.tokens:
+                assert await stores[1].slot_usage(f"slot:{token.fingerprint}") == (0, 0)
+    finally:
+        for instance in instances:
+            for service in instance.values():
+                await service.close()
+        for store in {id(s): s for s in stores}.values():
+            await store.close()

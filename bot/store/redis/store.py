@@ -125,6 +125,7 @@ class _RedisLease:
 
 
 PROBE_CONNECTIONS = 2
+MAX_CONNECTIONS = 64  # per instance; commands take milliseconds, so a burst queues briefly
 
 
 class RedisStore(Generic[V]):
@@ -169,14 +170,21 @@ class RedisStore(Generic[V]):
         if not tls_verify and parts.scheme == "rediss":
             # Heroku Redis's TLS endpoint has a self-signed certificate (REDIS_TLS_VERIFY=false).
             tls["ssl_cert_reqs"] = "none"
-        self._redis: aioredis.Redis = aioredis.Redis.from_url(
+        # A bounded pool that queues for a free connection (up to op_timeout) rather than
+        # failing: redis-py's default pool refuses its 101st concurrent command ("Too many
+        # connections"), which a burst over several operations reaches.
+        pool = aioredis.BlockingConnectionPool.from_url(
             url,
+            max_connections=MAX_CONNECTIONS,
+            timeout=op_timeout,
             socket_connect_timeout=min(op_timeout, 2.0),
             socket_timeout=op_timeout,
             # One quick retry: the first command on a connection Redis dropped fails once.
             retry=Retry(ExponentialBackoff(cap=0.05, base=0.01), 1),
             **tls,
         )
+        self._redis: aioredis.Redis = aioredis.Redis(connection_pool=pool)
+        self._redis.auto_close_connection_pool = True  # closing the client closes its pool
         # Health probes (/healthz, /metrics, status) ping on a pool of their own, at most two
         # connections: a burst of probes can never take the connections lookups need.
         self._probe: aioredis.Redis = aioredis.Redis.from_url(
