@@ -7,19 +7,22 @@ import asyncio
 import csv
 import io
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
 from bot.config import ConfigError, Secret, load_settings
 from bot.errors import QueryError
 from bot.query import Query
+from bot.store.base import Store
 from bot.store.memory import MemoryStore
+from bot.store.redis import RedisStore
 from bot.wiring import build_lookups, build_service, served_operation
 from bot.wolkvox.breaker import CircuitBreaker
 from bot.wolkvox.errors import Unavailable
-from bot.wolkvox.lookup import Gap
+from bot.wolkvox.lookup import FETCHED_CODEC, Gap
 from bot.wolkvox.operations import Operations, _joined_csv
-from bot.wolkvox.records import FindAnswer
+from bot.wolkvox.records import Fetched, FindAnswer
 from tests.doubles import InProcessWolkvox
 
 ECUADOR = {
@@ -219,3 +222,54 @@ async def test_an_export_is_all_or_nothing_across_operations() -> None:
     with pytest.raises(Unavailable):
         await two_countries(DownWolkvox()).export(Query(phone="3001234567"), out)
     assert out.getvalue() == ""  # Colombia's records alone would look like the whole answer
+
+
+# --- the store's side, on every backend: two instances sharing it ---------------------------
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def two_instances_store(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[tuple[Store[Fetched], Store[Fetched]]]:
+    """Two bot instances' stores: one MemoryStore shared, or two handles on one real Redis."""
+    if request.param == "memory":
+        memory: MemoryStore[Fetched] = MemoryStore()
+        yield memory, memory
+        return
+    url = request.getfixturevalue("redis_url")
+    stores = [RedisStore(url, FETCHED_CODEC) for _ in range(2)]
+    for store in stores:
+        await store.start()
+    yield stores[0], stores[1]
+    for store in stores:
+        await store.close()
+
+
+async def test_each_operations_cache_and_breaker_are_its_own_on_every_backend(
+    two_instances_store: tuple[Store[Fetched], Store[Fetched]],
+) -> None:
+    settings = load_settings(TWO, dotenv=False)
+    a_store, b_store = two_instances_store
+    colombia_a, down_a = InProcessWolkvox(), DownWolkvox()
+    a = build_lookups(settings, a_store, {"co": colombia_a, "ec": down_a})
+    colombia_b, ecuador_b = InProcessWolkvox(), InProcessWolkvox()
+    b = build_lookups(settings, b_store, {"co": colombia_b, "ec": ecuador_b})
+    assert isinstance(a, Operations) and isinstance(b, Operations)
+    # Instance A: Colombia answers (cached), Ecuador fails 5 searches (at once: each retries).
+    results = await asyncio.gather(*(a.lookup(Query(phone=f"300123456{n}")) for n in range(5)))
+    assert all([g.kind for g in r.gaps] == ["unavailable"] for r in results)
+    # Instance B: Colombia's answers come from the shared cache; Ecuador's breaker is open
+    # for everyone, Colombia's is closed.
+    for n in range(5):
+        result = await b.lookup(Query(phone=f"300123456{n}"))
+        assert result.from_cache and [g.kind for g in result.gaps] == ["circuit_open"]
+    assert (colombia_b.calls, ecuador_b.calls) == (0, 0)
+    states = {s.operation: s.breaker for s in await b.statuses()}
+    assert states == {"co": "closed", "ec": "open"}
+    # The same phone in Ecuador is not Colombia's cached answer: keys are per operation.
+    narrowed = b._chosen(Query(phone="3001234560", operation="ec"))[0]
+    colombia = b._chosen(Query(phone="3001234560", operation="co"))[0]
+    query = Query(phone="3001234560")
+    assert narrowed.store_key(query) != colombia.store_key(query)
+    assert await b_store.cache_get(narrowed.store_key(query)) is None
+    assert await b_store.cache_get(colombia.store_key(query)) is not None
