@@ -74,6 +74,7 @@ class LookupResult:
     upstream_ms: float  # how long Wolkvox took
     operations: tuple[str, ...] = ()  # the keys of the operations that answered
     gaps: tuple[Gap, ...] = ()  # those of a search over several that did not
+    empty: tuple[str, ...] = ()  # the names of those that answered with no records
     # The whole answer, when some operation was still searching: resolves once all are done.
     late: asyncio.Future[LookupResult] | None = field(default=None, compare=False, repr=False)
 

@@ -231,6 +231,9 @@ def _merged(
         upstream_ms=max(r.upstream_ms for _, r in answered),
         operations=tuple(service.operation.key for service, _ in answered),
         gaps=gaps,
+        empty=tuple(s.operation.name for s, r in answered if not r.answer.total_records)
+        if len(answered) > 1
+        else (),
         late=late,
     )
 

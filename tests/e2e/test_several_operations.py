@@ -224,3 +224,76 @@ async def test_a_slash_commands_answer_is_followed_by_the_whole_card() -> None:
         posts = await stack.slack.wait_for_response(url, 2, timeout=15)
         whole = text_of(posts[-1].body["blocks"])  # type: ignore[index]
         assert "Ecuador · Encuesta NPS" in whole and "todavía buscando" not in whole
+
+
+# --- three countries on two servers ----------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def three_countries(
+    *, ec_url: str | None = None, pa_url: str | None = None, **extra: str
+) -> AsyncIterator[tuple[Stack, SimulatorStats, SimulatorStats]]:
+    """Colombia and Ecuador on one Wolkvox server, Panamá on another (each its token); the
+    stats of both servers beside the stack. `ec_url`/`pa_url` point a country elsewhere."""
+    async with (
+        serve_simulator(SimulatorConfig(latency=0.05)) as (pa_server, pa_sim),
+        two_countries(
+            ec_url=ec_url,
+            WOLKVOX_OPERATIONS="co,ec,pa",
+            WOLKVOX_PA_NAME="Panamá",
+            WOLKVOX_PA_BASE_URL=pa_url or f"{pa_server}/pa",
+            WOLKVOX_PA_TOKEN="demo-token-3",
+            WOLKVOX_PA_PHONE_REGION="PA",
+            WOLKVOX_PA_TIMEZONE="America/Panama",
+            **extra,
+        ) as (stack, sim),
+    ):
+        yield stack, sim, pa_sim[STATS]
+
+
+async def test_three_countries_two_servers_and_one_with_no_records() -> None:
+    async with three_countries() as (stack, sim, pa_sim):
+        _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+        text = text_of(card["blocks"])
+        assert "Colombia · Cobranza Q4" in text and "Ecuador · Encuesta NPS" in text
+        assert "Sin registros en Panamá" in text and "Sin respuesta" not in text
+        await settle(stack)
+        assert sim.find_record_calls() == 2 and pa_sim.find_record_calls() == 1
+        # Each server saw only its own operations' tokens.
+        assert set(sim.daily_use) == {"demo-token-1", "demo-token-2"}
+        assert set(pa_sim.daily_use) == {"demo-token-3"}
+
+
+async def test_a_country_over_its_quota_is_skipped_and_named() -> None:
+    async with three_countries(WOLKVOX_PA_DAILY_QUOTA="1") as (stack, sim, pa_sim):
+        _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+        assert "Panamá" in text_of(card["blocks"])  # its one call of the day
+        _, _, _, url = await stack.press("refresh_card", card)  # asks every country again
+        [post] = await stack.slack.wait_for_response(url)
+        text = text_of(post.body["blocks"])  # type: ignore[index]
+        assert "Colombia · Cobranza Q4" in text and "Ecuador · Encuesta NPS" in text
+        assert "Panamá (cuota de hoy agotada)" in text
+        await settle(stack)
+        assert pa_sim.find_record_calls() == 1  # never asked past its quota
+        assert sim.find_record_calls() == 4
+
+
+async def test_one_slow_one_down_the_card_then_the_slow_one_completes_it() -> None:
+    down = f"http://127.0.0.1:{free_port()}"
+    async with (
+        serve_simulator(SimulatorConfig(latency=3.0)) as (slow_url, _),
+        three_countries(ec_url=f"{slow_url}/ec", pa_url=f"{down}/pa", WOLKVOX_STUCK_AFTER="1") as (
+            stack,
+            _,
+            _,
+        ),
+    ):
+        await stack.mention(f"find {SHOWCASE_PHONE}")
+        [partial] = await stack.slack.wait_for("chat.update", 1, ok=True, timeout=10)
+        text = text_of(partial.args["blocks"])
+        assert "Colombia · Cobranza Q4" in text and "Ecuador (todavía buscando)" in text
+        assert "Panamá (" in text  # still retrying, or given up on: named either way
+        completed = await stack.slack.wait_for("chat.update", 2, ok=True, timeout=15)
+        whole = text_of(completed[1].args["blocks"])
+        assert "Ecuador · Encuesta NPS" in whole and "todavía buscando" not in whole
+        assert "Panamá (no disponible)" in whole  # still named: it did not answer

@@ -287,6 +287,7 @@ def _shifted(record: dict[str, Any], days: int) -> dict[str, Any]:
 OPERATION_CAMPAIGNS: dict[str, frozenset[str]] = {
     "co": frozenset({"42", "57", "63"}),
     "ec": frozenset({"78", "91"}),
+    "pa": frozenset({"63"}),
 }
 
 

@@ -122,7 +122,7 @@ def gaps_line(gaps: Sequence[Gap], lang: str) -> str:
     for gap in gaps:
         shown = inert(gap.name, CAP_CAMPAIGN_NAME)
         kind = gap.kind
-        why = "operation_still_searching" if kind == "still_searching" else f"error_{kind}_title"
+        why = "operation_still_searching" if kind == "still_searching" else f"gap_{kind}"
         named.append(
             t(lang, "operation_gap", name=shown, why=t(lang, why)) if why in MESSAGES else shown
         )
@@ -220,6 +220,10 @@ def _age_text(result: ResultView, *, lang: str, now: float, shared_by: str | Non
     gaps = getattr(result, "gaps", ())
     if gaps:  # a search over several operations that some could not answer
         parts.append(gaps_line(gaps, lang))
+    empty = getattr(result, "empty", ())
+    if empty:  # operations that answered, with nothing for this customer
+        names = ", ".join(inert(name, CAP_CAMPAIGN_NAME) for name in empty)
+        parts.append(t(lang, "operation_empty", names=names))
     return " · ".join(parts)
 
 
