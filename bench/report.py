@@ -65,6 +65,16 @@ SCENARIOS: dict[str, tuple[str, str]] = {
         "ack p99 < 100 ms, no refusals, RSS growth < 25 MB, < 5 MB in the second half",
     ),
     "redis": ("the burst split over two bot processes sharing one Redis", "as burst"),
+    "operations": (
+        "`WOLKVOX_OPERATIONS` with 10 operations × 2 tokens (a simulator path each): 200 "
+        "lookups over 40 numbers, each searched in all ten; then nine at 250 ms and one at 1 s "
+        "(all against the slow one alone); one that hangs 60 s, one that is down; idle bots "
+        "with 1 and 41 operations",
+        "per token ≤ its concurrency, zero refusals, calls = distinct × operations, each "
+        "operation's makespan ≤ 1.1 × its own limit (40 × 250 ms / 2 tokens); all ten ≤ 1.1 × "
+        "the slowest alone; a hung or down one leaves the card ≤ latency + WOLKVOX_STUCK_AFTER "
+        "+ 1 s",
+    ),
 }
 
 INTRO = """# Benchmarks

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
+import statistics
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -31,6 +33,7 @@ from bench.harness import (
 )
 from bench.simproc import reset_stats, stats_json
 from bot.devtools.fakeslack import requests as sr
+from bot.devtools.process import free_port
 from bot.devtools.stack import bot_settings, local_stack
 from bot.devtools.wolkvox_sim.server import (
     BIG_PHONE,
@@ -1026,6 +1029,216 @@ async def scenario_redis(ctx: Context) -> ScenarioResult:
     return result
 
 
+# --------------------------------------------------------------------------- several operations
+
+OPERATIONS = 10
+OPERATION_BURST = 200  # lookups at once …
+OPERATION_DISTINCT = 40  # … over this many numbers, each searched in every operation
+OPERATION_SOLO = 5  # single searches timed for "all operations vs the slowest alone"
+SLOW_OPERATION_LATENCY = 1.0
+
+
+def operations_env(urls: Sequence[str], *, tokens: int = 2) -> dict[str, str]:
+    """WOLKVOX_OPERATIONS=op0,op1,…: operation i on urls[i] (a simulator and its path), each
+    with its own `tokens` tokens at concurrency 1."""
+    keys = [f"op{i}" for i in range(len(urls))]
+    env = {"WOLKVOX_BASE_URL": "", "WOLKVOX_TOKEN": "", "WOLKVOX_OPERATIONS": ",".join(keys)}
+    for key, url in zip(keys, urls, strict=True):
+        k = key.upper()
+        env |= {
+            f"WOLKVOX_{k}_NAME": f"Operación {key[2:]}",
+            f"WOLKVOX_{k}_BASE_URL": url,
+            f"WOLKVOX_{k}_TOKENS": ",".join(f"bench-{key}-t{n}" for n in range(tokens)),
+            f"WOLKVOX_{k}_MAX_CONCURRENCY": "1",
+        }
+    return env
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _operations_burst(ctx: Context, result: ScenarioResult) -> None:
+    """Ten operations x 2 tokens on one simulator (a path each): 200 lookups over 40 numbers."""
+    name = result.name
+    tokens = 2
+    async with simulator(ctx.latency) as sim, driver() as drv:
+        env = operations_env([f"{sim.url}/op{i}" for i in range(OPERATIONS)], tokens=tokens)
+        env["WOLKVOX_STUCK_AFTER"] = "30"  # the burst measures limits, not the agent's wait
+        async with bots(drv, sim.url, ctx.log_dir, env, tag="ops-") as [(bot, target)]:
+            await warm_up(drv, [target])
+            await sim.reset()
+            numbers = lookup_numbers()[:OPERATION_DISTINCT]
+            texts = [numbers[i % OPERATION_DISTINCT] for i in range(OPERATION_BURST)]
+            random.Random(21).shuffle(texts)
+            started, lookups = await fire(drv, [target], texts, card_timeout=120)
+            await asyncio.sleep(0.3)
+            stats = await sim.stats()
+            mem = bot.memory_mb()
+    limit = OPERATION_DISTINCT * ctx.latency / tokens  # one operation's own physical limit
+    ends: dict[str, float] = {}
+    for timing in stats["timings"]:
+        op = str(timing.get("operation") or "")
+        ends[op] = max(ends.get(op, 0.0), float(timing["sent"]))
+    ratios = {op: (end - started) / limit for op, end in ends.items()}
+    worst = max(ratios.values(), default=float("nan"))
+    cards = sum(lk.card_ok for lk in lookups)
+    calls = int(stats["find_record_calls"])
+    refusals = sum(stats["refusals"].values())
+    peak = max(stats["max_concurrent_per_token"], default=0)
+    whole = sum(1 for lk in lookups if lk.card_ok and "Sin respuesta" not in lk.card_text)
+    result.metrics += [
+        Metric(name, "cards delivered", f"{cards}/{len(lookups)}", "", "all",
+               cards == len(lookups)),
+        Metric(name, "cards with every operation", f"{whole}/{len(lookups)}", ""),
+        Metric(name, "upstream calls / distinct queries x operations",
+               f"{calls} / {OPERATION_DISTINCT * OPERATIONS}", "", "equal",
+               calls == OPERATION_DISTINCT * OPERATIONS),
+        Metric(name, "operations that answered", len(ends), "", str(OPERATIONS),
+               len(ends) == OPERATIONS),
+        Metric(name, "peak calls in flight on any token", peak, "", "≤ 1", peak <= 1),
+        Metric(name, "simulator refusals (simultaneous, limit)", refusals, "", "0",
+               refusals == 0),
+        Metric(name, "worst operation's makespan / its limit", worst,
+               f"(limit {limit:.2f} s each)", "≤ 1.1", worst <= 1.1),
+        Metric(name, "best operation's makespan / its limit",
+               min(ratios.values(), default=float("nan")), ""),
+        Metric(name, "bot peak RSS", mem["hwm"], "MB"),
+    ]  # fmt: skip
+    result.notes += problems(lookups)
+
+
+async def _timed_card(drv: Driver, target: Target, text: str, user: str) -> float:
+    lookup = await drv.command(target.events_url, target.secret, text, user, card_timeout=60)
+    if not lookup.card_ok or lookup.card_at is None:
+        raise RuntimeError(f"no card for {text!r}: {lookup.error or lookup.card_text[:80]!r}")
+    return lookup.card_at - lookup.sent_at
+
+
+async def _operations_slowest(ctx: Context, result: ScenarioResult) -> None:
+    """Nine operations at the usual latency and one at 1 s: a search over all of them against
+    the slow one searched alone (fresh numbers each time: no cache)."""
+    name = result.name
+    numbers = lookup_numbers()[OPERATION_DISTINCT : OPERATION_DISTINCT + 2 * OPERATION_SOLO]
+    async with (
+        simulator(ctx.latency) as fast,
+        simulator(SLOW_OPERATION_LATENCY) as slow,
+        driver() as drv,
+    ):
+        urls = [f"{fast.url}/op{i}" for i in range(OPERATIONS - 1)] + [f"{slow.url}/op9"]
+        async with bots(drv, fast.url, ctx.log_dir, operations_env(urls), tag="ops-slow-") as [
+            (_, target)
+        ]:
+            await warm_up(drv, [target])
+            users = drv.add_agents(2 * OPERATION_SOLO, prefix="U0SOLO")
+            alone, together = [], []
+            for i in range(OPERATION_SOLO):
+                alone.append(await _timed_card(drv, target, f"find {numbers[2 * i]} en op9",
+                                               users[2 * i]))  # fmt: skip
+                together.append(await _timed_card(drv, target, f"find {numbers[2 * i + 1]}",
+                                                  users[2 * i + 1]))  # fmt: skip
+    ratio = statistics.median(together) / statistics.median(alone)
+    result.metrics += [
+        Metric(name, "slowest operation alone: card (median)", statistics.median(alone), "s"),
+        Metric(name, "all ten operations: card (median)", statistics.median(together), "s"),
+        Metric(name, "all ten / the slowest alone", ratio, "", "≤ 1.1", ratio <= 1.1),
+    ]
+
+
+async def _operations_stuck(ctx: Context, result: ScenarioResult) -> None:
+    """One operation hangs (its Wolkvox holds every call 60 s), then one is down (nothing
+    listens): the card comes without it within the agent's wait (WOLKVOX_STUCK_AFTER)."""
+    name = result.name
+    grace = 5.0
+    async with (
+        simulator(ctx.latency) as fast,
+        simulator(60.0) as hung,
+        driver() as drv,
+    ):
+        cases = {"hangs": f"{hung.url}/op9", "is down": f"http://127.0.0.1:{free_port()}/op9"}
+        for label, url in cases.items():
+            urls = [f"{fast.url}/op{i}" for i in range(OPERATIONS - 1)] + [url]
+            env = {**operations_env(urls), "WOLKVOX_STUCK_AFTER": str(grace)}
+            async with bots(drv, fast.url, ctx.log_dir, env, tag="ops-stuck-") as [(_, target)]:
+                await warm_up_past(drv, target)
+                [user] = drv.add_agents(1, prefix="U0STUCK")
+                number = lookup_numbers()[-1 if label == "hangs" else -2]
+                took = await _timed_card(drv, target, f"find {number}", user)
+            bound = ctx.latency + grace + 1.0
+            result.metrics.append(
+                Metric(
+                    name,
+                    f"card when one operation {label}",
+                    took,
+                    "s",
+                    f"≤ {bound:.2f} s",
+                    took <= bound,
+                )
+            )
+
+
+async def warm_up_past(drv: Driver, target: Target) -> None:
+    """The warm-up lookup, whatever a broken operation makes of it (the card still comes)."""
+    [user] = drv.add_agents(1, prefix="U0WARM")
+    await drv.command(target.events_url, target.secret, WARM_UP_NUMBER, user, card_timeout=90)
+
+
+async def _idle_operations(ctx: Context, result: ScenarioResult) -> None:
+    """Memory and CPU of a bot serving 1 operation and one serving 41, idle after a lookup."""
+    name = result.name
+    idle_s = 3.0 if ctx.quick else 10.0
+    sizes = (1, 41)
+    readings: dict[int, tuple[float, float]] = {}
+    async with simulator(ctx.latency) as sim, driver() as drv:
+        for size in sizes:
+            env = operations_env([f"{sim.url}/op{i}" for i in range(size)])
+            async with bots(drv, sim.url, ctx.log_dir, env, tag=f"idle{size}-") as [(bot, t)]:
+                await warm_up(drv, [t])
+                await asyncio.sleep(1.0)
+                before = cpu_seconds(bot.pid)
+                await asyncio.sleep(idle_s)
+                cpu = (cpu_seconds(bot.pid) - before) / idle_s
+                readings[size] = (bot.memory_mb()["rss"], cpu)
+    extra = sizes[1] - sizes[0]
+    rss_per = (readings[sizes[1]][0] - readings[sizes[0]][0]) / extra
+    cpu_per = (readings[sizes[1]][1] - readings[sizes[0]][1]) / extra
+    result.metrics += [
+        Metric(name, "idle RSS, 1 operation", readings[sizes[0]][0], "MB"),
+        Metric(name, f"idle RSS, {sizes[1]} operations", readings[sizes[1]][0], "MB"),
+        Metric(name, "memory per extra idle operation", rss_per * 1024, "KB"),
+        Metric(name, "CPU per extra idle operation", cpu_per * 100, "% of a core"),
+    ]
+
+
+async def scenario_operations(ctx: Context) -> ScenarioResult:
+    """Several operations (issue 21): limits per operation under a burst, a search over all
+    of them against the slowest alone, one hanging or down, and what an idle one costs."""
+    result = ScenarioResult(
+        "operations",
+        f"{OPERATIONS} operations x 2 tokens: {OPERATION_BURST} lookups over "
+        f"{OPERATION_DISTINCT} numbers, the slowest, one stuck, idle cost",
+        {
+            "operations": OPERATIONS,
+            "tokens_per_operation": 2,
+            "concurrency_per_token": 1,
+            "burst": OPERATION_BURST,
+            "distinct_numbers": OPERATION_DISTINCT,
+            "latency_s": ctx.latency,
+            "slow_operation_latency_s": SLOW_OPERATION_LATENCY,
+        },
+    )
+    await _operations_burst(ctx, result)
+    await _operations_slowest(ctx, result)
+    await _operations_stuck(ctx, result)
+    await _idle_operations(ctx, result)
+    return result
+
+
 Scenario = Callable[[Context], Awaitable[ScenarioResult]]
 
 SCENARIOS: dict[str, Scenario] = {
@@ -1040,4 +1253,5 @@ SCENARIOS: dict[str, Scenario] = {
     "flood": scenario_flood,
     "steady": scenario_steady,
     "redis": scenario_redis,
+    "operations": scenario_operations,
 }

@@ -96,7 +96,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def _timed(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if request.path != FIND_PATH or request.query.get("api") != "find_record":
+    # /api/v2/campaign.php, or /<operation>/api/v2/campaign.php when it serves several
+    if not request.path.endswith(FIND_PATH) or request.query.get("api") != "find_record":
         return await handler(request)
     started = time.monotonic()
     response = await handler(request)
@@ -116,6 +117,7 @@ async def _timed(request: web.Request, handler: Handler) -> web.StreamResponse:
         timings.append(
             {
                 "phone": request.query.get("customer_phone", ""),
+                "operation": request.match_info.get("operation", ""),
                 "campaign_id": request.query.get("campaign_id", ""),
                 "status": response.status,
                 "bytes": size,
@@ -174,6 +176,10 @@ async def _serve(config: SimulatorConfig, port: int, bandwidth: float) -> None:
         await runner.cleanup()
 
 
+# The several-operations scenario's tokens (bench.scenarios.operations_env): two per operation.
+OPERATION_TOKENS: Final = frozenset(f"bench-op{i}-t{n}" for i in range(64) for n in range(2))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve until SIGTERM/SIGINT; the first stdout line is the base URL."""
     parser = argparse.ArgumentParser(prog="python -m bench.simproc")
@@ -186,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = SimulatorConfig(
         latency=args.latency,
-        tokens=DEMO_TOKENS,
+        tokens=DEMO_TOKENS | OPERATION_TOKENS,
         simultaneous_limit=args.simultaneous_limit,
         big_records=args.big_records,
         slow_seconds=args.slow_seconds,

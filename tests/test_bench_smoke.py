@@ -25,9 +25,21 @@ def test_modules_import_and_scenarios_are_registered() -> None:
         "flood",
         "steady",
         "redis",
+        "operations",
     }
     assert callable(runner.main) and callable(bench.simproc.main)
     assert bench.harness.REPO.joinpath("bench", "__init__.py").is_file()
+
+
+def test_the_operations_scenario_configures_what_the_simulator_accepts() -> None:
+    from bench.scenarios import operations_env
+    from bench.simproc import OPERATION_TOKENS
+    from bot.config import load_settings
+
+    env = operations_env([f"http://127.0.0.1:9/op{i}" for i in range(41)])
+    settings = load_settings(env, dotenv=False)
+    assert len(settings.operations) == 41
+    assert {t.reveal() for op in settings.operations for t in op.tokens} <= OPERATION_TOKENS
 
 
 @pytest.mark.parametrize(
