@@ -94,6 +94,30 @@ class AuditRecord:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class DialRecord:
+    """One press of *Call* (or its refusal): who, which operation and extension, the masked
+    phone, how it ended (`dialled`, a refusal's kind, `dial_unknown`, `duplicate`, …) and
+    Wolkvox's conn_id."""
+
+    time: str
+    team: str
+    user: str
+    channel: str
+    surface: str  # always "dial"
+    operation: str
+    extension: str
+    phone: str  # masked (full with WOLKVOX_AUDIT_PII=full)
+    outcome: str
+    conn_id: str
+    elapsed_ms: float
+
+    @classmethod
+    def now(cls, now: float, **fields: Any) -> DialRecord:
+        when = datetime.fromtimestamp(now, UTC).isoformat(timespec="milliseconds")
+        return cls(time=when, surface="dial", **fields)
+
+
 class AuditLog:
     def __init__(
         self, *, path: str = "", pii: str = "masked", stream: TextIO | None = None
@@ -111,9 +135,20 @@ class AuditLog:
             data["query"] = data.pop("query_full")
         return json.dumps({"audit": "lookup", **data}, ensure_ascii=False, separators=(",", ":"))
 
+    def dial_line(self, record: DialRecord, phone_full: str) -> str:
+        data = asdict(record)
+        if self.pii == "full":
+            data["phone"] = phone_full
+        return json.dumps({"audit": "dial", **data}, ensure_ascii=False, separators=(",", ":"))
+
+    def write_dial(self, record: DialRecord, phone_full: str) -> None:
+        self._emit(self.dial_line(record, phone_full))
+
     def write(self, record: AuditRecord) -> None:
         """Never raises: a full disk must not cost an agent their answer (it is logged)."""
-        text = self.line(record)
+        self._emit(self.line(record))
+
+    def _emit(self, text: str) -> None:
         stream = self.stream or sys.stdout
         with self._lock:
             try:

@@ -103,6 +103,8 @@ class Operation:
     phone_format: str = "national"
     channels: frozenset[str] = field(default_factory=frozenset)
     usergroups: frozenset[str] = field(default_factory=frozenset)
+    # An administrator's mapping of Slack users to their Wolkvox extension (WOLKVOX_<OP>_AGENTS)
+    agents: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def base_url(self) -> str:
@@ -145,6 +147,9 @@ class Settings:
     allowed_usergroups: frozenset[str] = field(default_factory=frozenset)
     allowed_channels: frozenset[str] = field(default_factory=frozenset)
     user_rate: int = 20
+    dial_rate: int = 10  # dials a user may start an hour (WOLKVOX_DIAL_RATE)
+    agent_self_link: bool = True  # users may link their own extension on the Home tab
+    wolkvox_agents: dict[str, str] = field(default_factory=dict, compare=False)
     mask_phones: MaskMode = "shared"
     audit_file: str = ""
     audit_pii: AuditPii = "masked"
@@ -443,6 +448,9 @@ def load_settings(env: Mapping[str, str] | None = None, *, dotenv: bool = True) 
         allowed_usergroups=r.ids("WOLKVOX_ALLOWED_USERGROUPS"),
         allowed_channels=r.ids("WOLKVOX_ALLOWED_CHANNELS"),
         user_rate=r.integer("WOLKVOX_USER_RATE", 20, minimum=1, maximum=100_000),
+        dial_rate=r.integer("WOLKVOX_DIAL_RATE", 10, minimum=1, maximum=10_000),
+        agent_self_link=r.flag("WOLKVOX_AGENT_SELF_LINK", True),
+        wolkvox_agents=_agent_map(r, "WOLKVOX_AGENTS"),
         mask_phones=r.choice(  # type: ignore[arg-type]
             "WOLKVOX_MASK_PHONES", "shared", ("always", "shared", "never")
         ),
@@ -481,8 +489,15 @@ _OPERATION_FIELDS = (
     "PHONE_FORMAT",
     "CHANNELS",
     "USERGROUPS",
+    "AGENTS",
 )
-_LEGACY_PER_OPERATION = ("WOLKVOX_SERVER", "WOLKVOX_TOKEN", "WOLKVOX_TOKENS", "WOLKVOX_BASE_URL")
+_LEGACY_PER_OPERATION = (
+    "WOLKVOX_SERVER",
+    "WOLKVOX_TOKEN",
+    "WOLKVOX_TOKENS",
+    "WOLKVOX_BASE_URL",
+    "WOLKVOX_AGENTS",
+)
 
 
 def _implicit_operation(s: Settings) -> Operation:
@@ -498,6 +513,7 @@ def _implicit_operation(s: Settings) -> Operation:
         phone_region=s.phone_region,
         daily_quota=s.daily_quota,
         max_concurrency=s.max_concurrency,
+        agents=s.wolkvox_agents,
     )
 
 
@@ -589,7 +605,38 @@ def _operation(r: _Reader, s: Settings, key: str) -> Operation:
         phone_format=phone_format,
         channels=r.ids(p + "CHANNELS"),
         usergroups=r.ids(p + "USERGROUPS"),
+        agents=_agent_map(r, p + "AGENTS"),
     )
+
+
+_AGENT_PAIR_RE = re.compile(r"^([UW][A-Z0-9]{2,20})\s*[:=,]\s*(\d{1,12})$")
+
+
+def _agent_map(r: _Reader, name: str) -> dict[str, str]:
+    """`U0123ABCD:12004,U0456EFGH:12005`, or `@/path/agents.txt` naming a file of such pairs
+    (one a line, `#` comments): Slack user → Wolkvox extension."""
+    raw = r.text(name)
+    if raw.startswith("@"):
+        path = raw[1:].strip()
+        try:
+            with open(path, encoding="utf-8") as f:
+                raw = f.read(1_000_000)
+        except OSError as error:
+            raise ConfigError(
+                name, f"cannot read {path!r} ({error.strerror or 'unreadable'})"
+            ) from None
+        entries = [line.split("#", 1)[0].strip() for line in raw.splitlines()]
+    else:
+        entries = [part.strip() for part in raw.split(",")]
+    mapping: dict[str, str] = {}
+    for number, entry in enumerate((e for e in entries if e), start=1):
+        match = _AGENT_PAIR_RE.match(entry)
+        if match is None:
+            raise ConfigError(
+                name, f"entry {number} is not USER_ID:EXTENSION (e.g. U0123ABCD:12004)"
+            )
+        mapping[match.group(1)] = match.group(2)
+    return mapping
 
 
 def _redis_prefix(r: _Reader) -> str:

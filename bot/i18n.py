@@ -134,6 +134,125 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "I couldn't upload the CSV to Slack; try again in a moment.",
     },
     "button_show_all": {"es": "Ver todo", "en": "Show all"},
+    "button_call": {"es": "📞 Llamar", "en": "📞 Call"},
+    "dial_confirm_title": {"es": "¿Llamar al cliente?", "en": "Call the customer?"},
+    "dial_confirm_text": {
+        "es": "¿Marcar {phone} desde tu Wolkvox Agent, extensión {extension}?",
+        "en": "Dial {phone} from your Wolkvox Agent, extension {extension}?",
+    },
+    "dial_confirm_text_no_extension": {
+        "es": "¿Marcar {phone} desde tu Wolkvox Agent?",
+        "en": "Dial {phone} from your Wolkvox Agent?",
+    },
+    "dial_confirm_yes": {"es": "Llamar", "en": "Call"},
+    "dial_confirm_no": {"es": "Cancelar", "en": "Cancel"},
+    "dial_offer": {
+        "es": "📞 Llamar a {phone} desde tu Wolkvox Agent (extensión {extension}).",
+        "en": "📞 Call {phone} from your Wolkvox Agent (extension {extension}).",
+    },
+    "dial_offer_in": {
+        "es": "📞 Llamar a {phone}: elige la operación.",
+        "en": "📞 Call {phone}: choose the operation.",
+    },
+    "dial_done": {
+        "es": "📞 Tu Wolkvox Agent está marcando {phone} (extensión {extension}).",
+        "en": "📞 Your Wolkvox Agent is dialling {phone} (extension {extension}).",
+    },
+    "dial_duplicate": {
+        "es": "📞 Ya se está marcando {phone}: una sola llamada por pulsación (espera 30 s).",
+        "en": "📞 {phone} is already being dialled: one call per press (wait 30 s).",
+    },
+    "dial_unknown": {
+        "es": "⚠️ No sabemos si Wolkvox marcó {phone}: mira tu Wolkvox Agent antes de volver "
+        "a pulsar.",
+        "en": "⚠️ We do not know whether Wolkvox dialled {phone}: check your Agent before "
+        "pressing again.",
+    },
+    "dial_refused": {
+        "es": "🚫 Wolkvox no marcó {phone}: {why}.",
+        "en": "🚫 Wolkvox did not dial {phone}: {why}.",
+    },
+    "dial_why_agent_not_logged_in": {
+        "es": "tu Wolkvox Agent no tiene sesión abierta",
+        "en": "your Wolkvox Agent is not logged in",
+    },
+    "dial_why_unknown_extension": {
+        "es": "la extensión {extension} no existe en esa operación",
+        "en": "extension {extension} does not exist in that operation",
+    },
+    "dial_why_dial_refused": {"es": "Wolkvox lo rechazó", "en": "Wolkvox refused"},
+    "dial_why_token_rejected": {"es": "el token fue rechazado", "en": "the token was rejected"},
+    "dial_why_other": {"es": "{kind}", "en": "{kind}"},
+    "dial_no_extension": {
+        "es": "📞 Para llamar desde Slack, tu usuario necesita su extensión de Wolkvox{where}. "
+        "Vincúlala una vez en la pestaña *Inicio* de la app (*Mi extensión de Wolkvox*) o "
+        "pide a un administrador que la añada.",
+        "en": "📞 To call from Slack, your user needs its Wolkvox extension{where}. Link it once "
+        "on the app's *Home* tab (*My Wolkvox extension*) or ask an administrator to add it.",
+    },
+    "dial_no_extension_admin_only": {
+        "es": "📞 Para llamar desde Slack, un administrador debe asociar tu usuario a tu "
+        "extensión de Wolkvox{where}.",
+        "en": "📞 To call from Slack, an administrator must map your user to your Wolkvox "
+        "extension{where}.",
+    },
+    "dial_in_operation": {"es": " en {name}", "en": " in {name}"},
+    "dial_rate_limited": {
+        "es": "⏳ Demasiadas llamadas desde Slack en la última hora; prueba en {minutes} min.",
+        "en": "⏳ Too many calls from Slack in the last hour; try again in {minutes} min.",
+    },
+    "dial_stale": {
+        "es": "Este botón ya no sirve: vuelve a buscar al cliente.",
+        "en": "This button no longer works: search the customer again.",
+    },
+    "dial_not_here": {
+        "es": "Llamar solo se ofrece en una respuesta privada: usa /wolkvox llamar.",
+        "en": "Calling is offered on a private answer only: use /wolkvox call.",
+    },
+    "dial_not_yours": {
+        "es": "Ese botón de llamada es de otra persona.",
+        "en": "That call button belongs to someone else.",
+    },
+    "home_extension_title": {"es": "Mi extensión de Wolkvox", "en": "My Wolkvox extension"},
+    "home_extension_none": {
+        "es": "Sin extensión: vincúlala para llamar a clientes desde las tarjetas.",
+        "en": "No extension yet: link it to call customers from the cards.",
+    },
+    "home_extension_is": {
+        "es": "{where}extensión *{extension}* ({how})",
+        "en": "{where}extension *{extension}* ({how})",
+    },
+    "home_extension_how_admin": {
+        "es": "asignada por un administrador",
+        "en": "set by an administrator",
+    },
+    "home_extension_how_email": {"es": "por tu correo", "en": "from your e-mail"},
+    "home_extension_how_link": {"es": "vinculada por ti", "en": "linked by you"},
+    "button_link_extension": {"es": "Vincular mi extensión", "en": "Link my extension"},
+    "button_unlink_extension": {"es": "Desvincular", "en": "Unlink"},
+    "link_modal_title": {"es": "Mi extensión", "en": "My extension"},
+    "link_modal_extension": {"es": "Extensión de Wolkvox", "en": "Wolkvox extension"},
+    "link_modal_hint": {
+        "es": "La que usas en Wolkvox Agent (p. ej. 12004). Se comprueba con Wolkvox.",
+        "en": "The one you use in Wolkvox Agent (e.g. 12004). Wolkvox is asked to confirm it.",
+    },
+    "link_modal_save": {"es": "Vincular", "en": "Link"},
+    "link_bad_extension": {
+        "es": "Escribe solo los dígitos de tu extensión.",
+        "en": "Type your extension's digits only.",
+    },
+    "link_unknown_extension": {
+        "es": "Wolkvox no tiene esa extensión activa en esta operación.",
+        "en": "Wolkvox has no such enabled extension in this operation.",
+    },
+    "link_unavailable": {
+        "es": "No pudimos comprobar la extensión con Wolkvox ahora; prueba en unos minutos.",
+        "en": "We could not check the extension with Wolkvox now; try again in a few minutes.",
+    },
+    "link_off": {
+        "es": "Vincular la propia extensión está desactivado: pídeselo a un administrador.",
+        "en": "Linking your own extension is turned off: ask an administrator.",
+    },
     "no_records_title": {"es": "Sin registros", "en": "No records"},
     "no_records_body": {
         "es": "Wolkvox no tiene registros de *{query}* en ninguna campaña.",
@@ -411,9 +530,13 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "es": "Escribe una sola campaña por búsqueda.",
         "en": "Give only one campaign per search.",
     },
+    "query_error_call_needs_phone": {
+        "es": "Escribe el teléfono a marcar: «llamar 300 123 4567».",
+        "en": "Give the phone to dial: “call 300 123 4567”.",
+    },
     "query_error_unknown_command": {
-        "es": "No conozco el comando «{word}». Usa buscar, estado o ayuda.",
-        "en": "I don't know the command “{word}”. Use find, status or help.",
+        "es": "No conozco el comando «{word}». Usa buscar, llamar, estado o ayuda.",
+        "en": "I don't know the command “{word}”. Use find, call, status or help.",
     },
     "usage_lines": {
         "es": "`/wolkvox buscar 3001234567` · `/wolkvox buscar id 1020304050` · "

@@ -53,6 +53,12 @@ SLOW_CALLS = Counter(
     registry=REGISTRY,
 )
 PER_OPERATION = (CACHE_HITS, CACHE_MISSES, COALESCED, SLOW_CALLS)
+DIALS = Counter(
+    "wolkvox_dials",
+    "Presses of Call, by operation and outcome (dialled, a refusal's kind, dial_unknown, …).",
+    ["operation", "outcome"],
+    registry=REGISTRY,
+)
 SLACK_API_ERRORS = Counter(
     "wolkvox_slack_api_errors",
     "Slack Web API calls that failed, by method.",

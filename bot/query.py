@@ -31,7 +31,7 @@ _PHONE_CHARS_RE = re.compile(r"^\+?[0-9 ().\-/]+$")
 _CUSTOMER_ID_RE = re.compile(rf"^[A-Za-z0-9][A-Za-z0-9._\-]{{0,{MAX_CUSTOMER_ID - 1}}}$")
 _CAMPAIGN_ID_RE = re.compile(r"^[0-9]{1,12}$")
 
-Verb = Literal["find", "help", "status"]
+Verb = Literal["find", "help", "status", "call"]
 
 _VERBS: dict[str, Verb] = {
     "find": "find",
@@ -41,6 +41,8 @@ _VERBS: dict[str, Verb] = {
     "ayuda": "help",
     "status": "status",
     "estado": "status",
+    "call": "call",
+    "llamar": "call",
 }
 _ID_WORDS = {"id", "cedula", "cédula", "documento", "doc"}
 _CAMPAIGN_WORDS = {"campaign", "campaña", "campana", "camp"}
@@ -303,6 +305,13 @@ def parse_command(text: str, region: str, default_campaign: str = "") -> Command
                 reason="unknown_command",
                 params={"word": _clip(head, 20)},
             )
+    if verb == "call":  # `/wolkvox call 3001234567 [en ec]`: a phone to dial, nothing else
+        query = parse_find_args(rest, region)
+        if not query.phone or query.customer_id or query.campaign_id:
+            raise QueryError(
+                "call needs one phone number", field="phone", reason="call_needs_phone"
+            )
+        return Command("call", query)
     if verb != "find":
         return Command(verb)
     return Command("find", parse_find_args(rest, region, default_campaign))

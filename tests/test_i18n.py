@@ -213,7 +213,7 @@ def test_query_error_messages_fill_params_and_format_numbers_per_language() -> N
         "That search is too long: keep it to at most 40,000 characters."
     )
     assert query_error_message("en", "unknown_command", {"word": "hola"}) == (
-        "I don't know the command “hola”. Use find, status or help."
+        "I don't know the command “hola”. Use find, call, status or help."
     )
     assert query_error_message("pt", "nothing_to_search", {}) == (
         "Escribe un teléfono o una identificación del cliente."

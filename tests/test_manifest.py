@@ -37,6 +37,7 @@ def manifest_contract() -> dict[str, set[str]]:
             "chat:write",
             "app_mentions:read",
             "users:read",
+            "users:read.email",
             "usergroups:read",
             "im:history",
             "im:write",

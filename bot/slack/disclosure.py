@@ -43,6 +43,12 @@ class Disclosure:
     def full_detail(self) -> bool:
         return self.audience is Audience.ASKER and not self.conceal
 
+    @property
+    def may_dial(self) -> bool:
+        """A *Call* button: only on a card its asker alone reads and that hides nothing (never
+        on a shared or channel card, a workflow's outputs, or anything from a masked origin)."""
+        return self.full_detail
+
 
 def decide(
     mode: MaskMode, audience: Audience, *, origin_concealed: bool = False, shared: bool = False

@@ -21,6 +21,7 @@ from bot.query import Command, Query, extract_queries
 from bot.slack import cards, handover
 from bot.slack.access import Denial
 from bot.slack.delivery import call_web_safely
+from bot.slack.dialing import Dialing
 from bot.slack.disclosure import Audience, Disclosure, decide
 from bot.slack.export import CsvExport
 from bot.slack.home import HomeTab
@@ -46,6 +47,8 @@ from bot.slack.runtime import (
 )
 from bot.wolkvox.lookup import SLOW, ServiceStatus
 from bot.wolkvox.operations import combined
+from bot.wolkvox.phones import country_of
+from bot.wolkvox.records import CampaignSummary
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -55,6 +58,7 @@ POSITION_UPDATE_EVERY = 2.0  # seconds between "you're Nth in line" updates
 # inside the 3 s ack; past it the agent is told "checking your access…" and the answer follows.
 ACCESS_WAIT = 1.2
 EVENT_DEDUPE_TTL = 3600.0  # Slack retries within minutes; an hour is ample
+OFFER_WAIT = 0.5  # a card waits this long at most to name the asker's extension on *Call*
 CAMPAIGN_PICKER_WAIT = 1.0  # the search modal's trigger dies 3 s after the click
 
 # Text, phone region, default campaign → the command in it (bot.slack.payloads.parse_*).
@@ -141,7 +145,8 @@ class LookupFlow:
 
     def __init__(self, rt: SlackRuntime) -> None:
         self.rt = rt
-        self.home = HomeTab(rt, self.status_card, self.may_search)
+        self.dialing = Dialing(rt, self.may_search)
+        self.home = HomeTab(rt, self.status_card, self.may_search, self.dialing.home_lines)
 
     # --- what a listener calls --------------------------------------------------------------
     async def command(self, ask: Ask, command: Command, reply: Reply) -> None:
@@ -152,9 +157,35 @@ class LookupFlow:
             allowed = await self._in_time(self.may_search(ask.actor), ask, reply)
             card = await self.status_card(ask.lang) if allowed else cards.render_refusal(ask.lang)
             await reply.notice(card)
+        elif command.verb == "call":  # the same confirmation as the card's *Call* button
+            assert command.query is not None
+            await reply.notice(await self.call_card(ask, command.query, reply))
         else:
             assert command.query is not None
             await self.find(ask, [command.query], reply)
+
+    async def call_card(self, ask: Ask, query: Query, reply: Reply) -> cards.Card:
+        """`/wolkvox call <phone>`: for someone who may search, on an answer only they read,
+        the confirmation to dial (per operation where the number could be in several)."""
+        allowed = await self._in_time(self.may_search(ask.actor), ask, reply)
+        if not allowed:
+            return cards.render_refusal(ask.lang)
+        if not self.disclosure(ask, reply.style).may_dial:
+            return cards.notice_card("🚫", t(ask.lang, "dial_not_here"))
+        key = query.operation
+        if not key:
+            pinned = await self._pinned_operations(ask)
+            chosen = self._dial_operations(query.phone, pinned)
+            key = chosen[0] if len(chosen) == 1 else ""
+        return await self.dialing.call_card(ask.actor, query.phone, key, ask.lang)
+
+    def _dial_operations(self, phone: str, pinned: Sequence[str]) -> list[str]:
+        """Where `/wolkvox call` may dial from: the pinned operations, else all; of those, the
+        ones of the number's country when it was typed with a code."""
+        operations = [op for op in self.rt.settings.operations if not pinned or op.key in pinned]
+        country = country_of(phone, self.rt.settings.phone_region)
+        regional = [op for op in operations if op.phone_region == country]
+        return [op.key for op in (regional or operations)]
 
     async def may_search(self, actor: Actor) -> bool:
         """May this person search at all (their organisation, the user and group lists)? For
@@ -246,6 +277,14 @@ class LookupFlow:
         masked = cards.inert(cards.describe_query(query, ask.lang, mask=True, mask_id=True), 200)
         await reply.notice(cards.notice_card("⏳", t(ask.lang, "export_preparing", query=masked)))
         await CsvExport(self.rt).run(ask.actor, query, ask.lang, reply.notice)
+
+    async def dial(self, ask: Ask, value: str, reply: Reply) -> None:
+        """*Call* pressed: only where the disclosure rule lets a card dial (a card a channel
+        reads never does, whatever its button says), then the dial's own rules."""
+        if not self.disclosure(ask, CardStyle(visible=ask.visible)).may_dial:
+            await reply.notice(cards.notice_card("🚫", t(ask.lang, "dial_not_here")))
+            return
+        await self.dialing.press(ask.actor, value, ask.lang, reply.notice)
 
     async def usage(self, ask: Ask, error: QueryError, reply: Reply) -> None:
         """Input that is not a search: what was wrong and how a search is written."""
@@ -380,7 +419,13 @@ class LookupFlow:
             shared=style.shared_by is not None,
         )
 
-    def card(self, outcome: Outcome, style: CardStyle, lang: str) -> cards.Card:
+    def card(
+        self,
+        outcome: Outcome,
+        style: CardStyle,
+        lang: str,
+        call: cards.CallOffer | None = None,
+    ) -> cards.Card:
         """The card for one lookup's outcome, as its disclosure allows; a bug in rendering
         becomes an apology with an error id (logged), never an exception that would leave
         "searching…" forever."""
@@ -402,6 +447,7 @@ class LookupFlow:
                     # Buttons carry the query sealed (a channel can read a button's value), and
                     # say whether this card hides phones and ids, so what comes from it does too.
                     button_value=rt.sealer.seal(outcome.result.query, concealed=seen.conceal),
+                    call=call if seen.may_dial and not style.visible else None,
                 )
             error = outcome.error or LookupFailure("no result")
             return cards.render_error(error, lang=lang, error_id=outcome.error_id)
@@ -594,15 +640,46 @@ class LookupFlow:
             await asyncio.wait(news, timeout=style.quick, return_when="FIRST_COMPLETED")
             if lookup.done():  # the answer was at hand: it is the first reply itself
                 outcome = lookup.result()
-                await reply.answer(self.card(outcome, style, ask.lang), [outcome])
+                call = await self._call_offer(ask, outcome, style)
+                await reply.answer(self.card(outcome, style, ask.lang, call), [outcome])
                 self._follow_late(ask, outcome, reply)
                 return outcome
             position = reporter.first.result() if reporter.first.done() else None
             await reply.waiting(query, position or None, lang=ask.lang, seen=seen)
         outcome = await lookup
-        await reply.answer(self.card(outcome, style, await self.reader_lang(ask, reply)), [outcome])
+        lang = await self.reader_lang(ask, reply)
+        call = await self._call_offer(ask, outcome, style)
+        await reply.answer(self.card(outcome, style, lang, call), [outcome])
         self._follow_late(ask, outcome, reply)
         return outcome
+
+    async def _call_offer(
+        self, ask: Ask, outcome: Outcome, style: CardStyle
+    ) -> cards.CallOffer | None:
+        """*Call* beside each phone, on a card the disclosure rule lets dial from (its asker's
+        alone, hiding nothing) that has buttons: each value sealed to the asker, each confirm
+        naming their extension where it is known without asking Wolkvox."""
+        if not (outcome.disclosure.may_dial and style.actions and not style.visible):
+            return None
+        if outcome.result is None or not outcome.result.answer.campaigns:
+            return None
+        try:
+            extensions = await asyncio.wait_for(self.dialing.offers(ask.actor), timeout=OFFER_WAIT)
+        except TimeoutError:
+            extensions = {}
+        by_name = {op.name: op.key for op in self.rt.settings.operations}
+        actor, dialing = ask.actor, self.dialing
+
+        def offer(campaign: CampaignSummary) -> tuple[str, str] | None:
+            key = by_name.get(campaign.operation)
+            if key is None:
+                return None
+            value = dialing.seal(
+                actor, key, campaign.phone, campaign.customer_id, campaign.customer_name
+            )
+            return value, extensions.get(key, "")
+
+        return offer
 
     def _follow_late(self, ask: Ask, outcome: Outcome, reply: Reply) -> None:
         """A card that named an operation "still searching" is made whole when it answers
@@ -618,7 +695,8 @@ class LookupFlow:
                 return  # a bug in it is logged by spawn; a failure leaves the card as it was
             whole = replace(outcome, result=result)
             lang = await self.reader_lang(ask, reply)
-            await reply.update(self.card(whole, reply.style, lang), [whole])
+            call = await self._call_offer(ask, whole, reply.style)
+            await reply.update(self.card(whole, reply.style, lang, call), [whole])
 
         self.rt.spawn(complete(), name="late-operations")
 

@@ -22,10 +22,12 @@ class HomeTab:
         rt: SlackRuntime,
         status_card: Callable[[str], Awaitable[cards.Card]],
         may_search: Callable[[Actor], Awaitable[bool]],
+        extensions: Callable[[Actor], Awaitable[list[tuple[str, str, str]]]] | None = None,
     ) -> None:
         self.rt = rt
         self.status_card = status_card
         self.may_search = may_search
+        self.extensions = extensions  # (operation name, extension or "", how it is known)
         self.recent = RecentLookups(rt.store, rt.sealer, rt.settings.digest, rt.clock)
 
     async def opened(self, actor: Actor) -> None:
@@ -43,7 +45,16 @@ class HomeTab:
         if allowed:
             recent = await self.recent.list(actor)
             status = await self.status_card(lang)
-            view = render_home(lang, allowed=True, recent=recent, status=status, now=rt.clock())
+            mine = await self.extensions(actor) if self.extensions is not None else []
+            view = render_home(
+                lang,
+                allowed=True,
+                recent=recent,
+                status=status,
+                now=rt.clock(),
+                extensions=mine,
+                self_link=rt.settings.agent_self_link,
+            )
         else:
             view = render_home(lang, allowed=False, now=rt.clock())
         await call_web_safely(rt.web, "views_publish", user_id=actor.user_id, view=view)

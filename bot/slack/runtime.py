@@ -56,6 +56,7 @@ class Surface(StrEnum):
     HOME = "home"
     WORKFLOW = "workflow"
     EXPORT = "export"
+    DIAL = "dial"
 
 
 @dataclass(frozen=True, slots=True)

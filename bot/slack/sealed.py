@@ -34,10 +34,41 @@ def _fernet(purpose: bytes, secret: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
+@dataclass(frozen=True, slots=True)
+class DialTarget:
+    """What a *Call* button dials, for whom: sealed on a card only its asker could read (the
+    disclosure rule's `full_detail`), so nobody else can press it, read its phone, or forge one."""
+
+    user: str  # the one the card was for: only they may press it
+    operation: str  # the operation's key ("" for the only one)
+    phone: str  # as Wolkvox stores it (what agentbox.php dials)
+    customer_id: str = ""
+    customer_name: str = ""
+
+
+DIAL_MAX_AGE = 24 * 3600  # a day-old card's Call button asks to search again
+
+
 class Sealer:
     def __init__(self, secret: str) -> None:
         self._fernet = _fernet(b"button-value/v1", secret)
         self._items = _fernet(b"handover/v1", secret)
+        self._dials = _fernet(b"dial/v1", secret)
+
+    def seal_dial(self, target: DialTarget) -> str:
+        fields = [target.user, target.operation, target.phone, target.customer_id,
+                  target.customer_name[:60]]  # fmt: skip
+        payload = json.dumps(fields, separators=(",", ":"), ensure_ascii=False)
+        return self._dials.encrypt(payload.encode()).decode("ascii")
+
+    def open_dial(self, value: str) -> DialTarget | None:
+        """The target, or None when forged, altered or a day old."""
+        try:
+            raw = self._dials.decrypt(value.encode("ascii"), ttl=DIAL_MAX_AGE)
+            user, operation, phone, customer_id, name = (str(f) for f in json.loads(raw))
+            return DialTarget(user, operation, phone, customer_id, name)
+        except (InvalidToken, ValueError, TypeError, UnicodeError):
+            return None
 
     def seal_item(self, data: bytes) -> bytes:
         """A hand-over item as only instances of this app can write it (bot.slack.handover):

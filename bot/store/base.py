@@ -79,10 +79,12 @@ class Store(Protocol[V]):
         lease: float,
         on_position: PositionCallback | None = None,
         relief: Relief | None = None,
+        first: bool = False,
     ) -> SlotLease:
         """Wait first-come first-served until fewer than `limit` holders of `key` exist (or,
         with `relief`, until every holder has held its slot `relief.after` seconds and fewer
-        than `relief.limit` hold one).
+        than `relief.limit` hold one). A `first` waiter (a dial: an agent with a customer on
+        the line) queues ahead of every waiter that is not, never past the limit.
 
         Raises `Busy` after `timeout` seconds of waiting. `lease` bounds how long a crashed
         holder can keep the slot (only meaningful across processes).

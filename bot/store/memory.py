@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import itertools
 import logging
 import time
 from collections import deque
@@ -42,6 +43,7 @@ class _Waiter:
     future: asyncio.Future[_MemoryLease]
     on_position: PositionCallback | None
     position: int = 0  # last position told to `on_position` (0: never told)
+    first: bool = False  # queued ahead of every waiter that is not (a dial)
 
 
 @dataclass(eq=False)
@@ -158,8 +160,10 @@ class MemoryStore(Generic[V]):
         lease: float,
         on_position: PositionCallback | None = None,
         relief: Relief | None = None,
+        first: bool = False,
     ) -> _MemoryLease:
-        """First come, first served: a free slot goes to the oldest waiter, never to a newcomer.
+        """First come, first served: a free slot goes to the oldest waiter, never to a newcomer;
+        `first` waiters (a dial) queue ahead of the others, first come first served among them.
 
         A slot is handed to a waiter at release time (counted as held before it even wakes up),
         so nobody can barge in between; a waiter cancelled at that very moment passes it on.
@@ -175,8 +179,12 @@ class MemoryStore(Generic[V]):
         if not sem.waiters and sem.has_room(_now()):
             return self._grant(key, sem)
 
-        waiter = _Waiter(asyncio.get_running_loop().create_future(), on_position)
-        sem.waiters.append(waiter)
+        waiter = _Waiter(asyncio.get_running_loop().create_future(), on_position, first=first)
+        if first:
+            ahead = sum(1 for _ in itertools.takewhile(lambda w: w.first, sem.waiters))
+            sem.waiters.insert(ahead, waiter)
+        else:
+            sem.waiters.append(waiter)
         self._tell_positions(sem)
         self._arm_relief(key, sem)
         try:

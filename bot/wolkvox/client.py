@@ -22,6 +22,7 @@ import email.utils
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import aiohttp
@@ -35,6 +36,8 @@ from bot.errors import LookupFailure, ShuttingDown
 from bot.metrics import UPSTREAM_SECONDS
 from bot.wolkvox.errors import (
     BrokenAnswer,
+    DialUncertain,
+    QuotaExceeded,
     SimultaneousLimit,
     TokenMissing,
     TokenRejected,
@@ -42,6 +45,7 @@ from bot.wolkvox.errors import (
     UpstreamError,
     UpstreamTimeout,
     WolkvoxError,
+    dial_refusal,
 )
 from bot.wolkvox.records import FindAnswer, as_text, error_for, write_csv
 from bot.wolkvox.stream import FindRecordStream
@@ -90,6 +94,7 @@ class WolkvoxClient:
             raise ValueError("max_response_bytes must be positive")
         self._campaign_url = base / "api" / "v2" / "campaign.php"
         self._information_url = base / "api" / "v2" / "information.php"
+        self._agentbox_url = base / "api" / "v2" / "agentbox.php"
         self._server = server
         self._operation = operation  # its key, for /metrics
         self._timeout = float(timeout)
@@ -220,6 +225,53 @@ class WolkvoxClient:
         self._succeeded()
         return result
 
+    async def dial(
+        self,
+        token: Secret,
+        *,
+        agent_id: str,
+        phone: str,
+        customer_id: str = "",
+        customer_name: str = "",
+        timeout: float | None = None,
+    ) -> str:
+        """Make agent `agent_id`'s Wolkvox Agent dial `phone` (agentbox.php?api=dial, a POST);
+        Wolkvox's `conn_id` for the call ("" when it gives none). Once: the caller never
+        retries. No answer in time is `DialUncertain` (it may have dialled); a refusal is a
+        `DialRefused` by its words, or the token error it names."""
+        params = {"agent_id": agent_id, "api": "dial", "customer_phone": phone}
+        if customer_id:
+            params["customer_id"] = customer_id
+        if customer_name:
+            params["customer_name"] = customer_name[:100]
+        try:
+            try:
+                status, _, body = await self._get(
+                    self._agentbox_url, params, token, timeout, method="POST"
+                )
+            except (UpstreamTimeout, BrokenAnswer) as exc:  # sent, and no whole answer
+                raise DialUncertain(str(exc)) from None
+            if 500 <= status <= 599:
+                raise DialUncertain(f"HTTP {status} from Wolkvox's agentbox")
+            conn_id = _dial_answer(status, body)
+        except LookupFailure as exc:
+            self._failed(exc)
+            raise exc.with_traceback(None) from None
+        self._succeeded()
+        return conn_id
+
+    async def agents(self, token: Secret, *, timeout: float | None = None) -> list[Agent]:
+        """The operation's agents (information.php?api=agents): extension, name, SSO user
+        (often the corporate e-mail) and whether enabled."""
+        try:
+            data = await self._information("agents", token, timeout, empty_on_404=True)
+            agents = [agent for item in _items(data) if (agent := Agent.of(item)) is not None]
+        except LookupFailure as exc:
+            self._failed(exc)
+            raise
+        self._succeeded()
+        return agents
+
     async def token_info(self, token: Secret, *, timeout: float | None = None) -> dict[str, str]:
         """The token's limits and use today (`token_limit`, `token_use_today`, …) as text.
 
@@ -266,9 +318,11 @@ class WolkvoxClient:
         params: Mapping[str, str],
         token: Secret,
         timeout: float | None,
+        *,
+        method: str = "GET",
     ) -> tuple[int, CIMultiDictProxy[str], bytearray]:
-        """One GET with a deadline; returns status, headers and the (capped) body."""
-        async with self._response(url, params, token, timeout) as resp:
+        """One request with a deadline; returns status, headers and the (capped) body."""
+        async with self._response(url, params, token, timeout, method=method) as resp:
             limit = self._max_bytes if resp.status == 200 else ERROR_BODY_LIMIT
             body = await _read_capped(resp, limit, strict=resp.status == 200)
             return resp.status, resp.headers, body
@@ -280,6 +334,8 @@ class WolkvoxClient:
         params: Mapping[str, str],
         token: Secret,
         timeout: float | None,
+        *,
+        method: str = "GET",
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """One GET whose answer the caller reads inside the block, all within one deadline.
 
@@ -302,7 +358,8 @@ class WolkvoxClient:
         started = time.monotonic()
         try:
             async with asyncio.timeout(budget):
-                async with session.get(
+                async with session.request(
+                    method,
                     url,
                     params=params,
                     headers=headers,
@@ -345,6 +402,48 @@ class WolkvoxClient:
         # The kind only: an upstream text can echo the token, carry markup or personal data.
         self.last_error = exc.kind
         self.last_error_at = time.time()
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """One agent of information.php?api=agents, as the bot uses it."""
+
+    extension: str  # agent_id: the extension agentbox.php dials from
+    name: str
+    sso: str  # agent_sso, case-folded: the network user, often the corporate e-mail
+    enabled: bool
+
+    @classmethod
+    def of(cls, item: Mapping[str, Any]) -> Agent | None:
+        extension = as_text(item.get("agent_id")).strip()
+        if not extension.isdigit() or len(extension) > 12:
+            return None
+        enabled = as_text(item.get("enabled")).strip().casefold()
+        return cls(
+            extension=extension,
+            name=as_text(item.get("agent_name")).strip()[:100],
+            sso=as_text(item.get("agent_sso")).strip().casefold()[:200],
+            enabled=enabled in ("1", "true", "yes", "si", "sí", "enabled", "active", "activo"),
+        )
+
+
+def _dial_answer(status: int, body: bytearray) -> str:
+    """The conn_id of a dial's answer, or its refusal raised."""
+    doc = _json_object(body)
+    if doc is None:
+        if status == 200:
+            raise DialUncertain(f"agentbox answered 200 without JSON ({_kind_of(body)})")
+        _raise_for_status(status, {}, body)
+    code = as_text(doc.get("code")).strip()
+    error = as_text(doc.get("error")).strip()
+    message = as_text(doc.get("msg")).strip()
+    if status == 200 and code in ("200", "") and not error:
+        data = doc.get("data")
+        return as_text(data.get("conn_id")).strip()[:64] if isinstance(data, dict) else ""
+    named = error_for(status if status != 200 else None, code, error, message)
+    if isinstance(named, TokenRejected | TokenMissing | QuotaExceeded | SimultaneousLimit):
+        raise named
+    raise dial_refusal(" ".join(part for part in (error, message) if part) or code)
 
 
 def _find_params(phone: str, customer_id: str, campaign_id: str) -> dict[str, str]:

@@ -75,6 +75,43 @@ class UpstreamError(WolkvoxError):
         self.message = message
 
 
+class DialRefused(WolkvoxError):
+    """Wolkvox would not dial (agentbox.php answered with an error): its message, read."""
+
+    kind = "dial_refused"
+
+
+class AgentNotLoggedIn(DialRefused):
+    kind = "agent_not_logged_in"
+
+
+class UnknownExtension(DialRefused):
+    kind = "unknown_extension"
+
+
+class DialUncertain(WolkvoxError):
+    """The dial request went out and no answer came in time: Wolkvox may have dialled. Never
+    retried (a customer called twice is worse than a button pressed again)."""
+
+    kind = "dial_unknown"
+
+
+_NOT_LOGGED_IN = ("not logged", "no está logueado", "no esta logueado", "not connected",
+                  "desconectado", "offline", "no logueado")  # fmt: skip
+_UNKNOWN_AGENT = ("not exist", "no existe", "unknown", "not found", "invalid agent",
+                  "no encontrado")  # fmt: skip
+
+
+def dial_refusal(message: str) -> DialRefused:
+    """Wolkvox's refusal of a dial, by the words of its message (its docs show none)."""
+    words = message.casefold()
+    if any(w in words for w in _NOT_LOGGED_IN):
+        return AgentNotLoggedIn(message[:200])
+    if any(w in words for w in _UNKNOWN_AGENT):
+        return UnknownExtension(message[:200])
+    return DialRefused(message[:200])
+
+
 def _by_kind(*classes: type[LookupFailure]) -> dict[str, type[LookupFailure]]:
     """kind → class; the first class named for a kind wins (Wolkvox's before the generic)."""
     table: dict[str, type[LookupFailure]] = {}

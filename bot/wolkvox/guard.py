@@ -234,15 +234,16 @@ class TokenPool:
 
     # --- the guard -----------------------------------------------------------------------------
 
-    async def _pick(self) -> Secret | None:
+    async def _pick(self, *, quota: bool = True) -> Secret | None:
         """The usable token that will serve soonest (least busy for its limit; ties by order).
 
-        None when every token is spent today. Tokens Wolkvox recently rejected are used only
+        None when every token is spent today (`quota` False: a call that does not count, a
+        dial, may use a spent token). Tokens Wolkvox recently rejected are used only
         when no other token is left, so a lookup still gets Wolkvox's own answer."""
         day = self.today()
         best: tuple[int, float, int, Secret] | None = None
         for index, token in enumerate(self.tokens):
-            if await self._spent(token, day):
+            if quota and await self._spent(token, day):
                 continue
             if len(self.tokens) == 1:
                 return token  # nothing to choose between: spare the store two reads per lookup
@@ -253,23 +254,30 @@ class TokenPool:
                 best = candidate
         return None if best is None else best[3]
 
-    async def acquire(self, *, on_position: PositionCallback | None = None) -> TokenLease:
+    async def acquire(
+        self, *, on_position: PositionCallback | None = None, dial: bool = False
+    ) -> TokenLease:
         """Wait for a slot on the token that will serve soonest.
 
         Raises `QuotaExceeded` at once when every token is spent today, `Busy` when no slot came
         free within the queue timeout, `TokenMissing` when no token is configured.
+
+        `dial`: an agent's call to a customer (agentbox.php), which Wolkvox does not count
+        against the day's quota: it queues ahead of every lookup for the next free slot (never
+        a third in flight), takes a spent token too, and claims no quota.
         """
         if not self.tokens:
             raise TokenMissing("no Wolkvox token is configured")
         deadline = time.monotonic() + self._queue_timeout
         while True:
-            token = await self._pick()
+            token = await self._pick(quota=not dial)
             if token is None:
                 raise self._quota_exceeded()
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise Busy(f"no token slot came free within {self._queue_timeout:g} s")
-            await self._refuse_a_hopeless_wait(token, remaining)
+            if not dial:  # a dial goes first: the queue's length is not its wait
+                await self._refuse_a_hopeless_wait(token, remaining)
             waited = False
 
             async def queued(position: int) -> None:
@@ -284,7 +292,10 @@ class TokenPool:
                 lease=self._lease_seconds,
                 on_position=queued,
                 relief=self.relief,
+                first=dial,
             )
+            if dial:
+                return TokenLease(self, token, slot, counted=True)  # nothing to count
             try:
                 lease = await self._claimed(token, slot, waited=waited)
             except BaseException:

@@ -25,7 +25,7 @@ from bot.query import Query
 from bot.store.base import PositionCallback, Store, notify_position
 from bot.store.codec import Codec, MsgpackCodec
 from bot.wolkvox.breaker import CircuitBreaker
-from bot.wolkvox.client import WolkvoxClient
+from bot.wolkvox.client import Agent, WolkvoxClient
 from bot.wolkvox.errors import (
     FAILURES,
     QuotaExceeded,
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 CAMPAIGN_NAMES_TTL = 3600.0
 CAMPAIGN_NAMES_RETRY = 300.0  # after a failed campaigns() call, wait before asking again
 CAMPAIGN_NAMES_TIMEOUT = 10.0
+AGENTS_TTL = 3600.0  # the agents list (extension ↔ SSO user) is read at most hourly
 MAX_ATTEMPTS = 3
 # Told to `on_wait` (instead of a 1-based queue position) once the lookup is being served:
 # it holds a token slot, or shares a call already under way. Lets an ack stop waiting.
@@ -176,6 +177,10 @@ class LookupService:
         self._producing: set[str] = set()
         self._campaign_list_tried_at: float | None = None
         self._campaign_list_busy = False
+        self._agents: list[Agent] | None = None
+        self._agents_tried_at: float | None = None
+        self._agents_lock = asyncio.Lock()
+        self._agents_ok = False
 
     def store_key(self, query: Query) -> str:
         """A query's name in the shared store: a keyed digest, so no phone or id shows in key
@@ -286,6 +291,61 @@ class LookupService:
 
     async def close(self) -> None:
         await self.client.close()
+
+    # --- the agent API: calling a customer back -------------------------------------------
+    @property
+    def services(self) -> tuple[LookupService, ...]:
+        return (self,)
+
+    def service_for(self, key: str) -> LookupService | None:
+        """This service when `key` names its operation ("" names the only one)."""
+        return self if key in ("", self.operation.key) else None
+
+    def wolkvox_phone(self, phone: str) -> str:
+        """A phone as bot.query normalised it, as this operation stores (and dials) it."""
+        return stored_phone(self.operation, phone, self.settings.phone_region)
+
+    async def dial(
+        self, extension: str, phone: str, *, customer_id: str = "", customer_name: str = ""
+    ) -> str:
+        """Make `extension`'s Wolkvox Agent dial `phone` (as Wolkvox stores it): through the
+        guard ahead of queued lookups, never a third call in flight, not counted against the
+        quota; once, never retried. Wolkvox's conn_id."""
+        async with await self.pool.acquire(dial=True) as lease:
+            return await self.client.dial(
+                lease.token,
+                agent_id=extension,
+                phone=phone,
+                customer_id=customer_id,
+                customer_name=customer_name,
+                timeout=self.settings.timeout,
+            )
+
+    def agents_at_hand(self) -> list[Agent]:
+        """The agents list as last read (maybe none yet), without asking Wolkvox."""
+        return list(self._agents or [])
+
+    async def agent_list(self) -> list[Agent]:
+        """The operation's agents, read at most once an hour (one counted call through the
+        guard); after a failure the last list (or none) for a few minutes. Never raises."""
+        async with self._agents_lock:
+            now = self.clock()
+            tried = self._agents_tried_at
+            fresh = AGENTS_TTL if self._agents_ok else CAMPAIGN_NAMES_RETRY
+            if tried is not None and now - tried < fresh:
+                return list(self._agents or [])
+            self._agents_tried_at = now
+            try:
+                async with await self.pool.acquire() as lease:
+                    await lease.count_call()
+                    self.stats.upstream_calls += 1
+                    agents = await self.client.agents(lease.token, timeout=CAMPAIGN_NAMES_TIMEOUT)
+            except LookupFailure as error:
+                log.info("agents list unavailable (%s)", error.kind)
+                self._agents_ok = False
+                return list(self._agents or [])
+            self._agents, self._agents_ok = agents, True
+            return list(agents)
 
     def campaign_list(self) -> dict[str, str]:
         """Campaign id → name as last fetched (an hour's cache; stale beats nothing), or {}."""

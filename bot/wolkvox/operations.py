@@ -164,6 +164,10 @@ class Operations:
     async def close(self) -> None:
         await asyncio.gather(*(s.close() for s in self.services), return_exceptions=True)
 
+    def service_for(self, key: str) -> LookupService | None:
+        """The operation `key` names (None when there is none such)."""
+        return next((s for s in self.services if s.operation.key == key), None)
+
 
 def _sorted_out(
     settled: Mapping[asyncio.Future[LookupResult], LookupService],

@@ -57,7 +57,9 @@ async def test_the_team_is_answered_behind_a_stuck_call(stack: Stack) -> None:
     url = stack.events_url.rsplit("/slack/events", 1)[0] + "/metrics"
     async with stack.session.get(url) as resp:
         page = await resp.text()
-    assert re.search(r"^wolkvox_slow_calls_total\{[^}]*\} [1-9]", page, re.M)  # the operator sees it too
+    assert re.search(
+        r"^wolkvox_slow_calls_total\{[^}]*\} [1-9]", page, re.M
+    )  # the operator sees it too
 
 
 @pytest.mark.simulator(latency=0.05, slow_seconds=8)

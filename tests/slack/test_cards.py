@@ -846,6 +846,11 @@ _REASONS: dict[str, tuple[Callable[[], object], str, str]] = {
         "No conozco el comando",
         "I don't know the command",
     ),
+    "call_needs_phone": (
+        lambda: parse_command("call id 1020304050", "CO"),
+        "Escribe el teléfono a marcar",
+        "Give the phone to dial",
+    ),
     "unknown_operation": (  # as Operations raises it (tests/wolkvox/test_operations.py)
         lambda: _raise(
             base_errors.QueryError(

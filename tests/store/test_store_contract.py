@@ -197,6 +197,51 @@ async def test_fifo_across_instances_and_positions(pair: Pair) -> None:
         assert len(set(told[i])) == len(told[i])  # told on change only
 
 
+async def test_first_waiters_go_ahead_of_the_queue_never_past_the_limit(pair: Pair) -> None:
+    """A dial (`first`) waits for the next free slot ahead of every queued lookup, on any
+    instance; two dials keep their own order; the limit (2) is never exceeded."""
+    a, b = pair
+    one = await a.acquire_slot("slot:d", 2, timeout=1, lease=10)
+    two = await b.acquire_slot("slot:d", 2, timeout=1, lease=10)
+    order: list[str] = []
+    held = 2
+    peak = 2
+
+    async def take(name: str, store: Store[Fetched], first: bool) -> None:
+        nonlocal held, peak
+        lease = await store.acquire_slot("slot:d", 2, timeout=30, lease=10, first=first)
+        held += 1
+        peak = max(peak, held)
+        order.append(name)
+        await asyncio.sleep(0.01)
+        held -= 1
+        await lease.release()
+
+    arrivals = [("q0", a, False), ("q1", b, False), ("dial0", b, True), ("q2", a, False),
+                ("dial1", a, True)]  # fmt: skip
+    tasks = []
+    for i, (name, store, first) in enumerate(arrivals):
+        tasks.append(asyncio.create_task(take(name, store, first)))
+
+        async def queued(n: int = i + 1) -> bool:
+            return (await a.slot_usage("slot:d"))[1] == n
+
+        await until(queued)
+    held -= 1
+    await one.release()
+
+    async def one_served() -> bool:
+        return len(order) >= 1
+
+    await until(one_served)
+    assert order[0] == "dial0"  # the next free slot, ahead of lookups queued before it
+    held -= 1
+    await two.release()
+    await asyncio.gather(*tasks)
+    assert order == ["dial0", "dial1", "q0", "q1", "q2"]
+    assert peak <= 2
+
+
 async def test_timeout_is_busy_and_leaves_the_queue(pair: Pair) -> None:
     a, b = pair
     holder = await a.acquire_slot("slot:b", 1, timeout=1, lease=10)

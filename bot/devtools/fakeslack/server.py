@@ -380,9 +380,11 @@ class FakeSlack:
         tz_offset: int = -18000,
         is_bot: bool = False,
         team_id: str | None = None,
+        email: str | None = None,
     ) -> dict[str, Any]:
         """Register a workspace member (or, with `team_id`, a member of another company met in
-        a Slack Connect channel); ``users.info`` says ``user_not_found`` for anyone else."""
+        a Slack Connect channel); ``users.info`` says ``user_not_found`` for anyone else.
+        `email`: in the profile, as Slack gives it to an app with ``users:read.email``."""
         name = name or user_id.lower()
         team = team_id or self.team_id
         user = {
@@ -403,6 +405,7 @@ class FakeSlack:
                 "real_name": real_name or name.title(),
                 "display_name": name,
                 "team": team,
+                **({"email": email} if email else {}),
             },
             "_locale": locale,
         }

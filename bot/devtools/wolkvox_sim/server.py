@@ -56,6 +56,7 @@ import contextlib
 import functools
 import json
 import signal
+import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from collections.abc import Set as AbstractSet
@@ -128,6 +129,22 @@ MSG_LIMIT: Final = "TOKEN LIMIT EXCEEDED"
 MSG_SIMULTANEOUS: Final = "EXCEEDS THE LIMIT OF SIMULTANEOUS REQUESTS PER TOKEN ({limit})"
 MSG_MAINTENANCE: Final = "THE API IS TEMPORARILY DISABLED FOR MAINTENANCE, PLEASE TRY AGAIN LATER"
 MSG_NOT_FOUND: Final = "0 records were found"
+MSG_DIALLED: Final = "Dial has been successful"
+# Wolkvox's docs show no refusal of a dial; these are the simulator's (bot.wolkvox.errors reads
+# such words): an agent whose Agent is closed, an extension the operation does not have.
+MSG_AGENT_NOT_LOGGED_IN: Final = "The agent is not logged in"
+MSG_AGENT_UNKNOWN: Final = "The agent does not exist"
+
+# The demo operation's agents (information.php?api=agents, agentbox.php?api=dial): extension →
+# (name, SSO user, enabled, logged in to Wolkvox Agent). DIAL_HANGS_EXTENSION's dial never
+# answers (held `slow_seconds`), for "we do not know whether Wolkvox dialled".
+DEMO_AGENTS: Final[dict[str, tuple[str, str, bool, bool]]] = {
+    "12004": ("Ana Agente", "ana.agente@example.com", True, True),
+    "12005": ("Bruno Cobranzas", "bruno@example.com", True, False),
+    "12006": ("Carla Retirada", "carla@example.com", False, False),
+    "12009": ("Dario Lento", "dario@example.com", True, True),
+}
+DIAL_HANGS_EXTENSION: Final = "12009"
 
 REPORTED_TOKEN_LIMIT: Final = 5000  # what token_info shows when no daily_limit is enforced
 
@@ -188,6 +205,8 @@ class SimulatorStats:
     refusals: Counter[Refusal] = field(default_factory=Counter)
     queries: Counter[QueryKey] = field(default_factory=Counter)  # accepted calls, per query
     daily_use: Counter[str] = field(default_factory=Counter)  # what counts toward daily_limit
+    # Each dial that reached agentbox.php, in arrival order: (monotonic time, extension, phone)
+    dials: list[tuple[float, str, str]] = field(default_factory=list)
 
     @property
     def max_concurrent_overall(self) -> int:
@@ -416,8 +435,11 @@ def _token_accepted(cfg: SimulatorConfig, token: str) -> bool:
     return token not in REJECTED_TOKENS
 
 
-async def _guarded(request: web.Request, endpoint: Endpoint) -> web.StreamResponse:
-    """Authenticate, count, hold a simultaneous slot for `latency`, then answer."""
+async def _guarded(
+    request: web.Request, endpoint: Endpoint, *, counts: bool = True
+) -> web.StreamResponse:
+    """Authenticate, count, hold a simultaneous slot for `latency`, then answer. `counts`
+    False: an agent v2 call, which Wolkvox does not count against the day's quota."""
     app = request.app
     cfg, stats = app[CONFIG], app[STATS]
     stats.total_requests += 1
@@ -443,6 +465,8 @@ async def _guarded(request: web.Request, endpoint: Endpoint) -> web.StreamRespon
     try:
         if cfg.latency > 0:
             await asyncio.sleep(cfg.latency)
+        if not counts:
+            return await endpoint(request, token)
         if cfg.daily_limit is not None and stats.daily_use[token] >= cfg.daily_limit:
             stats.refusals[Refusal.TOKEN_LIMIT] += 1
             return _error(403, MSG_LIMIT)
@@ -469,7 +493,58 @@ async def _information_endpoint(request: web.Request, token: str) -> web.StreamR
         return _campaigns(request)
     if api == "token_info":
         return _token_info(request, token)
+    if api == "agents":
+        return _agents(request)
     return await _unknown_api(request, token)
+
+
+def _agents(request: web.Request) -> web.Response:
+    request.app[STATS].queries[QueryKey("agents")] += 1
+    wanted = request.query.get("agent", "").strip()
+    items = [
+        {
+            "agent_id": extension,
+            "agent_name": name,
+            "agent_dni": "",
+            "agent_status": "available" if logged_in else "offline",
+            "last_use": "",
+            "agent_sso": sso,
+            "enabled": "1" if enabled else "0",
+        }
+        for extension, (name, sso, enabled, logged_in) in DEMO_AGENTS.items()
+        if not wanted or wanted == extension
+    ]
+    body = {"code": "", "error": None, "msg": f"{len(items)} records were found", "data": items}
+    return _json(200, _encode(body))
+
+
+async def _dial_endpoint(request: web.Request, token: str) -> web.StreamResponse:
+    """agentbox.php?api=dial: the agent's Agent dials; refused for an agent not logged in or
+    an extension the operation does not have; the hanging extension never answers."""
+    app = request.app
+    q = request.query
+    if q.get("api") != "dial":
+        return await _unknown_api(request, token)
+    extension = q.get("agent_id", "").strip()
+    phone = q.get("customer_phone", "").strip()
+    if not extension or not phone:
+        app[STATS].refusals[Refusal.MISSING_PARAMETERS] += 1
+        return _error(400, MSG_PARAMS)
+    app[STATS].dials.append((time.monotonic(), extension, phone))
+    agent = DEMO_AGENTS.get(extension)
+    if agent is None or not agent[2]:
+        return _error(400, MSG_AGENT_UNKNOWN)
+    if not agent[3]:
+        return _error(400, MSG_AGENT_NOT_LOGGED_IN)
+    if extension == DIAL_HANGS_EXTENSION:
+        return await _slow(request, app[CONFIG].slow_seconds)
+    conn_id = f"{time.time():.2f}".replace(".", "") + "." + str(len(app[STATS].dials))
+    body = {"code": "200", "error": None, "msg": MSG_DIALLED, "data": {"conn_id": conn_id}}
+    return _json(200, _encode(body))
+
+
+async def _agentbox_php(request: web.Request) -> web.StreamResponse:
+    return await _guarded(request, _dial_endpoint, counts=False)
 
 
 async def _campaign_php(request: web.Request) -> web.StreamResponse:
@@ -492,6 +567,8 @@ def create_app(config: SimulatorConfig) -> web.Application:
     # own share of the demo data (OPERATION_CAMPAIGNS), so a customer shows in two countries.
     app.router.add_get("/{operation}/api/v2/campaign.php", _campaign_php)
     app.router.add_get("/{operation}/api/v2/information.php", _information_php)
+    app.router.add_post("/api/v2/agentbox.php", _agentbox_php)
+    app.router.add_post("/{operation}/api/v2/agentbox.php", _agentbox_php)
     return app
 
 

@@ -14,7 +14,7 @@ One module a job: `mrkdwn` (escaping), `blocks` (primitives), `result` (the answ
 `notices` (errors, help, status), `multi` (several answers), `modals`, `text` (terminal).
 """
 
-from bot.slack.cards.blocks import Block, Card, blocks_text_length
+from bot.slack.cards.blocks import Block, Card, blocks_text_length, section_block
 from bot.slack.cards.modals import (
     ALL_CAMPAIGNS,
     ALL_OPERATIONS,
@@ -42,20 +42,31 @@ from bot.slack.cards.notices import (
     render_status,
     render_usage,
 )
-from bot.slack.cards.result import ResultView, describe_query, render_result, render_searching
+from bot.slack.cards.result import (
+    CallOffer,
+    ResultView,
+    call_button,
+    describe_query,
+    dial_mask,
+    render_result,
+    render_searching,
+)
 from bot.slack.cards.text import card_to_text
 
 __all__ = [
     "ALL_CAMPAIGNS",
     "ALL_OPERATIONS",
     "Block",
+    "CallOffer",
     "Card",
     "ResultView",
     "StatusInfo",
     "blocks_text_length",
+    "call_button",
     "campaign_options",
     "card_to_text",
     "describe_query",
+    "dial_mask",
     "field_error",
     "inert",
     "loading_modal",
@@ -79,5 +90,6 @@ __all__ = [
     "render_usage",
     "result_modal",
     "search_modal",
+    "section_block",
     "slack_date",
 ]

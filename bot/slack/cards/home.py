@@ -1,5 +1,6 @@
-"""The App Home tab: a search button, the ways in, the status for allowed users, and the
-user's own recent lookups (masked, with *Search again*). Pure: values in, a view out."""
+"""The App Home tab: a search button, the ways in, the status for allowed users, the user's own
+recent lookups (masked, with *Search again*) and their Wolkvox extension (to call customers
+back), with the form to link it. Pure: values in, a view out."""
 
 from __future__ import annotations
 
@@ -13,10 +14,20 @@ from bot.slack.cards.blocks import (
     button_element,
     context_block,
     header_block,
+    plain_text_obj,
     section_block,
 )
 from bot.slack.cards.mrkdwn import inert
-from bot.slack.ids import ACTION_HOME_SEARCH, ACTION_SEARCH_AGAIN, MAX_HOME_BLOCKS
+from bot.slack.ids import (
+    ACTION_HOME_SEARCH,
+    ACTION_LINK_EXTENSION,
+    ACTION_SEARCH_AGAIN,
+    ACTION_UNLINK_EXTENSION,
+    INPUT_EXTENSION,
+    INPUT_OPERATION,
+    LINK_CALLBACK_ID,
+    MAX_HOME_BLOCKS,
+)
 from bot.slack.recent import RecentLookup
 
 _STATUS_BLOCKS = 8  # at most this much of the status card on the home tab
@@ -29,6 +40,8 @@ def render_home(
     recent: Sequence[RecentLookup] = (),
     status: Card | None = None,
     now: float,
+    extensions: Sequence[tuple[str, str, str]] = (),
+    self_link: bool = False,
 ) -> dict[str, Any]:
     """The home view for one user. Not allowed: the help only (no button, no status, no list)."""
     blocks: list[Block] = [header_block(t(lang, "home_title"))]
@@ -66,6 +79,7 @@ def render_home(
         block["accessory"] = button_element(t(lang, "home_search_again"), action_id, entry.sealed)
         blocks.append(block)
     blocks.append(context_block(t(lang, "home_recent_note")))
+    blocks += _extension_blocks(lang, extensions, self_link)
     if status is not None:
         blocks.append({"type": "divider"})
         blocks.append(header_block(t(lang, "home_status_title")))
@@ -78,3 +92,86 @@ def _shown(entry: RecentLookup, lang: str) -> str:
     if not entry.campaign:
         return entry.masked
     return " · ".join([entry.masked, t(lang, "query_campaign", id=entry.campaign)])
+
+
+def _extension_blocks(
+    lang: str, extensions: Sequence[tuple[str, str, str]], self_link: bool
+) -> list[Block]:
+    """*My Wolkvox extension*: per operation (name, extension or "", how it is known), and the
+    buttons to link one (or unlink one the user linked)."""
+    if not extensions:
+        return []
+    blocks: list[Block] = [{"type": "divider"}, header_block(t(lang, "home_extension_title"))]
+    several = len(extensions) > 1
+    lines = []
+    for name, extension, how in extensions:
+        where = f"{inert(name, 40)}: " if several else ""
+        if extension:
+            lines.append(
+                t(
+                    lang,
+                    "home_extension_is",
+                    where=where,
+                    extension=inert(extension, 12),
+                    how=t(lang, f"home_extension_how_{how}"),
+                )
+            )
+        else:
+            lines.append(where + t(lang, "home_extension_none"))
+    blocks.append(section_block("\n".join(lines)))
+    buttons = []
+    if self_link:
+        buttons.append(
+            button_element(t(lang, "button_link_extension"), ACTION_LINK_EXTENSION, "link")
+        )
+    if any(how == "link" for _, _, how in extensions):
+        buttons.append(
+            button_element(t(lang, "button_unlink_extension"), ACTION_UNLINK_EXTENSION, "unlink")
+        )
+    if buttons:
+        blocks.append({"type": "actions", "block_id": "home_extension", "elements": buttons})
+    return blocks
+
+
+def link_modal(lang: str, operations: Sequence[tuple[str, str]]) -> dict[str, Any]:
+    """The extension form: the extension, and the operation when there are several."""
+    blocks: list[Block] = [
+        {
+            "type": "input",
+            "block_id": INPUT_EXTENSION,
+            "label": plain_text_obj(t(lang, "link_modal_extension")),
+            "hint": plain_text_obj(t(lang, "link_modal_hint")),
+            "element": {
+                "type": "plain_text_input",
+                "action_id": INPUT_EXTENSION,
+                "max_length": 12,
+                "placeholder": plain_text_obj("12004"),
+            },
+        }
+    ]
+    if len(operations) > 1:
+        options = [
+            {"text": plain_text_obj(inert(name, 75) or key), "value": key}
+            for key, name in operations[:100]
+        ]
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": INPUT_OPERATION,
+                "label": plain_text_obj(t(lang, "modal_operation")),
+                "element": {
+                    "type": "static_select",
+                    "action_id": INPUT_OPERATION,
+                    "options": options,
+                    "initial_option": options[0],
+                },
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": LINK_CALLBACK_ID,
+        "title": plain_text_obj(t(lang, "link_modal_title"), 24),
+        "submit": plain_text_obj(t(lang, "link_modal_save"), 24),
+        "close": plain_text_obj(t(lang, "modal_cancel"), 24),
+        "blocks": blocks,
+    }

@@ -7,9 +7,9 @@ last 4 digits, in the header, the fields, the fallback text and the button value
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import tzinfo
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.i18n import (
     MESSAGES,
@@ -32,6 +32,7 @@ from bot.slack.cards.blocks import (
     field_obj,
     header_block,
     mrkdwn_obj,
+    plain_text_obj,
     section_block,
 )
 from bot.slack.cards.mrkdwn import (
@@ -48,6 +49,7 @@ from bot.slack.cards.mrkdwn import (
     slack_date,
 )
 from bot.slack.ids import (
+    ACTION_DIAL,
     ACTION_EXPORT_CSV,
     ACTION_REFRESH,
     ACTION_SHARE,
@@ -129,6 +131,35 @@ def gaps_line(gaps: Sequence[Gap], lang: str) -> str:
     return t(lang, "operation_gaps", gaps=", ".join(named))
 
 
+# What a private card offers to dial beside a campaign's phone: (sealed value, extension or ""),
+# or None for no *Call* button there (decided by the flow, under the disclosure rule).
+CallOffer = Callable[[CampaignSummary], tuple[str, str] | None]
+
+
+def call_button(value: str, phone: str, extension: str, lang: str) -> dict[str, Any]:
+    """*Call*, with Slack's confirm dialog naming the (masked) number and the extension."""
+    shown = dial_mask(phone)
+    ask = (
+        t(lang, "dial_confirm_text", phone=shown, extension=extension)
+        if extension
+        else t(lang, "dial_confirm_text_no_extension", phone=shown)
+    )
+    button = button_element(t(lang, "button_call"), ACTION_DIAL, value)
+    button["confirm"] = {
+        "title": plain_text_obj(t(lang, "dial_confirm_title"), 100),
+        "text": plain_text_obj(ask, 300),
+        "confirm": plain_text_obj(t(lang, "dial_confirm_yes"), 30),
+        "deny": plain_text_obj(t(lang, "dial_confirm_no"), 30),
+    }
+    return button
+
+
+def dial_mask(phone: str) -> str:
+    """ "••• ••• 4567": the last four digits, as the confirm dialog and the audit show them."""
+    digits = "".join(c for c in phone if c.isdigit())
+    return f"••• ••• {digits[-4:]}" if len(digits) >= 4 else "•••"
+
+
 def _campaign_block(
     summary: CampaignSummary,
     *,
@@ -137,6 +168,7 @@ def _campaign_block(
     mask: bool,
     mask_id: bool,
     redact: Sequence[str],
+    call: CallOffer | None = None,
 ) -> Block:
     if mask_id:
         customer_id = inert(mask_value(summary.customer_id[:200]), CAP_ID)
@@ -171,7 +203,12 @@ def _campaign_block(
         field_obj(t(lang, "field_records"), fmt_int(summary.records, lang)),
     ]
     title = _campaign_title(summary, lang, redact)
-    return {"type": "section", "text": mrkdwn_obj(f"*{title}*", verbatim=True), "fields": fields}
+    block: Block = {"type": "section", "text": mrkdwn_obj(f"*{title}*", verbatim=True),
+                    "fields": fields}  # fmt: skip
+    offer = call(summary) if call is not None and summary.phone.strip() else None
+    if offer is not None:
+        block["accessory"] = call_button(offer[0], summary.phone, offer[1], lang)
+    return block
 
 
 def _summary_text(
@@ -268,6 +305,7 @@ def render_result(
     button_value: str | None = None,
     mask_ids: bool = False,
     full_detail: bool = False,
+    call: CallOffer | None = None,
 ) -> Card:
     """The answer card: what was searched, a summary, one section per campaign (most recent
     first, as many as fit), the data's age, and buttons.
@@ -278,7 +316,8 @@ def render_result(
     buttons carry; without one, or with `actions=False`, the card has no buttons: a channel can
     read a button's value, so a query never rides in it in the clear. `max_blocks` must be at
     least 6. `full_detail`: the card is the asker's alone and hides nothing, so it may offer
-    Export CSV (the flow's disclosure decides it; a card never guesses).
+    Export CSV (the flow's disclosure decides it; a card never guesses). `call`: the *Call*
+    button beside each campaign's phone (only with `full_detail` and buttons).
     """
     if max_blocks < _MIN_RESULT_BLOCKS:
         raise ValueError(f"max_blocks must be at least {_MIN_RESULT_BLOCKS}")
@@ -332,7 +371,13 @@ def render_result(
         if len(sections) >= room_blocks:
             break
         block = _campaign_block(
-            campaign, lang=lang, tz=tz, mask=mask, mask_id=hide_ids, redact=redact
+            campaign,
+            lang=lang,
+            tz=tz,
+            mask=mask,
+            mask_id=hide_ids,
+            redact=redact,
+            call=call if full_detail and value and not mask else None,
         )
         size = blocks_text_length([block])
         if size > room_text:

@@ -1,4 +1,4 @@
-"""Buttons on a card: Share in channel, Refresh, Show all.
+"""Buttons on a card: Share in channel, Refresh, Show all, Export CSV, Call.
 
 The query behind a button is sealed (bot.slack.sealed). Whoever presses a button passes the
 same access rules as for a new search: a card shared in a channel can be pressed by anyone
@@ -120,6 +120,19 @@ class ActionListener:
             )
             await self.flow.export(ask, opened.query, reply)
 
+    async def on_dial(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """*Call*: ack at once (Slack showed its confirm dialog already), then the dial, its
+        outcome told privately."""
+        await ack()
+        rt = self.flow.rt
+        actor = payloads.actor_from_body(body, Surface.DIAL)
+        lang = rt.lang_now(actor)
+        reply = PrivateReply(rt.response_url(respond), lang)
+        visible = payloads.card_is_visible(body)
+        async with rt.tracked(apologize=reply.apologize):
+            ask = Ask(actor, lang, actor.channel_id if visible else None, visible=visible)
+            await self.flow.dial(ask, payloads.button_value(body), reply)
+
 
 def register(app: AsyncApp, flow: LookupFlow) -> None:
     listener = ActionListener(flow)
@@ -127,3 +140,4 @@ def register(app: AsyncApp, flow: LookupFlow) -> None:
     app.action(ids.action_pattern(ids.ACTION_SHARE))(listener.on_share)
     app.action(ids.action_pattern(ids.ACTION_REFRESH))(listener.on_refresh)
     app.action(ids.action_pattern(ids.ACTION_SHOW_ALL))(listener.on_show_all)
+    app.action(ids.action_pattern(ids.ACTION_DIAL))(listener.on_dial)

@@ -1,6 +1,7 @@
 """The App Home tab: published on `app_home_opened`; its *Search Wolkvox* button opens the
 search modal; a recent lookup's *Search again* runs it anew in a modal (sealed value, the same
-gate as any search)."""
+gate as any search); *Link my extension* opens the form that maps the user to their Wolkvox
+extension (checked with Wolkvox), *Unlink* forgets it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 
+from bot.i18n import t
 from bot.slack import cards, ids, payloads
+from bot.slack.cards.home import link_modal
 from bot.slack.delivery import call_web_safely
 from bot.slack.flow import Ask, LookupFlow
 from bot.slack.replies import ViewReply
@@ -60,9 +63,64 @@ class HomeListener:
         reply = ViewReply(rt.web, view_id, actor.user_id, ask.lang)
         await self.flow.find(ask, [opened.query], reply)
 
+    async def on_link_extension(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """*Link my extension*: the form (for someone who may search; self-link on)."""
+        await ack()
+        rt = self.flow.rt
+        actor = payloads.actor_from_body(body, Surface.HOME)
+        lang = rt.lang_now(actor)
+        if not rt.settings.agent_self_link or not await self.flow.may_search(actor):
+            view = cards.result_modal(cards.notice_card("🚫", t(lang, "link_off")), lang)
+        else:
+            operations = [(op.key, op.name) for op in rt.settings.operations]
+            view = link_modal(lang, operations)
+        await call_web_safely(rt.web, "views_open", trigger_id=body.get("trigger_id"), view=view)
+
+    async def on_link_submit(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        """The form sent: checked against Wolkvox's agents (an enabled extension), saved, the
+        tab republished; a wrong extension is said on its field."""
+        rt = self.flow.rt
+        actor = payloads.actor_from_body(body, Surface.HOME)
+        lang = rt.lang_now(actor)
+        values = (view.get("state") or {}).get("values") or {}
+        extension = _typed(values, ids.INPUT_EXTENSION).strip()
+        key = _typed(values, ids.INPUT_OPERATION)
+        if not await self.flow.may_search(actor):
+            await ack(response_action="errors", errors={ids.INPUT_EXTENSION: t(lang, "link_off")})
+            return
+        why = await self.flow.dialing.link(actor, key, extension)
+        if why is not None:
+            await ack(response_action="errors", errors={ids.INPUT_EXTENSION: t(lang, why)})
+            return
+        await ack()
+        await self.flow.home.publish(actor)
+
+    async def on_unlink_extension(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        actor = payloads.actor_from_body(body, Surface.HOME)
+        for op in self.flow.rt.settings.operations:
+            await self.flow.dialing.unlink(actor, op.key)
+        await self.flow.home.publish(actor)
+
+
+def _typed(values: dict[str, Any], block_id: str) -> str:
+    """An input's text, or a select's chosen value, whatever its action id."""
+    for element in (values.get(block_id) or {}).values():
+        if isinstance(element, dict):
+            chosen = element.get("selected_option")
+            if isinstance(chosen, dict):
+                return str(chosen.get("value") or "")[:40]
+            return str(element.get("value") or "")[:40]
+    return ""
+
 
 def register(app: AsyncApp, flow: LookupFlow) -> None:
     listener = HomeListener(flow)
     app.event(ids.APP_HOME_OPENED)(listener.on_home_opened)
     app.action(ids.ACTION_HOME_SEARCH)(listener.on_home_search)
     app.action(ids.action_pattern(ids.ACTION_SEARCH_AGAIN))(listener.on_search_again)
+    app.action(ids.ACTION_LINK_EXTENSION)(listener.on_link_extension)
+    app.action(ids.ACTION_UNLINK_EXTENSION)(listener.on_unlink_extension)
+    app.view(ids.LINK_CALLBACK_ID)(listener.on_link_submit)

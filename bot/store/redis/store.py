@@ -273,6 +273,7 @@ class RedisStore(Generic[V]):
         lease: float,
         on_position: PositionCallback | None = None,
         relief: Relief | None = None,
+        first: bool = False,
     ) -> _RedisLease:
         """Join the key's FIFO queue in Redis and wait until within the first free slots.
 
@@ -291,11 +292,15 @@ class RedisStore(Generic[V]):
         wake = self._wake_on(topic)
         try:
             wake.clear()
-            position = await self._sem("join", key, member, limit, lease, relief)
+            position = await self._sem(
+                "join_first" if first else "join", key, member, limit, lease, relief
+            )
             while position != 0:
                 if position == -1:  # dropped as a silent waiter (this loop stalled): rejoin
                     wake.clear()
-                    position = await self._sem("join", key, member, limit, lease, relief)
+                    position = await self._sem(
+                        "join_first" if first else "join", key, member, limit, lease, relief
+                    )
                     continue
                 if position == -2:
                     raise Busy(f"no slot free on {key} within {timeout:g} s")

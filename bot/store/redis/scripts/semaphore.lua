@@ -1,5 +1,5 @@
 -- One script for every semaphore operation, so purging, queueing and granting stay atomic.
--- Returns: join/poll/give_up → 0 granted, n > 0 waiting at position n, -1 no longer queued
+-- Returns: join/join_first/poll/give_up → 0 granted, n > 0 waiting at position n, -1 no longer queued
 -- (expired: join again), -2 gave up; release/leave/renew → 1 when the member was there, else 0;
 -- usage → {holders, waiters}.
 -- Relief (ARGV[9] > 0): when every holder got its slot at least ARGV[9] ms ago (S holds each
@@ -38,8 +38,11 @@ elseif op == 'renew' then
   redis.call('ZADD', H, now + lease_ms, id)
   if result == 0 then redis.call('ZADD', S, now, id) end  -- back after an expiry: young again
 else
-  if op == 'join' then
-    redis.call('ZADD', Q, redis.call('INCR', T), id)
+  if op == 'join' or op == 'join_first' then
+    -- A first waiter (a dial) ranks ahead of every plain one, in arrival order among its kind.
+    local ticket = redis.call('INCR', T)
+    if op == 'join_first' then ticket = ticket - 1e12 end
+    redis.call('ZADD', Q, ticket, id)
     redis.call('ZADD', A, now + waiter_ms, id)
   end
   if redis.call('ZSCORE', H, id) then

@@ -1,0 +1,303 @@
+"""Calling a customer back from Slack: who is which Wolkvox agent, the *Call* offer, the dial.
+
+Who an agent is, per operation, in this order: an administrator's mapping
+(WOLKVOX_<OP>_AGENTS / WOLKVOX_AGENTS); the user's Slack e-mail (users.info, scope
+users:read.email) matched to an enabled agent's `agent_sso` in `information.php?api=agents`
+(read at most hourly per operation, through the guard); or the extension the user linked on the
+Home tab, checked against that list when linked (WOLKVOX_AGENT_SELF_LINK). A link lives in the
+store under a keyed digest: no user id in clear.
+
+A dial is offered only where the disclosure rule says `may_dial` (a card its asker alone reads,
+hiding nothing), its button's value sealed to that user. Pressed, it is checked like a search
+(the same access rule), limited per user (WOLKVOX_DIAL_RATE an hour), dialled once however often
+it is pressed within DIAL_ONCE seconds, sent through the token's guard ahead of lookups, never
+retried, audited (surface `dial`) and counted (`wolkvox_dials_total`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.audit import DialRecord
+from bot.config import Operation
+from bot.errors import LookupFailure, StoreUnavailable
+from bot.i18n import MESSAGES, t
+from bot.metrics import DIALS
+from bot.slack import cards
+from bot.slack.runtime import Actor, SlackRuntime
+from bot.slack.sealed import DialTarget
+from bot.slack.single_flight import SingleFlightCache
+from bot.wolkvox.errors import DialRefused, DialUncertain
+from bot.wolkvox.lookup import LookupService
+
+log = logging.getLogger(__name__)
+
+DIAL_ONCE = 30.0  # a second press, a double click or a Slack retry within this dials once
+DIAL_RATE_WINDOW = 3600.0  # WOLKVOX_DIAL_RATE counts dials in this window
+LINK_TTL = 400 * 24 * 3600.0  # a self-made link lasts until unlinked (or a year without use)
+EMAIL_TTL = 600.0
+EMAIL_TIMEOUT = 3.0
+MAX_CALL_BUTTONS = 25  # Slack's limit for one actions block
+
+Source = Literal["admin", "email", "link"]
+Note = Callable[[cards.Card], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Extension:
+    number: str
+    source: Source
+
+
+class Dialing:
+    """The dial's own rules, beside the lookup flow: `may_search` is the flow's access rule."""
+
+    def __init__(self, rt: SlackRuntime, may_search: Callable[[Actor], Awaitable[bool]]) -> None:
+        self.rt = rt
+        self.may_search = may_search
+        self._emails: SingleFlightCache[str, str] = SingleFlightCache(ttl=EMAIL_TTL, maxsize=5000)
+
+    # --- who is which agent -------------------------------------------------------------------
+    def operation(self, key: str) -> tuple[Operation, LookupService] | None:
+        service = self.rt.service.service_for(key)
+        return (service.operation, service) if service is not None else None
+
+    async def extension(self, actor: Actor, key: str, *, fetch: bool = True) -> Extension | None:
+        """`actor`'s extension in the operation `key`, by the first of the three ways that
+        knows it; None when none does. `fetch` False: never ask Wolkvox for its agents list
+        (a card being rendered), only use it when already at hand."""
+        found = self.operation(key)
+        if found is None or not actor.user_id:
+            return None
+        op, service = found
+        if actor.user_id in op.agents:
+            return Extension(op.agents[actor.user_id], "admin")
+        known = await service.agent_list() if fetch else service.agents_at_hand()
+        email = await self._email(actor.user_id) if known else ""
+        if email:
+            for agent in known:
+                if agent.enabled and agent.sso == email:
+                    return Extension(agent.extension, "email")
+        if self.rt.settings.agent_self_link:
+            try:
+                linked = await self.rt.store.value_get(self._link_key(actor, op.key))
+            except StoreUnavailable:
+                linked = None
+            if linked:
+                return Extension(linked, "link")
+        return None
+
+    async def _email(self, user_id: str) -> str:
+        """The user's Slack e-mail (users:read.email), case-folded; "" when Slack gives none."""
+        return await self._emails.get(user_id, lambda: self._fetch_email(user_id))
+
+    async def _fetch_email(self, user_id: str) -> str:
+        try:
+            resp = await asyncio.wait_for(self.rt.web.users_info(user=user_id), EMAIL_TIMEOUT)
+            profile = (resp.get("user") or {}).get("profile") or {}
+            return str(profile.get("email") or "").strip().casefold()[:200]
+        except Exception as error:  # no scope, Slack slow: the other ways still work
+            log.debug("users.info for e-mail failed: %s", type(error).__name__)
+            return ""
+
+    def _link_key(self, actor: Actor, key: str) -> str:
+        who = self.rt.settings.digest("agent-link", f"{actor.team_id}:{actor.user_id}:{key}")
+        return f"agent-link:{who}"
+
+    async def link(self, actor: Actor, key: str, extension: str) -> str | None:
+        """Link `actor` to `extension` in operation `key`; None when done, else the i18n key
+        of why not (turned off, not an enabled extension there, Wolkvox or the store down)."""
+        if not self.rt.settings.agent_self_link:
+            return "link_off"
+        if not extension.isdigit() or len(extension) > 12:
+            return "link_bad_extension"
+        found = self.operation(key)
+        if found is None:
+            return "link_unavailable"
+        op, service = found
+        agents = await service.agent_list()
+        if not agents:
+            return "link_unavailable"
+        if not any(a.extension == extension and a.enabled for a in agents):
+            return "link_unknown_extension"
+        try:
+            await self.rt.store.value_set(self._link_key(actor, op.key), extension, LINK_TTL)
+        except StoreUnavailable:
+            return "link_unavailable"
+        return None
+
+    async def unlink(self, actor: Actor, key: str) -> None:
+        try:
+            await self.rt.store.value_set(self._link_key(actor, key), "", 1.0)  # gone in a second
+        except StoreUnavailable:
+            log.warning("unlink not saved: the shared store is unavailable")
+
+    async def home_lines(self, actor: Actor) -> list[tuple[str, str, str]]:
+        """(operation name, extension or "", how it is known) for each operation: the Home
+        tab's *My Wolkvox extension*, without asking Wolkvox (its agents list when at hand)."""
+        operations = self.rt.settings.operations
+        found = await asyncio.gather(
+            *(self.extension(actor, op.key, fetch=False) for op in operations)
+        )
+        return [
+            (op.name, ext.number if ext else "", ext.source if ext else "")
+            for op, ext in zip(operations, found, strict=True)
+        ]
+
+    # --- the offer ------------------------------------------------------------------------------
+    def seal(self, actor: Actor, key: str, phone: str, customer_id: str, name: str) -> str:
+        target = DialTarget(actor.user_id, key, phone, customer_id, name)
+        return self.rt.sealer.seal_dial(target)
+
+    async def offers(self, actor: Actor) -> dict[str, str]:
+        """Operation key → the asker's extension ("" unknown), for every operation: what the
+        card's confirm dialogs name. Quick: mappings, a cached list, the store."""
+        keys = [op.key for op in self.rt.settings.operations]
+        found = await asyncio.gather(*(self.extension(actor, k, fetch=False) for k in keys))
+        return {k: (e.number if e else "") for k, e in zip(keys, found, strict=True)}
+
+    async def call_card(self, actor: Actor, phone: str, key: str, lang: str) -> cards.Card:
+        """`/wolkvox call <phone>`: the same confirmation as the card's button, for the
+        operation named (or the only one, or the phone's country), else one button each."""
+        operations = self.rt.settings.operations
+        keys = [key] if key else [op.key for op in operations]
+        buttons = []
+        for k in keys:
+            found = self.operation(k)
+            if found is None:
+                continue
+            op, service = found
+            extension = await self.extension(actor, op.key)
+            stored = service.wolkvox_phone(phone)
+            value = self.seal(actor, op.key, stored, "", "")
+            button = cards.call_button(value, stored, extension.number if extension else "", lang)
+            if len(keys) > 1:
+                button["text"]["text"] = f"📞 {op.name}"[:75]
+            buttons.append(button)
+        if not buttons:
+            return cards.notice_card("🚫", t(lang, "dial_stale"))
+        shown = cards.dial_mask(phone)
+        if len(buttons) == 1:
+            ext = await self.extension(actor, keys[0])
+            if ext is None:
+                return self._no_extension(keys[0], lang)
+            text = t(lang, "dial_offer", phone=shown, extension=ext.number)
+        else:
+            text = t(lang, "dial_offer_in", phone=shown)
+        blocks = [
+            cards.section_block(text),
+            {"type": "actions", "elements": buttons[:MAX_CALL_BUTTONS]},
+        ]
+        return cards.Card(blocks=blocks, text=text)
+
+    def _no_extension(self, key: str, lang: str) -> cards.Card:
+        several = len(self.rt.settings.operations) > 1
+        found = self.operation(key)
+        where = t(lang, "dial_in_operation", name=found[0].name) if several and found else ""
+        why = (
+            "dial_no_extension"
+            if self.rt.settings.agent_self_link
+            else "dial_no_extension_admin_only"
+        )
+        return cards.notice_card("📞", t(lang, why, where=where))
+
+    # --- the press ------------------------------------------------------------------------------
+    async def press(self, actor: Actor, value: str, lang: str, note: Note) -> None:
+        """A *Call* press: checked, once, through the guard; its outcome told through `note`."""
+        started = time.monotonic()
+        target = self.rt.sealer.open_dial(value)
+        if target is None:
+            await note(cards.notice_card("⌛", t(lang, "dial_stale")))
+            return
+        if target.user != actor.user_id:
+            await note(cards.notice_card("🚫", t(lang, "dial_not_yours")))
+            return
+        if not await self.may_search(actor):
+            await note(cards.render_refusal(lang))
+            return
+        found = self.operation(target.operation)
+        if found is None:
+            await note(cards.notice_card("⌛", t(lang, "dial_stale")))
+            return
+        op, service = found
+        extension = await self.extension(actor, op.key)
+        if extension is None:
+            await note(self._no_extension(op.key, lang))
+            return
+        shown = cards.dial_mask(target.phone)
+
+        def account(outcome: str, conn_id: str = "") -> None:
+            DIALS.labels(operation=op.key, outcome=outcome).inc()
+            record = DialRecord.now(
+                self.rt.clock(),
+                team=actor.team_id,
+                user=actor.user_id,
+                channel=actor.channel_id,
+                operation=op.key,
+                extension=extension.number,
+                phone=shown,
+                outcome=outcome,
+                conn_id=conn_id,
+                elapsed_ms=round((time.monotonic() - started) * 1000, 1),
+            )
+            self.rt.audit.write_dial(record, target.phone)
+
+        try:
+            first = await self.rt.store.value_set_if_absent(self._once_key(target), "1", DIAL_ONCE)
+            wait = 0.0 if not first else await self._rate_wait(actor)
+        except StoreUnavailable as error:
+            account(error.kind)
+            await note(cards.render_error(error, lang=lang))
+            return
+        if not first:
+            account("duplicate")
+            await note(cards.notice_card("📞", t(lang, "dial_duplicate", phone=shown)))
+            return
+        if wait > 0:
+            account("rate_limited")
+            minutes = max(1, round(wait / 60))
+            await note(cards.notice_card("⏳", t(lang, "dial_rate_limited", minutes=minutes)))
+            return
+        try:
+            conn_id = await service.dial(
+                extension.number,
+                target.phone,
+                customer_id=target.customer_id,
+                customer_name=target.customer_name,
+            )
+        except DialUncertain as error:
+            account(error.kind)
+            await note(cards.notice_card("⚠️", t(lang, "dial_unknown", phone=shown)))
+            return
+        except LookupFailure as error:
+            account(error.kind)
+            why = self._why(error, extension.number, lang)
+            await note(cards.notice_card("🚫", t(lang, "dial_refused", phone=shown, why=why)))
+            return
+        account("dialled", conn_id)
+        text = t(lang, "dial_done", phone=shown, extension=extension.number)
+        await note(cards.notice_card("📞", text))
+
+    def _once_key(self, target: DialTarget) -> str:
+        what = f"{target.user}:{target.operation}:{target.phone}"
+        return f"dial-once:{self.rt.settings.digest('dial-once', what)}"
+
+    async def _rate_wait(self, actor: Actor) -> float:
+        key = f"dial-rate:{self.rt.settings.digest('dial-rate', actor.user_id, 24)}"
+        return await self.rt.store.rate_hit(key, self.rt.settings.dial_rate, DIAL_RATE_WINDOW)
+
+    @staticmethod
+    def _why(error: LookupFailure, extension: str, lang: str) -> str:
+        """A refusal in plain words: Wolkvox's reason where we know it, else its kind."""
+        key = f"dial_why_{error.kind}"
+        if key in MESSAGES:
+            return t(lang, key, extension=extension)
+        if isinstance(error, DialRefused):
+            return t(lang, "dial_why_dial_refused")
+        title = f"error_{error.kind}_title"
+        return t(lang, title) if title in MESSAGES else t(lang, "dial_why_other", kind=error.kind)
