@@ -75,6 +75,12 @@ SCENARIOS: dict[str, tuple[str, str]] = {
         "the slowest alone; a hung or down one leaves the card ≤ latency + WOLKVOX_STUCK_AFTER "
         "+ 1 s",
     ),
+    "dial": (
+        "*Call* pressed while both of the token's slots hold 0.5 s lookups and 20 more wait "
+        "(three runs)",
+        "the dial reaches Wolkvox < 1 s after the next free slot; of the 20 queued, none goes "
+        "before it but a slot freed while the press was checked; ≤ 2 in flight; no refusals",
+    ),
 }
 
 INTRO = """# Benchmarks

@@ -73,6 +73,7 @@ def stats_json(stats: SimulatorStats, timings: list[Timing] | None = None) -> di
         "refusals": {str(k): v for k, v in stats.refusals.items()},
         "max_concurrent_per_token": sorted(stats.max_concurrent.values(), reverse=True),
         "max_concurrent": stats.max_concurrent_overall,
+        "dials": [dial[0] for dial in stats.dials],  # when each dial arrived (monotonic)
         "timings": list(timings or []),
     }
 
@@ -80,6 +81,7 @@ def stats_json(stats: SimulatorStats, timings: list[Timing] | None = None) -> di
 def reset_stats(stats: SimulatorStats) -> None:
     """Zero every counter in place (the app's key cannot be replaced once it runs)."""
     stats.total_requests = 0
+    stats.dials.clear()
     for counter in (
         stats.requests_per_token,
         stats.max_concurrent,

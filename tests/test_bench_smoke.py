@@ -26,6 +26,7 @@ def test_modules_import_and_scenarios_are_registered() -> None:
         "steady",
         "redis",
         "operations",
+        "dial",
     }
     assert callable(runner.main) and callable(bench.simproc.main)
     assert bench.harness.REPO.joinpath("bench", "__init__.py").is_file()

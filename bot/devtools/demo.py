@@ -126,6 +126,10 @@ class Script:
             self.say("pressing 'Share in channel' on the first card")
             status, _, elapsed, url = await s.press("share_card", first)
             await self.response(url)
+            confirm = _call_confirm(first)
+            self.say("pressing '📞 Call' on the first card", f"Slack asks first: {confirm!r}")
+            status, _, elapsed, url = await s.press("dial_customer", first)
+            await self.response(url)
 
         await self.two_countries()
 
@@ -162,6 +166,14 @@ class Script:
             await Script(stack, self.out).command("find 3001234567")
 
 
+def _call_confirm(card: dict[str, Any]) -> str:
+    for block in card.get("blocks") or []:
+        accessory = block.get("accessory") or {}
+        if accessory.get("action_id") == "dial_customer":
+            return str(accessory["confirm"]["text"]["text"])
+    return ""
+
+
 def _has_result(data: dict[str, Any]) -> bool:
     return any(b.get("type") == "actions" for b in data.get("blocks") or [])
 
@@ -187,7 +199,7 @@ async def run_demo(out: TextIO) -> int:
     async with local_stack(
         simulator=SimulatorConfig(latency=0.3, shift_days=days_to_today()),
         validate_blocks=False,
-        env={"WOLKVOX_LANG": "es"},
+        env={"WOLKVOX_LANG": "es", "WOLKVOX_AGENTS": f"{AGENT}:12004"},  # Ana's extension
     ) as stack:
         stack.bot.runtime.audit.stream = io.StringIO()  # audit lines would drown the cards
         print(

@@ -20,6 +20,8 @@ async def test_the_demo_plays_every_surface_and_two_countries() -> None:
         "card in the modal",
         "step completed",
         "home tab",
+        "¿Marcar ••• ••• 4567 desde tu Wolkvox Agent, extensión 12004?",
+        "Tu Wolkvox Agent está marcando ••• ••• 4567 (extensión 12004)",
         "that was all",
     ):
         assert surface in shown, surface

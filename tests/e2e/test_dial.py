@@ -71,7 +71,7 @@ async def test_a_private_card_offers_call_with_a_confirm_and_the_press_dials() -
         note = await press_call(stack, card)
         assert "está marcando ••• ••• 4567 (extensión 12004)" in note
         await settle(stack)
-        assert [(ext, phone) for _, ext, phone in sim.dials] == [("12004", SHOWCASE_PHONE)]
+        assert [(ext, phone) for _, ext, phone, _ in sim.dials] == [("12004", SHOWCASE_PHONE)]
         assert sum(sim.daily_use.values()) == sim.total_requests - 1  # not the dial
 
 
@@ -86,7 +86,7 @@ async def test_the_call_command_answers_with_the_same_confirmation() -> None:
             assert "extensión 12004" in button["confirm"]["text"]["text"]
         assert "está marcando" in await press_call(stack, card)
         await settle(stack)
-        assert [phone for _, _, phone in sim.dials] == [SHOWCASE_PHONE]
+        assert [phone for _, _, phone, _ in sim.dials] == [SHOWCASE_PHONE]
         _, card, _ = await command_answer(stack, "call id 1020304050")
         assert "Escribe el teléfono a marcar" in text_of(card["blocks"])
 
@@ -100,7 +100,7 @@ async def test_the_users_slack_email_finds_their_extension() -> None:
         _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
         assert "está marcando ••• ••• 4567 (extensión 12004)" in await press_call(stack, card)
         await settle(stack)
-        assert [ext for _, ext, _ in sim.dials] == ["12004"]
+        assert [ext for _, ext, _, _ in sim.dials] == ["12004"]
         agents_reads = sum(n for k, n in sim.queries.items() if k.api == "agents")
         _, card, _ = await command_answer(stack, "call 3101234567")
         assert "extensión 12004" in text_of(card["blocks"])
@@ -126,7 +126,7 @@ async def test_a_user_links_their_extension_on_the_home_tab() -> None:
         assert "extensión *12005*" in text_of(home[-1].args["view"]["blocks"])
         assert "no tiene sesión abierta" in await press_call(stack, card)  # 12005 is offline
         await settle(stack)
-        assert [ext for _, ext, _ in sim.dials] == ["12005"]
+        assert [ext for _, ext, _, _ in sim.dials] == ["12005"]
 
 
 async def test_self_link_can_be_switched_off() -> None:
@@ -164,7 +164,7 @@ async def test_a_dial_goes_next_when_both_slots_are_busy_never_a_third() -> None
         pressed = time.monotonic()
         note = await press_call(stack, card)
         assert "está marcando" in note
-        [(dialled_at, _, _)] = sim.dials
+        [(dialled_at, _, _, _)] = sim.dials
         assert dialled_at - pressed < 1.0 + 0.6  # the next free slot, not the queue's end
         await asyncio.gather(*searches)
         assert sim.max_concurrent_overall <= 2
@@ -230,3 +230,32 @@ async def test_a_user_not_allowed_may_not_dial() -> None:
         assert "no tienes permiso" in text_of(refused["blocks"])
         await settle(stack)
         assert sim.dials == []
+
+
+async def test_a_record_is_dialled_through_its_own_operation() -> None:
+    """Two countries: Ecuador's campaign's Call goes to Ecuador's Wolkvox with Ecuador's
+    extension for the agent."""
+    async with serve_simulator(SimulatorConfig(latency=0.05)) as (url, app):
+        env = {
+            "WOLKVOX_BASE_URL": "",
+            "WOLKVOX_TOKEN": "",
+            "WOLKVOX_OPERATIONS": "co,ec",
+            "WOLKVOX_CO_NAME": "Colombia",
+            "WOLKVOX_CO_BASE_URL": f"{url}/co",
+            "WOLKVOX_CO_TOKEN": "demo-token-1",
+            "WOLKVOX_CO_AGENTS": f"{AGENT}:12005",
+            "WOLKVOX_EC_NAME": "Ecuador",
+            "WOLKVOX_EC_BASE_URL": f"{url}/ec",
+            "WOLKVOX_EC_TOKEN": "demo-token-2",
+            "WOLKVOX_EC_AGENTS": f"{AGENT}:12004",
+        }
+        async with local_stack(env=env, simulator_url=url) as stack:
+            _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+            [ecuador] = [
+                b for b in card["blocks"] if "Ecuador ·" in str(b.get("text", {}).get("text"))
+            ]
+            assert "extensión 12004" in ecuador["accessory"]["confirm"]["text"]["text"]
+            message = {**card, "blocks": [ecuador]}  # press the Call beside Ecuador's phone
+            assert "está marcando" in await press_call(stack, message)
+            await settle(stack)
+            assert [(ext, op) for _, ext, _, op in app[STATS].dials] == [("12004", "ec")]

@@ -9,7 +9,8 @@ What a viewer can be shown:
 - MASKED: the customer with phones and ids masked (a channel reads it, or its origin did);
 - OPEN: the surface opens for them (modal, Home search, campaign names), no customer in it;
 - FILE: the full CSV reaches their DM;
-- REFUSED: nothing of the customer, and no Wolkvox call made for them.
+- DIALLED: their Wolkvox Agent dials the customer (*Call*);
+- REFUSED: nothing of the customer, no Wolkvox call made for them, nothing dialled.
 The allowed viewers' rows keep each driver honest: a driver that did nothing fails them.
 """
 
@@ -49,7 +50,12 @@ OUTSIDER = "U0OUTSIDE1"  # on the allow-list by id, but of another company (Slac
 OUTSIDER_TEAM = "T0OTHERCO1"
 NOT_ALLOWED = "U0NOTALLOW"
 
-pytestmark = pytest.mark.stack_env(WOLKVOX_ALLOWED_USERS=f"{AGENT},{COLLEAGUE},{OUTSIDER}")
+pytestmark = pytest.mark.stack_env(
+    WOLKVOX_ALLOWED_USERS=f"{AGENT},{COLLEAGUE},{OUTSIDER}",
+    # Everyone has an extension: only the disclosure rule and the access rule stand between a
+    # viewer and a dial.
+    WOLKVOX_AGENTS=f"{AGENT}:12004,{COLLEAGUE}:12004,{OUTSIDER}:12004,{NOT_ALLOWED}:12004",
+)
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ VIEWERS = (
     Viewer("nobody", ""),
 )
 
-FULL, MASKED, OPEN, FILE, REFUSED = "FULL", "MASKED", "OPEN", "FILE", "REFUSED"
+FULL, MASKED, OPEN, FILE, DIALLED, REFUSED = "FULL", "MASKED", "OPEN", "FILE", "DIALLED", "REFUSED"
 # columns: the asker, a colleague, another organisation, not allowed, nobody
 TABLE: dict[str, tuple[str, str, str, str, str]] = {
     "command": (FULL, FULL, REFUSED, REFUSED, REFUSED),
@@ -87,6 +93,10 @@ TABLE: dict[str, tuple[str, str, str, str, str]] = {
     "show all, channel card": (MASKED, MASKED, REFUSED, REFUSED, REFUSED),
     "export, private card": (FILE, FILE, REFUSED, REFUSED, REFUSED),
     "export, channel card": (REFUSED, REFUSED, REFUSED, REFUSED, REFUSED),
+    # A private card's Call is sealed to its asker; a channel's card never has one (a copied
+    # button is refused).
+    "call, private card": (DIALLED, REFUSED, REFUSED, REFUSED, REFUSED),
+    "call, channel card": (REFUSED, REFUSED, REFUSED, REFUSED, REFUSED),
     "workflow step": (MASKED, MASKED, REFUSED, REFUSED, REFUSED),
     "hand-over, private": (FULL, FULL, REFUSED, REFUSED, REFUSED),
     "hand-over, channel": (MASKED, MASKED, REFUSED, REFUSED, REFUSED),
@@ -110,6 +120,7 @@ class Seen:
     find_calls: int = 0
     files: list[dict[str, Any]] = field(default_factory=list)
     opened: bool = False  # the surface's own "open" sign (modal, Home search, options)
+    dials: int = 0  # dials that reached Wolkvox for them
 
 
 @dataclass
@@ -118,6 +129,7 @@ class Mark:
     posts: int
     files: int
     finds: int
+    dials: int
 
 
 def mark(stack: Stack) -> Mark:
@@ -126,7 +138,13 @@ def mark(stack: Stack) -> Mark:
         len(stack.slack.responses()),
         len(stack.slack.files),
         find_calls(stack),
+        dial_calls(stack),
     )
+
+
+def dial_calls(stack: Stack) -> int:
+    assert stack.simulator_stats is not None
+    return len(stack.simulator_stats.dials)
 
 
 async def seen_since(stack: Stack, before: Mark, *extra: str, opened: bool = False) -> Seen:
@@ -142,6 +160,7 @@ async def seen_since(stack: Stack, before: Mark, *extra: str, opened: bool = Fal
         find_calls=find_calls(stack) - before.finds,
         files=stack.slack.files[before.files :],
         opened=opened,
+        dials=dial_calls(stack) - before.dials,
     )
 
 
@@ -158,10 +177,13 @@ def check(seen: Seen, shown: str) -> None:
         assert not about_customer and seen.find_calls == 0
     elif shown == FILE:
         assert len(seen.files) == 1 and SHOWCASE_PHONE.encode() in seen.files[0]["data"]
+    elif shown == DIALLED:
+        assert seen.dials == 1 and not full, "expected one dial, the phone masked in its note"
     else:
         assert not about_customer and not full, "the customer was shown to a refused viewer"
         assert not seen.files and not seen.opened
         assert seen.find_calls == 0, "Wolkvox was called for a refused viewer"
+        assert seen.dials == 0, "a refused viewer's press dialled"
 
 
 # ---------------------------------------------------------------- the viewer's own payloads
@@ -401,6 +423,27 @@ def _search_again(*, from_channel: bool) -> Driver:
     return drive
 
 
+def _call(*, from_channel: bool) -> Driver:
+    """*Call* pressed by the viewer: on the asker's private card, or copied onto the channel's
+    card (which never offers one)."""
+
+    async def drive(stack: Stack, viewer: Viewer) -> Seen:
+        private = await private_card(stack)
+        calls = [b["accessory"] for b in private["blocks"] if "accessory" in b]
+        call = next(c for c in calls if c["action_id"] == ids.ACTION_DIAL)
+        card = private
+        if from_channel:
+            shown = await channel_card(stack)
+            assert ids.ACTION_DIAL not in json.dumps(shown)
+            card = {**shown, "blocks": [*shown["blocks"], {"type": "actions", "elements": [call]}]}
+        before = mark(stack)
+        body = press_body(stack, ids.ACTION_DIAL, message=card, ephemeral=not from_channel)
+        await post_form(stack, body, viewer)
+        return await seen_since(stack, before)
+
+    return drive
+
+
 def _press_on(action_id: str, *, from_channel: bool) -> Driver:
     export = action_id == ids.ACTION_EXPORT_CSV
 
@@ -460,6 +503,8 @@ DRIVERS: dict[str, Driver] = {
     "show all, channel card": _press_on(ids.ACTION_SHOW_ALL, from_channel=True),
     "export, private card": _press_on(ids.ACTION_EXPORT_CSV, from_channel=False),
     "export, channel card": _press_on(ids.ACTION_EXPORT_CSV, from_channel=True),
+    "call, private card": _call(from_channel=False),
+    "call, channel card": _call(from_channel=True),
     "workflow step": _workflow,
     "hand-over, private": _hand_over(concealed=False),
     "hand-over, channel": _hand_over(concealed=True),

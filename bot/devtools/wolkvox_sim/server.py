@@ -205,8 +205,9 @@ class SimulatorStats:
     refusals: Counter[Refusal] = field(default_factory=Counter)
     queries: Counter[QueryKey] = field(default_factory=Counter)  # accepted calls, per query
     daily_use: Counter[str] = field(default_factory=Counter)  # what counts toward daily_limit
-    # Each dial that reached agentbox.php, in arrival order: (monotonic time, extension, phone)
-    dials: list[tuple[float, str, str]] = field(default_factory=list)
+    # Each dial that reached agentbox.php, in arrival order: (monotonic time, extension, phone,
+    # the operation's path or "")
+    dials: list[tuple[float, str, str, str]] = field(default_factory=list)
 
     @property
     def max_concurrent_overall(self) -> int:
@@ -530,7 +531,8 @@ async def _dial_endpoint(request: web.Request, token: str) -> web.StreamResponse
     if not extension or not phone:
         app[STATS].refusals[Refusal.MISSING_PARAMETERS] += 1
         return _error(400, MSG_PARAMS)
-    app[STATS].dials.append((time.monotonic(), extension, phone))
+    operation = request.match_info.get("operation", "")
+    app[STATS].dials.append((time.monotonic(), extension, phone, operation))
     agent = DEMO_AGENTS.get(extension)
     if agent is None or not agent[2]:
         return _error(400, MSG_AGENT_UNKNOWN)
