@@ -558,16 +558,18 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "• `/wolkvox buscar &lt;teléfono&gt;`: por teléfono, p. ej. `/wolkvox buscar 3001234567`\n"
         "• `/wolkvox buscar id &lt;identificación&gt;`: por identificación del cliente\n"
         "• `/wolkvox buscar &lt;teléfono|id …&gt; campaña &lt;id&gt;`: solo en una campaña\n"
+        "• `/wolkvox llamar &lt;teléfono&gt;`: tu Wolkvox Agent lo marca (tras confirmar)\n"
         "• `/wolkvox estado`: cola, caché y consumo de Wolkvox hoy\n"
         "• `/wolkvox ayuda`: este mensaje\n"
-        "También en inglés: `find`, `id`, `campaign`, `status`, `help`.",
+        "También en inglés: `find`, `id`, `campaign`, `call`, `status`, `help`.",
         "en": "*Commands*\n"
         "• `/wolkvox find &lt;phone&gt;`: by phone, e.g. `/wolkvox find 300 123 4567`\n"
         "• `/wolkvox find id &lt;customer id&gt;`: by customer id\n"
         "• `/wolkvox find &lt;phone|id …&gt; campaign &lt;id&gt;`: within one campaign only\n"
+        "• `/wolkvox call &lt;phone&gt;`: your Wolkvox Agent dials it (after you confirm)\n"
         "• `/wolkvox status`: queue, cache and today's Wolkvox usage\n"
         "• `/wolkvox help`: this message\n"
-        "Spanish works too: `buscar`, `campaña`, `estado`, `ayuda`.",
+        "Spanish works too: `buscar`, `campaña`, `llamar`, `estado`, `ayuda`.",
     },
     "help_other": {
         "es": "*Otras formas*\n"

@@ -103,7 +103,9 @@ def test_manifest_details() -> None:
     assert m["features"]["bot_user"] == {"display_name": "Wolkvox", "always_online": True}
     [command] = m["features"]["slash_commands"]
     assert command["url"] == REQUEST_URL
-    assert command["usage_hint"] == "find 3001234567 | find id 1020304050 | help"
+    assert command["usage_hint"] == (
+        "find 3001234567 | find id 1020304050 | call 3001234567 | help"
+    )
     assert command["should_escape"] is False
     shortcuts = {s["callback_id"]: s for s in m["features"]["shortcuts"]}
     assert shortcuts["find_in_wolkvox"]["type"] == "message"

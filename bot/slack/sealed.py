@@ -89,6 +89,8 @@ class Sealer:
             "i": query.customer_id,
             "c": query.campaign_id,
         }
+        if query.operation:
+            fields["o"] = query.operation  # `en ec`, or a pinned channel's operations
         if concealed:
             fields["h"] = 1
         payload = json.dumps(fields, separators=(",", ":"))
@@ -99,7 +101,10 @@ class Sealer:
             raw = self._fernet.decrypt(value.encode("ascii"), ttl=MAX_AGE)
             data = json.loads(raw)
             query = Query(
-                phone=str(data["p"]), customer_id=str(data["i"]), campaign_id=str(data["c"])
+                phone=str(data["p"]),
+                customer_id=str(data["i"]),
+                campaign_id=str(data["c"]),
+                operation=str(data.get("o", "")),
             )
             return Opened(query, concealed=data.get("h") == 1)
         except (InvalidToken, ValueError, KeyError, TypeError, UnicodeError):

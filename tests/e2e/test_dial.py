@@ -259,3 +259,15 @@ async def test_a_record_is_dialled_through_its_own_operation() -> None:
             assert "está marcando" in await press_call(stack, message)
             await settle(stack)
             assert [(ext, op) for _, ext, _, op in app[STATS].dials] == [("12004", "ec")]
+
+
+async def test_each_user_has_a_dial_rate() -> None:
+    async with dial_stack({**MAPPED, "WOLKVOX_DIAL_RATE": "1"}) as (stack, sim):
+        _, first, _ = await command_answer(stack, "call 3001234567")
+        assert "está marcando" in await press_call(stack, first)
+        _, second, _ = await command_answer(stack, "call 3101234567")
+        assert "Demasiadas llamadas desde Slack en la última hora" in await press_call(
+            stack, second
+        )
+        await settle(stack)
+        assert len(sim.dials) == 1

@@ -297,3 +297,12 @@ async def test_one_slow_one_down_the_card_then_the_slow_one_completes_it() -> No
         whole = text_of(completed[1].args["blocks"])
         assert "Ecuador · Encuesta NPS" in whole and "todavía buscando" not in whole
         assert "Panamá (no disponible)" in whole  # still named: it did not answer
+
+
+async def test_refresh_keeps_a_search_narrowed_to_one_country() -> None:
+    async with two_countries() as (stack, _):
+        _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE} en ec")
+        _, _, _, url = await stack.press("refresh_card", card)
+        [post] = await stack.slack.wait_for_response(url)
+        text = text_of(post.body["blocks"])  # type: ignore[index]
+        assert "Ecuador · Encuesta NPS" in text and "Colombia" not in text

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from bot.query import Query
-from bot.slack.sealed import MAX_AGE, Opened, Sealer
+from bot.slack.sealed import MAX_AGE, DialTarget, Opened, Sealer
 
 SECRET = "8f14e45fceea167a5a36dedd4bea2543"
 QUERIES = [
@@ -17,10 +17,12 @@ QUERIES = [
     Query(customer_id="1020304050"),
     Query(phone="3001234567", customer_id="AB-12.34_x", campaign_id="42"),
     Query(phone="9" * 15, customer_id="Z" * 40, campaign_id="1" * 12),
+    Query(phone="3001234567", operation="ec"),  # a search narrowed to one operation stays so
+    Query(phone="3001234567", operation="co,pa"),  # a pinned channel's operations
 ]
 
 
-@pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.kind)
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: f"{q.kind}-{q.operation}")
 def test_round_trip(query: Query) -> None:
     sealer = Sealer(SECRET)
     value = sealer.seal(query)
@@ -32,7 +34,7 @@ def test_round_trip(query: Query) -> None:
 
 
 def test_value_hides_the_query_and_fits_a_button() -> None:
-    query = QUERIES[-1]
+    query = QUERIES[3]  # the longest
     value = Sealer(SECRET).seal(query)
     assert value.isascii()
     assert len(value) <= 2000  # Slack's limit on a button's value
@@ -92,3 +94,16 @@ def test_expiry(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(time, "time", lambda: now)
     assert sealer.open(recent) == Opened(QUERIES[0], concealed=False)
     assert sealer.open(stale) is None
+
+
+def test_a_dial_target_is_sealed_to_its_user_and_opens_whole() -> None:
+    sealer = Sealer(SECRET)
+    target = DialTarget("U0AGENT01", "ec", "593991234567", "1020304050", "María Fernanda")
+    value = sealer.seal_dial(target)
+    assert "593991234567" not in value and "U0AGENT01" not in value
+    assert Sealer(SECRET).open_dial(value) == target
+    assert sealer.open(value) is None  # a dial value is no search value, and the reverse
+    assert sealer.open_dial(sealer.seal(Query(phone="3001234567"))) is None
+    assert Sealer("another-secret-000000000000000000").open_dial(value) is None
+    tampered = value[:-6] + ("A" if value[-6] != "A" else "B") + value[-5:]
+    assert sealer.open_dial(tampered) is None

@@ -598,3 +598,37 @@ async def test_ten_operations_keep_each_limit_across_two_instances(
                 await service.close()
         for store in {id(s): s for s in stores}.values():
             await store.close()
+
+
+async def test_a_dial_takes_a_spent_token_and_counts_no_quota() -> None:
+    """Wolkvox does not count agent calls: a dial goes through a token whose day is spent, and
+    leaves its count as it was."""
+    store = MemoryStore()
+    pool = make_pool(store, quota=1)
+    await spend(pool, 1)
+    with pytest.raises(QuotaExceeded):
+        await pool.acquire()
+    async with await pool.acquire(dial=True) as lease:
+        assert lease.token == ALPHA
+        await lease.count_call()  # the first count on a dial's lease is its claimed nothing
+    assert [(s.used_today, s.spent) for s in await pool.status()] == [(1, True)]
+
+
+async def test_a_dial_waits_first_in_line_not_refused_as_hopeless() -> None:
+    """A queue far longer than the wait allows refuses a lookup at once (the flood bound), but a
+    dial goes ahead of that queue and waits only for the next free slot."""
+    store = MemoryStore()
+    pool = make_pool(store, limit=1, queue_timeout=2.0)
+    pool.observe_latency(1.2)  # a slot is held ~1.2 s: one may wait (2 s), a second may not
+    holder = await pool.acquire()
+    queued = [asyncio.create_task(pool.acquire()) for _ in range(1)]
+    await until_depth(pool, 1)
+    with pytest.raises(Busy):
+        await pool.acquire()  # hopeless: refused now
+    dial = asyncio.create_task(pool.acquire(dial=True))
+    await until_depth(pool, 2)
+    await holder.release()
+    lease = await dial
+    assert not queued[0].done()  # the dial went first
+    await lease.release()
+    await (await queued[0]).release()
