@@ -30,6 +30,7 @@ from bot.wolkvox.lookup import SLOW, Gap, LookupResult, LookupService, LookupSta
 from bot.wolkvox.phones import country_of
 from bot.wolkvox.records import KEPT_RECORDS
 
+CAMPAIGN_OF = ":"  # the picker's value for a campaign of one operation: `<key>:<id>`
 DEFAULT_GRACE = 5.0  # seconds, when WOLKVOX_STUCK_AFTER is off
 SPOOL_MEMORY = 4 * 1024 * 1024  # an operation's part of an export, in memory up to this
 
@@ -147,10 +148,21 @@ class Operations:
             return await asyncio.to_thread(_joined_csv, named, out)
 
     def campaign_list(self) -> dict[str, str]:
-        return self.first.campaign_list()
+        """Every operation's campaigns for the search modal's picker: `<key>:<id>` → "<operation
+        name> · <campaign name>" (campaign ids are each operation's own: 42 may be in two)."""
+        listed: dict[str, str] = {}
+        for service in self.services:
+            op = service.operation
+            for cid, name in service.campaign_list().items():
+                listed[f"{op.key}{CAMPAIGN_OF}{cid}"] = f"{op.name} · {name}" if name else op.name
+        return listed
 
     async def refresh_campaign_list(self) -> bool:
-        return await self.first.refresh_campaign_list()
+        """Each operation's list (at most one call an hour each); True when all are at hand."""
+        done = await asyncio.gather(
+            *(s.refresh_campaign_list() for s in self.services), return_exceptions=True
+        )
+        return all(d is True for d in done)
 
     async def statuses(self) -> list[ServiceStatus]:
         """Each operation's status, in the order they are configured."""

@@ -306,3 +306,22 @@ async def test_refresh_keeps_a_search_narrowed_to_one_country() -> None:
         [post] = await stack.slack.wait_for_response(url)
         text = text_of(post.body["blocks"])  # type: ignore[index]
         assert "Ecuador · Encuesta NPS" in text and "Colombia" not in text
+
+
+async def test_the_campaign_picker_lists_each_countrys_campaigns_and_narrows_to_one() -> None:
+    async with two_countries() as (stack, sim):
+        await command_answer(stack, f"find {SHOWCASE_PHONE}")  # the campaign names are known
+        await stack.global_shortcut()
+        [opened] = await stack.slack.wait_for("views.open", ok=True)
+        view = opened.response["view"]
+        [picker] = [b for b in view["blocks"] if b["block_id"] == "campaign_id"]
+        labels = {o["value"]: o["text"]["text"] for o in picker["element"]["options"]}
+        assert labels["co:42"] == "Colombia · Cobranza Q4 · 42"
+        assert labels["ec:78"] == "Ecuador · Encuesta NPS · 78"
+        before = sim.find_record_calls()
+        await stack.submit(view, {"phone": SHOWCASE_PHONE, "campaign_id": "ec:78"})
+        await stack.slack.wait_for("views.update", ok=True)
+        text = text_of(stack.slack.view(view["id"])["blocks"])
+        assert "Ecuador · Encuesta NPS · campaña 78" in text and "Colombia" not in text
+        await settle(stack)
+        assert sim.find_record_calls() == before + 1  # Ecuador alone, campaign 78

@@ -60,7 +60,10 @@ MAX_OPTION_TEXT = 75
 
 
 def campaign_option(campaign_id: str, name: str) -> dict[str, Any]:
-    label = f"{name} · {campaign_id}" if name else campaign_id
+    """One campaign; with several operations its value is `<operation>:<id>` and its label
+    "<Operation> · <name> · <id>" (the operation's name is in `name`)."""
+    shown = campaign_id.rpartition(":")[2]
+    label = f"{name} · {shown}" if name else shown
     return {"text": plain_text_obj(plain(label, MAX_OPTION_TEXT)), "value": campaign_id[:150]}
 
 

@@ -45,13 +45,15 @@ class ViewListener:
         actor = actor_from_body(body, Surface.MODAL)
         ask = Ask(actor, rt.lang_now(actor), None)
         fields = field_values(view)
+        # With several operations a picked campaign is `<operation>:<id>`: it names its
+        # operation too (campaign ids are each operation's own).
+        of, _, campaign = fields.get(ids.INPUT_CAMPAIGN_ID, "").rpartition(":")
         try:
             query = build_query(
                 phone=fields.get(ids.INPUT_PHONE, ""),
                 customer_id=fields.get(ids.INPUT_CUSTOMER_ID, ""),
-                campaign_id=fields.get(ids.INPUT_CAMPAIGN_ID, "")
-                or rt.settings.wolkvox_campaign_id,
-                operation=fields.get(ids.INPUT_OPERATION, ""),
+                campaign_id=campaign or rt.settings.wolkvox_campaign_id,
+                operation=of or fields.get(ids.INPUT_OPERATION, ""),
                 region=rt.settings.phone_region,
             )
         except QueryError as error:
