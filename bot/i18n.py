@@ -155,22 +155,22 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "en": "📞 Call {phone}: choose the operation.",
     },
     "dial_done": {
-        "es": "📞 Tu Wolkvox Agent está marcando {phone} (extensión {extension}).",
-        "en": "📞 Your Wolkvox Agent is dialling {phone} (extension {extension}).",
+        "es": "Tu Wolkvox Agent está marcando {phone} (extensión {extension}).",
+        "en": "Your Wolkvox Agent is dialling {phone} (extension {extension}).",
     },
     "dial_duplicate": {
-        "es": "📞 Ya se está marcando {phone}: una sola llamada por pulsación (espera 30 s).",
-        "en": "📞 {phone} is already being dialled: one call per press (wait 30 s).",
+        "es": "Ya se está marcando {phone}: una sola llamada por pulsación (espera 30 s).",
+        "en": "{phone} is already being dialled: one call per press (wait 30 s).",
     },
     "dial_unknown": {
-        "es": "⚠️ No sabemos si Wolkvox marcó {phone}: mira tu Wolkvox Agent antes de volver "
+        "es": "No sabemos si Wolkvox marcó {phone}: mira tu Wolkvox Agent antes de volver "
         "a pulsar.",
-        "en": "⚠️ We do not know whether Wolkvox dialled {phone}: check your Agent before "
+        "en": "We do not know whether Wolkvox dialled {phone}: check your Agent before "
         "pressing again.",
     },
     "dial_refused": {
-        "es": "🚫 Wolkvox no marcó {phone}: {why}.",
-        "en": "🚫 Wolkvox did not dial {phone}: {why}.",
+        "es": "Wolkvox no marcó {phone}: {why}.",
+        "en": "Wolkvox did not dial {phone}: {why}.",
     },
     "dial_why_agent_not_logged_in": {
         "es": "tu Wolkvox Agent no tiene sesión abierta",
@@ -184,22 +184,22 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
     "dial_why_token_rejected": {"es": "el token fue rechazado", "en": "the token was rejected"},
     "dial_why_other": {"es": "{kind}", "en": "{kind}"},
     "dial_no_extension": {
-        "es": "📞 Para llamar desde Slack, tu usuario necesita su extensión de Wolkvox{where}. "
+        "es": "Para llamar desde Slack, tu usuario necesita su extensión de Wolkvox{where}. "
         "Vincúlala una vez en la pestaña *Inicio* de la app (*Mi extensión de Wolkvox*) o "
         "pide a un administrador que la añada.",
-        "en": "📞 To call from Slack, your user needs its Wolkvox extension{where}. Link it once "
+        "en": "To call from Slack, your user needs its Wolkvox extension{where}. Link it once "
         "on the app's *Home* tab (*My Wolkvox extension*) or ask an administrator to add it.",
     },
     "dial_no_extension_admin_only": {
-        "es": "📞 Para llamar desde Slack, un administrador debe asociar tu usuario a tu "
+        "es": "Para llamar desde Slack, un administrador debe asociar tu usuario a tu "
         "extensión de Wolkvox{where}.",
-        "en": "📞 To call from Slack, an administrator must map your user to your Wolkvox "
+        "en": "To call from Slack, an administrator must map your user to your Wolkvox "
         "extension{where}.",
     },
     "dial_in_operation": {"es": " en {name}", "en": " in {name}"},
     "dial_rate_limited": {
-        "es": "⏳ Demasiadas llamadas desde Slack en la última hora; prueba en {minutes} min.",
-        "en": "⏳ Too many calls from Slack in the last hour; try again in {minutes} min.",
+        "es": "Demasiadas llamadas desde Slack en la última hora; prueba en {minutes} min.",
+        "en": "Too many calls from Slack in the last hour; try again in {minutes} min.",
     },
     "dial_stale": {
         "es": "Este botón ya no sirve: vuelve a buscar al cliente.",
@@ -522,6 +522,10 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "es": "Escribe una sola identificación por búsqueda.",
         "en": "Give only one customer id per search.",
     },
+    "query_error_one_operation": {
+        "es": "Este bot busca en una sola operación de Wolkvox: quita «en {key}».",
+        "en": "This bot searches one Wolkvox operation only: leave out “in {key}”.",
+    },
     "query_error_unknown_operation": {
         "es": "No hay una operación «{key}». Las que hay: {known}.",
         "en": "There is no operation “{key}”. These are: {known}.",
@@ -604,9 +608,9 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "es": "*Cómo buscar a un cliente*\n"
         "• Comando: `/wolkvox buscar 3001234567` o `/wolkvox buscar id 1020304050`\n"
         "• Mención: `@Wolkvox buscar 3001234567` (responde en el hilo)\n"
-        "• Atajo en un mensaje: menú ⋮ → *Buscar en Wolkvox*\n"
+        "• Atajo en un mensaje: menú ⋮ → *Find in Wolkvox*\n"
         "• Mensaje directo: escríbeme el teléfono o `id 1020304050` en la pestaña Mensajes\n"
-        "• Paso de flujo de trabajo: *Buscar cliente en Wolkvox* en Workflow Builder",
+        "• Paso de flujo de trabajo: *Find customer in Wolkvox* en Workflow Builder",
         "en": "*How to look a customer up*\n"
         "• Command: `/wolkvox find 3001234567` or `/wolkvox find id 1020304050`\n"
         "• Mention: `@Wolkvox find 3001234567` (answers in the thread)\n"

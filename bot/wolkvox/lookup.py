@@ -20,7 +20,7 @@ import msgspec
 
 from bot import metrics
 from bot.config import Operation, Secret, Settings
-from bot.errors import LookupFailure
+from bot.errors import LookupFailure, QueryError
 from bot.query import Query
 from bot.store.base import PositionCallback, Store, notify_position
 from bot.store.codec import Codec, MsgpackCodec
@@ -197,6 +197,7 @@ class LookupService:
 
         Raises a `LookupFailure` subclass the Slack side knows how to explain.
         """
+        self._check_operation(query)
         async with self._tracked():
             use_cache = self.settings.cache_ttl > 0
             if use_cache and not refresh:
@@ -255,6 +256,17 @@ class LookupService:
             operation_name=self.operation.name,
         )
 
+    def _check_operation(self, query: Query) -> None:
+        """A search narrowed to an operation this bot does not serve (`en ec` where there is
+        only one) is a usage error, never silently searched elsewhere."""
+        if query.operation and query.operation != self.operation.key:
+            raise QueryError(
+                f"only one operation; not {query.operation!r}",
+                field="operation",
+                reason="one_operation",
+                params={"key": query.operation[:12]},
+            )
+
     async def statuses(self) -> list[ServiceStatus]:
         """Each operation's status: here the one this service serves."""
         return [await self.status()]
@@ -268,6 +280,7 @@ class LookupService:
     ) -> int:
         """Every record for `query` written to `out` as CSV: one guarded call (a slot, the
         quota, the breaker) that bypasses the cache, which keeps only summaries. Rows written."""
+        self._check_operation(query)
         async with self._tracked():
             await self.breaker.check()
             async with await self.pool.acquire() as lease:

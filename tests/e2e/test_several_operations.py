@@ -325,3 +325,10 @@ async def test_the_campaign_picker_lists_each_countrys_campaigns_and_narrows_to_
         assert "Ecuador · Encuesta NPS · campaña 78" in text and "Colombia" not in text
         await settle(stack)
         assert sim.find_record_calls() == before + 1  # Ecuador alone, campaign 78
+
+
+async def test_one_operation_refuses_a_narrowing_to_another(stack: Stack) -> None:
+    _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE} en ec")
+    assert "Este bot busca en una sola operación de Wolkvox: quita «en ec»" in text_of(
+        card["blocks"]
+    )

@@ -851,6 +851,18 @@ _REASONS: dict[str, tuple[Callable[[], object], str, str]] = {
         "Escribe el teléfono a marcar",
         "Give the phone to dial",
     ),
+    "one_operation": (  # as a single operation's LookupService raises it
+        lambda: _raise(
+            base_errors.QueryError(
+                "only one operation",
+                field="operation",
+                reason="one_operation",
+                params={"key": "ec"},
+            )
+        ),
+        "Este bot busca en una sola operación de Wolkvox: quita «en ec».",
+        "This bot searches one Wolkvox operation only: leave out “in ec”.",
+    ),
     "unknown_operation": (  # as Operations raises it (tests/wolkvox/test_operations.py)
         lambda: _raise(
             base_errors.QueryError(

@@ -120,7 +120,7 @@ def _extension_blocks(
             lines.append(where + t(lang, "home_extension_none"))
     blocks.append(section_block("\n".join(lines)))
     buttons = []
-    if self_link:
+    if self_link and any(how != "admin" for _, _, how in extensions):  # the mapping wins
         buttons.append(
             button_element(t(lang, "button_link_extension"), ACTION_LINK_EXTENSION, "link")
         )

@@ -36,7 +36,10 @@ def card_to_text(card: Card) -> str:
             lines += [title, "=" * min(len(title), 60)]
         elif kind == "section":
             if "text" in block:
-                lines.append(_text_of(block["text"]))
+                accessory = block.get("accessory") or {}
+                button = accessory.get("text") if accessory.get("type") == "button" else None
+                shown = _text_of(block["text"])
+                lines.append(f"{shown}  [{button['text']}]" if isinstance(button, dict) else shown)
             for item in block.get("fields", []):
                 label, _, value = _text_of(item).partition("\n")
                 lines.append(f"  {label}: {value}" if value else f"  {label}")
