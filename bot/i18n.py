@@ -245,6 +245,14 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "es": "Wolkvox no tiene esa extensión activa en esta operación.",
         "en": "Wolkvox has no such enabled extension in this operation.",
     },
+    "link_taken": {
+        "es": "Esa extensión ya está asociada a otra persona en Slack.",
+        "en": "That extension is already someone else's in Slack.",
+    },
+    "link_not_yours": {
+        "es": "Esa extensión es de otro usuario de Wolkvox (su correo no es el tuyo).",
+        "en": "That extension belongs to another Wolkvox user (their e-mail is not yours).",
+    },
     "link_unavailable": {
         "es": "No pudimos comprobar la extensión con Wolkvox ahora; prueba en unos minutos.",
         "en": "We could not check the extension with Wolkvox now; try again in a few minutes.",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -32,6 +32,7 @@ from bot.slack import cards
 from bot.slack.runtime import Actor, SlackRuntime
 from bot.slack.sealed import DialTarget
 from bot.slack.single_flight import SingleFlightCache
+from bot.wolkvox.client import Agent
 from bot.wolkvox.errors import DialRefused, DialUncertain
 from bot.wolkvox.lookup import LookupService
 
@@ -42,6 +43,8 @@ DIAL_RATE_WINDOW = 3600.0  # WOLKVOX_DIAL_RATE counts dials in this window
 LINK_TTL = 400 * 24 * 3600.0  # a self-made link lasts until unlinked (or a year without use)
 EMAIL_TTL = 600.0
 EMAIL_TIMEOUT = 3.0
+LINK_WAIT = 2.0  # the link form's answer is its ack: Wolkvox's agents list waited on this long
+DIAL_AGENTS_WAIT = 5.0  # a press waits at most this long for the agents list (hourly)
 MAX_CALL_BUTTONS = 25  # Slack's limit for one actions block
 
 Source = Literal["admin", "email", "link"]
@@ -55,11 +58,11 @@ class Extension:
 
 
 class Dialing:
-    """The dial's own rules, beside the lookup flow: `may_search` is the flow's access rule."""
+    """The dial's own rules, beside the lookup flow (which applies the access rule, the
+    disclosure rule and the operation pins before anything here)."""
 
-    def __init__(self, rt: SlackRuntime, may_search: Callable[[Actor], Awaitable[bool]]) -> None:
+    def __init__(self, rt: SlackRuntime) -> None:
         self.rt = rt
-        self.may_search = may_search
         self._emails: SingleFlightCache[str, str] = SingleFlightCache(ttl=EMAIL_TTL, maxsize=5000)
 
     # --- who is which agent -------------------------------------------------------------------
@@ -77,20 +80,47 @@ class Dialing:
         op, service = found
         if actor.user_id in op.agents:
             return Extension(op.agents[actor.user_id], "admin")
-        known = await service.agent_list() if fetch else service.agents_at_hand()
+        known = (
+            await service.agent_list(wait=DIAL_AGENTS_WAIT) if fetch else service.agents_at_hand()
+        )
         email = await self._email(actor.user_id) if known else ""
         if email:
             for agent in known:
                 if agent.enabled and agent.sso == email:
                     return Extension(agent.extension, "email")
         if self.rt.settings.agent_self_link:
-            try:
-                linked = await self.rt.store.value_get(self._link_key(actor, op.key))
-            except StoreUnavailable:
-                linked = None
-            if linked:
+            linked = await self._linked(actor, op.key)
+            if linked and (not fetch or self._still_theirs(linked, known, email)):
                 return Extension(linked, "link")
         return None
+
+    @staticmethod
+    def _still_theirs(extension: str, agents: list[Agent], email: str) -> bool:
+        """A link is used only while its extension is enabled in Wolkvox and not another SSO
+        user's (re-checked before a dial: extensions are disabled and handed to others)."""
+        agent = next((a for a in agents if a.extension == extension), None)
+        return agent is not None and agent.enabled and agent.sso in ("", email)
+
+    async def _linked(self, actor: Actor, key: str) -> str:
+        """The extension `actor` linked in `key`, if its stored value carries this bot's own
+        mark for that very key (one written into the store by anyone else is ignored)."""
+        try:
+            stored = await self.rt.store.value_get(self._link_key(actor, key))
+        except StoreUnavailable:
+            return ""
+        extension, _, mark = (stored or "").partition(".")
+        return extension if extension and mark == self._link_mark(actor, key, extension) else ""
+
+    def _link_mark(self, actor: Actor, key: str, extension: str) -> str:
+        return self.rt.settings.digest(
+            "agent-link-value", f"{self._link_key(actor, key)}:{extension}", 24
+        )
+
+    def _claim_key(self, key: str, extension: str) -> str:
+        return f"agent-claim:{self.rt.settings.digest('agent-claim', f'{key}:{extension}')}"
+
+    def _owner(self, actor: Actor) -> str:
+        return self.rt.settings.digest("agent-owner", f"{actor.team_id}:{actor.user_id}", 24)
 
     async def _email(self, user_id: str) -> str:
         """The user's Slack e-mail (users:read.email), case-folded; "" when Slack gives none."""
@@ -111,7 +141,9 @@ class Dialing:
 
     async def link(self, actor: Actor, key: str, extension: str) -> str | None:
         """Link `actor` to `extension` in operation `key`; None when done, else the i18n key
-        of why not (turned off, not an enabled extension there, Wolkvox or the store down)."""
+        of why not. The extension must be enabled in Wolkvox's agents list; one whose SSO user
+        is set must be the user's own (their Slack e-mail); one an administrator gave someone
+        else, or someone else linked first, is refused: one extension, one Slack user."""
         if not self.rt.settings.agent_self_link:
             return "link_off"
         if not extension.isdigit() or len(extension) > 12:
@@ -120,20 +152,46 @@ class Dialing:
         if found is None:
             return "link_unavailable"
         op, service = found
-        agents = await service.agent_list()
+        agents = await service.agent_list(wait=LINK_WAIT)
         if not agents:
             return "link_unavailable"
-        if not any(a.extension == extension and a.enabled for a in agents):
+        agent = next((a for a in agents if a.extension == extension and a.enabled), None)
+        if agent is None:
             return "link_unknown_extension"
+        mapped_to = {ext: user for user, ext in op.agents.items()}
+        if mapped_to.get(extension, actor.user_id) != actor.user_id:
+            return "link_taken"
+        if agent.sso and agent.sso != await self._email(actor.user_id):
+            return "link_not_yours"
+        owner = self._owner(actor)
         try:
-            await self.rt.store.value_set(self._link_key(actor, op.key), extension, LINK_TTL)
+            claim = self._claim_key(op.key, extension)
+            if not await self.rt.store.value_set_if_absent(claim, owner, LINK_TTL):
+                holder = await self.rt.store.value_get(claim)
+                if holder and holder != owner:
+                    return "link_taken"
+                await self.rt.store.value_set(claim, owner, LINK_TTL)  # released a moment ago
+            previous = await self._linked(actor, op.key)
+            if previous and previous != extension:
+                await self.rt.store.value_set(self._claim_key(op.key, previous), "", 1.0)
+            mark = self._link_mark(actor, op.key, extension)
+            await self.rt.store.value_set(
+                self._link_key(actor, op.key), f"{extension}.{mark}", LINK_TTL
+            )
         except StoreUnavailable:
             return "link_unavailable"
+        log.info("extension linked in operation %r (self-link)", op.key)
         return None
 
     async def unlink(self, actor: Actor, key: str) -> None:
+        """Forget `actor`'s link in `key`, and their claim on its extension."""
         try:
-            await self.rt.store.value_set(self._link_key(actor, key), "", 1.0)  # gone in a second
+            linked = await self._linked(actor, key)
+            if linked:
+                claim = self._claim_key(key, linked)
+                if await self.rt.store.value_get(claim) == self._owner(actor):
+                    await self.rt.store.value_set(claim, "", 1.0)  # gone in a second
+            await self.rt.store.value_set(self._link_key(actor, key), "", 1.0)
         except StoreUnavailable:
             log.warning("unlink not saved: the shared store is unavailable")
 
@@ -161,11 +219,11 @@ class Dialing:
         found = await asyncio.gather(*(self.extension(actor, k, fetch=False) for k in keys))
         return {k: (e.number if e else "") for k, e in zip(keys, found, strict=True)}
 
-    async def call_card(self, actor: Actor, phone: str, key: str, lang: str) -> cards.Card:
+    async def call_card(
+        self, actor: Actor, phone: str, keys: Sequence[str], lang: str
+    ) -> cards.Card:
         """`/wolkvox call <phone>`: the same confirmation as the card's button, for the
-        operation named (or the only one, or the phone's country), else one button each."""
-        operations = self.rt.settings.operations
-        keys = [key] if key else [op.key for op in operations]
+        operations the flow chose (one button each when several)."""
         buttons = []
         for k in keys:
             found = self.operation(k)
@@ -207,8 +265,18 @@ class Dialing:
         return cards.notice_card("📞", t(lang, why, where=where))
 
     # --- the press ------------------------------------------------------------------------------
-    async def press(self, actor: Actor, value: str, lang: str, note: Note) -> None:
-        """A *Call* press: checked, once, through the guard; its outcome told through `note`."""
+    async def press(
+        self,
+        actor: Actor,
+        value: str,
+        lang: str,
+        note: Note,
+        *,
+        operations: Sequence[str] | None = None,
+    ) -> None:
+        """A *Call* press (its asker allowed, by the flow): checked, once, through the guard;
+        its outcome told through `note`. `operations`: those the asker may dial through (the
+        channel's or their groups' pins), None for all."""
         started = time.monotonic()
         target = self.rt.sealer.open_dial(value)
         if target is None:
@@ -217,11 +285,8 @@ class Dialing:
         if target.user != actor.user_id:
             await note(cards.notice_card("🚫", t(lang, "dial_not_yours")))
             return
-        if not await self.may_search(actor):
-            await note(cards.render_refusal(lang))
-            return
         found = self.operation(target.operation)
-        if found is None:
+        if found is None or (operations is not None and target.operation not in operations):
             await note(cards.notice_card("⌛", t(lang, "dial_stale")))
             return
         op, service = found
@@ -284,7 +349,8 @@ class Dialing:
         await note(cards.notice_card("📞", text))
 
     def _once_key(self, target: DialTarget) -> str:
-        what = f"{target.user}:{target.operation}:{target.phone}"
+        """One dial of a customer's number in an operation per DIAL_ONCE, whoever presses."""
+        what = f"{target.operation}:{target.phone}"
         return f"dial-once:{self.rt.settings.digest('dial-once', what)}"
 
     async def _rate_wait(self, actor: Actor) -> float:

@@ -145,7 +145,7 @@ class LookupFlow:
 
     def __init__(self, rt: SlackRuntime) -> None:
         self.rt = rt
-        self.dialing = Dialing(rt, self.may_search)
+        self.dialing = Dialing(rt)
         self.home = HomeTab(rt, self.status_card, self.may_search, self.dialing.home_lines)
 
     # --- what a listener calls --------------------------------------------------------------
@@ -165,27 +165,24 @@ class LookupFlow:
             await self.find(ask, [command.query], reply)
 
     async def call_card(self, ask: Ask, query: Query, reply: Reply) -> cards.Card:
-        """`/wolkvox call <phone>`: for someone who may search, on an answer only they read,
-        the confirmation to dial (per operation where the number could be in several)."""
-        allowed = await self._in_time(self.may_search(ask.actor), ask, reply)
-        if not allowed:
-            return cards.render_refusal(ask.lang)
+        """`/wolkvox call <phone>`: for someone the access rule lets search here, on an answer
+        only they read, the confirmation to dial: through the operation named (within the
+        channel's or their groups' pins), else those of the number's country, else each."""
+        refusal = await self._in_time(self.gate(ask, count=False), ask, reply)
+        if refusal is not None:
+            return refusal
         if not self.disclosure(ask, reply.style).may_dial:
             return cards.notice_card("🚫", t(ask.lang, "dial_not_here"))
-        key = query.operation
-        if not key:
-            pinned = await self._pinned_operations(ask)
-            chosen = self._dial_operations(query.phone, pinned)
-            key = chosen[0] if len(chosen) == 1 else ""
-        return await self.dialing.call_card(ask.actor, query.phone, key, ask.lang)
-
-    def _dial_operations(self, phone: str, pinned: Sequence[str]) -> list[str]:
-        """Where `/wolkvox call` may dial from: the pinned operations, else all; of those, the
-        ones of the number's country when it was typed with a code."""
-        operations = [op for op in self.rt.settings.operations if not pinned or op.key in pinned]
-        country = country_of(phone, self.rt.settings.phone_region)
-        regional = [op for op in operations if op.phone_region == country]
-        return [op.key for op in (regional or operations)]
+        pinned = await self._pinned_operations(ask)
+        allowed = [op.key for op in self.rt.settings.operations if not pinned or op.key in pinned]
+        if query.operation in allowed:
+            keys = [query.operation]
+        else:  # none named, or one outside the pins: as a search would, the allowed ones
+            country = country_of(query.phone, self.rt.settings.phone_region)
+            by_key = {op.key: op for op in self.rt.settings.operations}
+            regional = [k for k in allowed if by_key[k].phone_region == country]
+            keys = regional or allowed
+        return await self.dialing.call_card(ask.actor, query.phone, keys, ask.lang)
 
     async def may_search(self, actor: Actor) -> bool:
         """May this person search at all (their organisation, the user and group lists)? For
@@ -284,7 +281,14 @@ class LookupFlow:
         if not self.disclosure(ask, CardStyle(visible=ask.visible)).may_dial:
             await reply.notice(cards.notice_card("🚫", t(ask.lang, "dial_not_here")))
             return
-        await self.dialing.press(ask.actor, value, ask.lang, reply.notice)
+        refusal = await self.gate(ask, count=False)  # who may search here may dial from here
+        if refusal is not None:
+            await reply.notice(refusal)
+            return
+        pinned = await self._pinned_operations(ask)
+        await self.dialing.press(
+            ask.actor, value, ask.lang, reply.notice, operations=pinned or None
+        )
 
     async def usage(self, ask: Ask, error: QueryError, reply: Reply) -> None:
         """Input that is not a search: what was wrong and how a search is written."""
@@ -371,7 +375,7 @@ class LookupFlow:
             view = cards.search_modal(
                 ask.lang,
                 campaigns=await self._campaigns_for_picker(),
-                operations=await self._pickable_operations(ask),
+                operations=await self.pickable_operations(ask),
             )
         if opened is None:
             await call_web_safely(web, "views_open", trigger_id=trigger_id, view=view)
@@ -546,7 +550,7 @@ class LookupFlow:
                 continue
             rt.spawn(self.resume(taken), name=f"handover:{taken.surface}")
 
-    async def _pickable_operations(self, ask: Ask) -> list[tuple[str, str]]:
+    async def pickable_operations(self, ask: Ask) -> list[tuple[str, str]]:
         """(key, name) of the operations the search modal offers: those the asker's groups are
         pinned to, else all of them (a pick outside the pins is narrowed like `en`)."""
         pinned = await self._pinned_operations(ask)

@@ -338,9 +338,18 @@ class LookupService:
         """The agents list as last read (maybe none yet), without asking Wolkvox."""
         return list(self._agents or [])
 
-    async def agent_list(self) -> list[Agent]:
+    async def agent_list(self, *, wait: float | None = None) -> list[Agent]:
         """The operation's agents, read at most once an hour (one counted call through the
-        guard); after a failure the last list (or none) for a few minutes. Never raises."""
+        guard); after a failure the last list (or none) for a few minutes. Never raises.
+        `wait`: how long a caller waits for a read (its own deadline: a form's ack); past it,
+        the last list, the read going on for the next caller."""
+        read = asyncio.ensure_future(self._agent_list())
+        if wait is None:
+            return await read
+        done, _ = await asyncio.wait({read}, timeout=wait)
+        return read.result() if done else list(self._agents or [])
+
+    async def _agent_list(self) -> list[Agent]:
         async with self._agents_lock:
             now = self.clock()
             tried = self._agents_tried_at

@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from bot.devtools.stack import AGENT, Stack, local_stack
+from bot.devtools.stack import AGENT, TEAM, Stack, local_stack
 from bot.devtools.wolkvox_sim.server import (
     STATS,
     SimulatorConfig,
@@ -24,6 +24,7 @@ from tests.e2e.conftest import SHOWCASE_PHONE, command_answer, settle, text_of
 
 MAPPED = {"WOLKVOX_AGENTS": f"{AGENT}:12004"}
 OTHER = "U0OTHER02"
+THIRD = "U0THIRD03"
 
 
 @contextlib.asynccontextmanager
@@ -107,26 +108,64 @@ async def test_the_users_slack_email_finds_their_extension() -> None:
         assert sum(n for k, n in sim.queries.items() if k.api == "agents") == agents_reads == 1
 
 
+async def link(stack: Stack, extension: str, user: str = AGENT) -> str:
+    """Open the Home tab's form as `user` and send `extension`; the error said, or ""."""
+    published = len(stack.slack.calls("views.publish", ok=True))
+    await stack.open_home(user=user)
+    await stack.slack.wait_for("views.publish", published + 1, ok=True)
+    opened = len(stack.slack.calls("views.open", ok=True))
+    await stack.press_in_home("link_extension", user=user)
+    views = await stack.slack.wait_for("views.open", opened + 1, ok=True)
+    _, body, _ = await stack.submit(views[-1].response["view"], {"extension": extension}, user=user)
+    answer = json.loads(body) if body.strip().startswith("{") else {}
+    return str((answer.get("errors") or {}).get("extension", ""))
+
+
 async def test_a_user_links_their_extension_on_the_home_tab() -> None:
     async with dial_stack() as (stack, sim):
         _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
         note = await press_call(stack, card)
         assert "Vincúlala una vez en la pestaña *Inicio*" in note  # no extension yet
-        await stack.open_home()
-        await stack.slack.wait_for("views.publish", ok=True)
-        status, _, _ = await stack.press_in_home("link_extension")
-        assert status == 200
-        [opened] = await stack.slack.wait_for("views.open", ok=True)
-        modal = opened.response["view"]
-        _, body, _ = await stack.submit(modal, {"extension": "99999"})
-        assert "no tiene esa extensión" in json.loads(body)["errors"]["extension"]
-        _, body, _ = await stack.submit(modal, {"extension": "12005"})
-        assert body in ("", "{}") or json.loads(body).get("response_action") != "errors"
-        home = await stack.slack.wait_for("views.publish", 2, ok=True)
-        assert "extensión *12005*" in text_of(home[-1].args["view"]["blocks"])
-        assert "no tiene sesión abierta" in await press_call(stack, card)  # 12005 is offline
+        assert "no tiene esa extensión" in await link(stack, "99999")
+        assert "es de otro usuario de Wolkvox" in await link(stack, "12004")  # Ana's SSO user
+        assert await link(stack, "12007") == ""  # enabled, no SSO user: linked
+        home = await stack.slack.wait_for("views.publish", 3, ok=True)
+        assert "extensión *12007*" in text_of(home[-1].args["view"]["blocks"])
+        assert "está marcando ••• ••• 4567 (extensión 12007)" in await press_call(stack, card)
         await settle(stack)
-        assert [ext for _, ext, _, _ in sim.dials] == ["12005"]
+        assert [ext for _, ext, _, _ in sim.dials] == ["12007"]
+
+
+async def test_one_extension_one_slack_user() -> None:
+    """Nobody links an extension someone else linked, or one an administrator gave someone
+    else: one Slack user per extension (the attack: make a colleague's Agent dial)."""
+    env = {"WOLKVOX_AGENTS": f"{OTHER}:12005"}
+    async with dial_stack(env) as (stack, sim):
+        stack.slack.add_user(OTHER, name="otro")
+        stack.slack.add_user(THIRD, name="tercero")
+        assert await link(stack, "12007") == ""
+        assert "ya está asociada a otra persona" in await link(stack, "12007", user=THIRD)
+        assert "ya está asociada a otra persona" in await link(stack, "12005", user=THIRD)
+        # Unlinked, the extension is free again.
+        await stack.open_home()
+        await stack.press_in_home("unlink_extension")
+        await settle(stack)
+        assert await link(stack, "12007", user=THIRD) == ""
+        assert sim.dials == []
+
+
+async def test_a_link_forged_in_the_store_is_ignored() -> None:
+    async with dial_stack() as (stack, sim):
+        assert await link(stack, "12007") == ""
+        store = stack.bot.store
+        dialing = stack.bot.flow.dialing
+        _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+        from bot.slack.runtime import Actor, Surface
+
+        actor = Actor(TEAM, AGENT, "C0SOPORTE", Surface.DIAL)
+        await store.value_set(dialing._link_key(actor, ""), "12004.forged", 3600)
+        assert "Vincúlala una vez" in await press_call(stack, card)
+        assert sim.dials == []
 
 
 async def test_self_link_can_be_switched_off() -> None:
@@ -271,3 +310,38 @@ async def test_each_user_has_a_dial_rate() -> None:
         )
         await settle(stack)
         assert len(sim.dials) == 1
+
+
+async def test_the_channel_allow_list_holds_for_calls_too() -> None:
+    env = {**MAPPED, "WOLKVOX_ALLOWED_CHANNELS": "C0SOPORTE"}
+    async with dial_stack(env) as (stack, sim):
+        _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+        _, refused, _ = await command_answer(stack, "call 3001234567", channel="C0OTRO")
+        assert call_buttons(refused) == [] and "no tienes permiso" in text_of(refused["blocks"])
+        note = await press_call(stack, card, channel="C0OTRO")  # the card carried elsewhere
+        assert "no tienes permiso" in note
+        await settle(stack)
+        assert sim.dials == []
+
+
+async def test_a_call_keeps_within_the_channels_operations() -> None:
+    async with serve_simulator(SimulatorConfig(latency=0.05)) as (url, app):
+        env = {
+            "WOLKVOX_BASE_URL": "",
+            "WOLKVOX_TOKEN": "",
+            "WOLKVOX_OPERATIONS": "co,ec",
+            "WOLKVOX_CO_BASE_URL": f"{url}/co",
+            "WOLKVOX_CO_TOKEN": "demo-token-1",
+            "WOLKVOX_CO_AGENTS": f"{AGENT}:12004",
+            "WOLKVOX_CO_CHANNELS": "C0SOPORTECO",
+            "WOLKVOX_EC_BASE_URL": f"{url}/ec",
+            "WOLKVOX_EC_TOKEN": "demo-token-2",
+            "WOLKVOX_EC_AGENTS": f"{AGENT}:12004",
+        }
+        async with local_stack(env=env, simulator_url=url) as stack:
+            _, card, _ = await command_answer(stack, "call 3001234567 en ec", channel="C0SOPORTECO")
+            [button] = call_buttons(card)  # Colombia's only: the channel is pinned to it
+            assert "está marcando" in await press_call(stack, card, channel="C0SOPORTECO")
+            await settle(stack)
+            assert [op for _, _, _, op in app[STATS].dials] == ["co"]
+            del button

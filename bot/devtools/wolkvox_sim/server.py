@@ -142,6 +142,7 @@ DEMO_AGENTS: Final[dict[str, tuple[str, str, bool, bool]]] = {
     "12004": ("Ana Agente", "ana.agente@example.com", True, True),
     "12005": ("Bruno Cobranzas", "bruno@example.com", True, False),
     "12006": ("Carla Retirada", "carla@example.com", False, False),
+    "12007": ("Elena Turno Noche", "", True, True),  # no SSO user: only a self-link finds her
     "12009": ("Dario Lento", "dario@example.com", True, True),
 }
 DIAL_HANGS_EXTENSION: Final = "12009"

@@ -130,7 +130,9 @@ class ActionListener:
         reply = PrivateReply(rt.response_url(respond), lang)
         visible = payloads.card_is_visible(body)
         async with rt.tracked(apologize=reply.apologize):
-            ask = Ask(actor, lang, actor.channel_id if visible else None, visible=visible)
+            # The channel the card is in, private or not: the channel allow-list holds here
+            # as for the command that made the card.
+            ask = Ask(actor, lang, actor.channel_id or None, visible=visible)
             await self.flow.dial(ask, payloads.button_value(body), reply)
 
 

@@ -71,9 +71,8 @@ class HomeListener:
         lang = rt.lang_now(actor)
         if not rt.settings.agent_self_link or not await self.flow.may_search(actor):
             view = cards.result_modal(cards.notice_card("🚫", t(lang, "link_off")), lang)
-        else:
-            operations = [(op.key, op.name) for op in rt.settings.operations]
-            view = link_modal(lang, operations)
+        else:  # the operations the user's groups are pinned to, else all
+            view = link_modal(lang, await self.flow.pickable_operations(Ask(actor, lang, None)))
         await call_web_safely(rt.web, "views_open", trigger_id=body.get("trigger_id"), view=view)
 
     async def on_link_submit(
@@ -87,10 +86,11 @@ class HomeListener:
         values = (view.get("state") or {}).get("values") or {}
         extension = _typed(values, ids.INPUT_EXTENSION).strip()
         key = _typed(values, ids.INPUT_OPERATION)
-        if not await self.flow.may_search(actor):
+        pickable = [k for k, _ in await self.flow.pickable_operations(Ask(actor, lang, None))]
+        if not await self.flow.may_search(actor) or (key or pickable[0]) not in pickable:
             await ack(response_action="errors", errors={ids.INPUT_EXTENSION: t(lang, "link_off")})
             return
-        why = await self.flow.dialing.link(actor, key, extension)
+        why = await self.flow.dialing.link(actor, key or pickable[0], extension)
         if why is not None:
             await ack(response_action="errors", errors={ids.INPUT_EXTENSION: t(lang, why)})
             return
