@@ -9,11 +9,13 @@ BOM so Excel reads accents right. The call to Wolkvox goes through the guard lik
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -126,6 +128,9 @@ class CsvExport:
     def _audit(
         self, actor: Actor, query: Query, rows: int, error: LookupFailure | None, started: float
     ) -> None:
+        # The audit line names the operations the file came from (what was asked, when unknown).
+        with contextlib.suppress(LookupFailure):
+            query = replace(query, operation=",".join(self.rt.service.searched(query)))
         self.rt.account(
             actor,
             query,

@@ -310,6 +310,11 @@ class LookupService:
     def services(self) -> tuple[LookupService, ...]:
         return (self,)
 
+    def searched(self, query: Query) -> list[str]:
+        """The keys of the operations `query` goes to: this one's."""
+        self._check_operation(query)
+        return [self.operation.key]
+
     def service_for(self, key: str) -> LookupService | None:
         """This service when `key` names its operation ("" names the only one)."""
         return self if key in ("", self.operation.key) else None

@@ -176,6 +176,10 @@ class Operations:
     async def close(self) -> None:
         await asyncio.gather(*(s.close() for s in self.services), return_exceptions=True)
 
+    def searched(self, query: Query) -> list[str]:
+        """The keys of the operations `query` goes to."""
+        return [s.operation.key for s in self._chosen(query)]
+
     def service_for(self, key: str) -> LookupService | None:
         """The operation `key` names (None when there is none such)."""
         return next((s for s in self.services if s.operation.key == key), None)

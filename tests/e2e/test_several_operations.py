@@ -7,8 +7,10 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 from collections.abc import AsyncIterator
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.devtools.process import free_port
@@ -152,7 +154,7 @@ async def test_operators_read_each_operation_on_healthz_metrics_and_status() -> 
         assert "Ecuador · unavailable" in text
 
 
-async def test_export_carries_each_records_operation() -> None:
+async def test_export_carries_each_records_operation(capsys: pytest.CaptureFixture[str]) -> None:
     async with two_countries() as (stack, _):
         _, card, _ = await command_answer(stack, f"find {BIG_PHONE}")
         _, _, _, url = await stack.press("export_csv", card)
@@ -165,6 +167,12 @@ async def test_export_carries_each_records_operation() -> None:
         assert header[0] == "operation" and "tel1" in header and "campaign_id" in header
         assert [r[0] for r in records] == ["Colombia"] * 300 + ["Ecuador"] * 300
         assert all(len(r) == len(header) for r in records)
+        await settle(stack)
+        lines = [
+            json.loads(line) for line in capsys.readouterr().out.splitlines() if '"audit"' in line
+        ]
+        [export] = [line for line in lines if line["surface"] == "export"]
+        assert export["operation"] == "co,ec" and export["records"] == 600
 
 
 async def test_the_search_modal_offers_the_operations_and_searches_the_one_picked() -> None:
