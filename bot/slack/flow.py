@@ -173,6 +173,18 @@ class LookupFlow:
             return refusal
         if not self.disclosure(ask, reply.style).may_dial:
             return cards.notice_card("🚫", t(ask.lang, "dial_not_here"))
+        known = [op.key for op in self.rt.settings.operations]
+        if query.operation and query.operation not in known:  # as a search would say it
+            several = len(known) > 1
+            return cards.render_usage(
+                QueryError(
+                    f"no operation {query.operation!r}",
+                    field="operation",
+                    reason="unknown_operation" if several else "one_operation",
+                    params={"key": query.operation[:12], "known": ", ".join(known)},
+                ),
+                ask.lang,
+            )
         pinned = await self._pinned_operations(ask)
         allowed = [op.key for op in self.rt.settings.operations if not pinned or op.key in pinned]
         if query.operation in allowed:

@@ -90,6 +90,8 @@ async def test_the_call_command_answers_with_the_same_confirmation() -> None:
         assert [phone for _, _, phone, _ in sim.dials] == [SHOWCASE_PHONE]
         _, card, _ = await command_answer(stack, "call id 1020304050")
         assert "Escribe el teléfono a marcar" in text_of(card["blocks"])
+        _, card, _ = await command_answer(stack, "call 3001234567 en ec")  # one operation here
+        assert "una sola operación" in text_of(card["blocks"]) and not call_buttons(card)
 
 
 # --- who is which agent ------------------------------------------------------------------------
