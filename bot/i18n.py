@@ -245,6 +245,10 @@ MESSAGES: Final[dict[str, dict[Lang, str]]] = {
         "es": "Wolkvox no tiene esa extensión activa en esta operación.",
         "en": "Wolkvox has no such enabled extension in this operation.",
     },
+    "link_busy": {
+        "es": "Ya estás vinculando una extensión: espera un momento.",
+        "en": "You are already linking an extension: wait a moment.",
+    },
     "link_taken": {
         "es": "Esa extensión ya está asociada a otra persona en Slack.",
         "en": "That extension is already someone else's in Slack.",

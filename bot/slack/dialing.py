@@ -17,7 +17,9 @@ retried, audited (surface `dial`) and counted (`wolkvox_dials_total`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ DIAL_RATE_WINDOW = 3600.0  # WOLKVOX_DIAL_RATE counts dials in this window
 LINK_TTL = 400 * 24 * 3600.0  # a self-made link lasts until unlinked (or a year without use)
 EMAIL_TTL = 600.0
 EMAIL_TIMEOUT = 3.0
+LINK_LOCK = 10.0  # one link change at a time per user, across instances
 LINK_WAIT = 2.0  # the link form's answer is its ack: Wolkvox's agents list waited on this long
 DIAL_AGENTS_WAIT = 5.0  # a press waits at most this long for the agents list (hourly)
 MAX_CALL_BUTTONS = 25  # Slack's limit for one actions block
@@ -89,7 +92,7 @@ class Dialing:
                 if agent.enabled and agent.sso == email:
                     return Extension(agent.extension, "email")
         if self.rt.settings.agent_self_link:
-            linked = await self._linked(actor, op.key)
+            linked = await self._linked(actor, op)
             if linked and (not fetch or self._still_theirs(linked, known, email)):
                 return Extension(linked, "link")
         return None
@@ -101,20 +104,31 @@ class Dialing:
         agent = next((a for a in agents if a.extension == extension), None)
         return agent is not None and agent.enabled and agent.sso in ("", email)
 
-    async def _linked(self, actor: Actor, key: str) -> str:
-        """The extension `actor` linked in `key`, if its stored value carries this bot's own
-        mark for that very key (one written into the store by anyone else is ignored)."""
+    # A self-made link is two values in the store: the user's link (extension, a nonce, and the
+    # bot's mark over both) and the extension's claim (its owner's digest and the same nonce).
+    # A link counts only while the claim still names it, and no administrator gave the
+    # extension to someone else: an old link value written back, a link whose claim was taken
+    # or deleted, or a squat an administrator's mapping overrode, dials nothing.
+
+    async def _linked(self, actor: Actor, op: Operation) -> str:
+        """The extension `actor` linked in `op`, while that link is the one in force."""
         try:
-            stored = await self.rt.store.value_get(self._link_key(actor, key))
+            stored = await self.rt.store.value_get(self._link_key(actor, op.key)) or ""
+            extension, nonce, mark = ([*stored.split("."), "", "", ""])[:3]
+            if not extension or mark != self._link_mark(actor, op.key, extension, nonce):
+                return ""
+            claim = await self.rt.store.value_get(self._claim_key(op.key, extension))
         except StoreUnavailable:
             return ""
-        extension, _, mark = (stored or "").partition(".")
-        return extension if extension and mark == self._link_mark(actor, key, extension) else ""
+        if claim != f"{self._owner(actor)}.{nonce}":
+            return ""
+        if any(ext == extension and user != actor.user_id for user, ext in op.agents.items()):
+            return ""
+        return extension
 
-    def _link_mark(self, actor: Actor, key: str, extension: str) -> str:
-        return self.rt.settings.digest(
-            "agent-link-value", f"{self._link_key(actor, key)}:{extension}", 24
-        )
+    def _link_mark(self, actor: Actor, key: str, extension: str, nonce: str) -> str:
+        what = f"{self._link_key(actor, key)}:{extension}:{nonce}"
+        return self.rt.settings.digest("agent-link-value", what, 24)
 
     def _claim_key(self, key: str, extension: str) -> str:
         return f"agent-claim:{self.rt.settings.digest('agent-claim', f'{key}:{extension}')}"
@@ -143,7 +157,8 @@ class Dialing:
         """Link `actor` to `extension` in operation `key`; None when done, else the i18n key
         of why not. The extension must be enabled in Wolkvox's agents list; one whose SSO user
         is set must be the user's own (their Slack e-mail); one an administrator gave someone
-        else, or someone else linked first, is refused: one extension, one Slack user."""
+        else, or someone else holds, is refused: one extension, one Slack user. One link
+        change at a time per user (across instances), the previous link's claim freed."""
         if not self.rt.settings.agent_self_link:
             return "link_off"
         if not extension.isdigit() or len(extension) > 12:
@@ -158,40 +173,57 @@ class Dialing:
         agent = next((a for a in agents if a.extension == extension and a.enabled), None)
         if agent is None:
             return "link_unknown_extension"
-        mapped_to = {ext: user for user, ext in op.agents.items()}
-        if mapped_to.get(extension, actor.user_id) != actor.user_id:
+        if any(ext == extension and user != actor.user_id for user, ext in op.agents.items()):
             return "link_taken"
         if agent.sso and agent.sso != await self._email(actor.user_id):
             return "link_not_yours"
         owner = self._owner(actor)
+        store = self.rt.store
+        lock = f"agent-link-lock:{owner}"
         try:
-            claim = self._claim_key(op.key, extension)
-            if not await self.rt.store.value_set_if_absent(claim, owner, LINK_TTL):
-                holder = await self.rt.store.value_get(claim)
-                if holder and holder != owner:
-                    return "link_taken"
-                await self.rt.store.value_set(claim, owner, LINK_TTL)  # released a moment ago
-            previous = await self._linked(actor, op.key)
-            if previous and previous != extension:
-                await self.rt.store.value_set(self._claim_key(op.key, previous), "", 1.0)
-            mark = self._link_mark(actor, op.key, extension)
-            await self.rt.store.value_set(
-                self._link_key(actor, op.key), f"{extension}.{mark}", LINK_TTL
-            )
+            if not await store.value_set_if_absent(lock, "1", LINK_LOCK):
+                return "link_busy"
+            try:
+                return await self._claim(actor, op, extension, owner)
+            finally:
+                await store.value_set(lock, "", 0.05)
         except StoreUnavailable:
             return "link_unavailable"
+
+    async def _claim(self, actor: Actor, op: Operation, extension: str, owner: str) -> str | None:
+        store = self.rt.store
+        claim = self._claim_key(op.key, extension)
+        holder = await store.value_get(claim)
+        if holder and not holder.startswith(f"{owner}."):
+            return "link_taken"
+        previous = await self._linked(actor, op)
+        if previous and previous != extension:
+            await store.value_set(self._claim_key(op.key, previous), "", 0.05)
+        nonce = secrets.token_hex(8)
+        # Set if absent, else (a claim of ours, or one just freed) overwrite it.
+        if not await store.value_set_if_absent(claim, f"{owner}.{nonce}", LINK_TTL):
+            current = await store.value_get(claim)
+            if current and not current.startswith(f"{owner}."):
+                return "link_taken"  # someone else took it this very moment
+            await store.value_set(claim, f"{owner}.{nonce}", LINK_TTL)
+        mark = self._link_mark(actor, op.key, extension, nonce)
+        await store.value_set(
+            self._link_key(actor, op.key), f"{extension}.{nonce}.{mark}", LINK_TTL
+        )
         log.info("extension linked in operation %r (self-link)", op.key)
         return None
 
     async def unlink(self, actor: Actor, key: str) -> None:
         """Forget `actor`'s link in `key`, and their claim on its extension."""
+        found = self.operation(key)
+        if found is None:
+            return
+        op = found[0]
         try:
-            linked = await self._linked(actor, key)
+            linked = await self._linked(actor, op)
             if linked:
-                claim = self._claim_key(key, linked)
-                if await self.rt.store.value_get(claim) == self._owner(actor):
-                    await self.rt.store.value_set(claim, "", 1.0)  # gone in a second
-            await self.rt.store.value_set(self._link_key(actor, key), "", 1.0)
+                await self.rt.store.value_set(self._claim_key(key, linked), "", 0.05)
+            await self.rt.store.value_set(self._link_key(actor, key), "", 0.05)
         except StoreUnavailable:
             log.warning("unlink not saved: the shared store is unavailable")
 
@@ -313,7 +345,7 @@ class Dialing:
             self.rt.audit.write_dial(record, target.phone)
 
         try:
-            first = await self.rt.store.value_set_if_absent(self._once_key(target), "1", DIAL_ONCE)
+            first = await self._once(self._once_key(target))
             wait = 0.0 if not first else await self._rate_wait(actor)
         except StoreUnavailable as error:
             account(error.kind)
@@ -323,8 +355,15 @@ class Dialing:
             account("duplicate")
             await note(cards.notice_card("📞", t(lang, "dial_duplicate", phone=shown)))
             return
+
+        async def release_once() -> None:
+            """Nothing was dialled: the next press may try again at once."""
+            with contextlib.suppress(StoreUnavailable):
+                await self.rt.store.value_set(self._once_key(target), "", 0.05)
+
         if wait > 0:
             account("rate_limited")
+            await release_once()
             minutes = max(1, round(wait / 60))
             await note(cards.notice_card("⏳", t(lang, "dial_rate_limited", minutes=minutes)))
             return
@@ -341,6 +380,7 @@ class Dialing:
             return
         except LookupFailure as error:
             account(error.kind)
+            await release_once()  # refused, or never sent: a retry is a new attempt
             why = self._why(error, extension.number, lang)
             await note(cards.notice_card("🚫", t(lang, "dial_refused", phone=shown, why=why)))
             return
@@ -348,9 +388,21 @@ class Dialing:
         text = t(lang, "dial_done", phone=shown, extension=extension.number)
         await note(cards.notice_card("📞", text))
 
+    async def _once(self, key: str) -> bool:
+        """Claim the once-only window; a window released a moment ago (nothing dialled) is
+        free again."""
+        store = self.rt.store
+        if await store.value_set_if_absent(key, "1", DIAL_ONCE):
+            return True
+        if await store.value_get(key) == "":
+            await store.value_set(key, "1", DIAL_ONCE)
+            return True
+        return False
+
     def _once_key(self, target: DialTarget) -> str:
-        """One dial of a customer's number in an operation per DIAL_ONCE, whoever presses."""
-        what = f"{target.operation}:{target.phone}"
+        """One dial of a number per user and operation per DIAL_ONCE (a double click, a second
+        press, a Slack retry); per user, so nobody's presses can block a colleague's call."""
+        what = f"{target.user}:{target.operation}:{target.phone}"
         return f"dial-once:{self.rt.settings.digest('dial-once', what)}"
 
     async def _rate_wait(self, actor: Actor) -> float:

@@ -165,7 +165,7 @@ async def test_a_link_forged_in_the_store_is_ignored() -> None:
         from bot.slack.runtime import Actor, Surface
 
         actor = Actor(TEAM, AGENT, "C0SOPORTE", Surface.DIAL)
-        await store.value_set(dialing._link_key(actor, ""), "12004.forged", 3600)
+        await store.value_set(dialing._link_key(actor, ""), "12004.nonce.forged", 3600)
         assert "Vincúlala una vez" in await press_call(stack, card)
         assert sim.dials == []
 
@@ -347,3 +347,44 @@ async def test_a_call_keeps_within_the_channels_operations() -> None:
             await settle(stack)
             assert [op for _, _, _, op in app[STATS].dials] == ["co"]
             del button
+
+
+async def test_a_link_replayed_or_overridden_dials_nothing() -> None:
+    """An old link value written back after the extension passed to someone else, and a link
+    an administrator's mapping later overrides, both stop dialling."""
+    async with dial_stack() as (stack, sim):
+        stack.slack.add_user(OTHER, name="otro")
+        dialing = stack.bot.flow.dialing
+        from bot.slack.runtime import Actor, Surface
+
+        me = Actor(TEAM, AGENT, "C0SOPORTE", Surface.DIAL)
+        assert await link(stack, "12007") == ""
+        old = await stack.bot.store.value_get(dialing._link_key(me, ""))
+        await stack.open_home()
+        await stack.press_in_home("unlink_extension")
+        await settle(stack)
+        assert await link(stack, "12007", user=OTHER) == ""  # free again: the colleague's now
+        await stack.bot.store.value_set(dialing._link_key(me, ""), str(old), 3600)  # replayed
+        _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+        assert "Vincúlala una vez" in await press_call(stack, card)
+        assert sim.dials == []
+
+
+async def test_an_administrators_mapping_overrides_an_earlier_link() -> None:
+    async with dial_stack() as (stack, sim):
+        assert await link(stack, "12007") == ""
+        # The administrator gives 12007 to its real owner (settings change, links kept).
+        op = stack.bot.flow.rt.settings.operations[0]
+        op.agents[OTHER] = "12007"
+        _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+        assert "Vincúlala una vez" in await press_call(stack, card)
+        assert sim.dials == []
+
+
+async def test_a_refused_dial_can_be_retried_at_once() -> None:
+    async with dial_stack({"WOLKVOX_AGENTS": f"{AGENT}:12005"}) as (stack, sim):
+        _, card, _ = await command_answer(stack, f"find {SHOWCASE_PHONE}")
+        assert "no tiene sesión abierta" in await press_call(stack, card)
+        assert "no tiene sesión abierta" in await press_call(stack, card)  # not "already"
+        await settle(stack)
+        assert len(sim.dials) == 2
