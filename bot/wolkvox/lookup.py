@@ -306,10 +306,6 @@ class LookupService:
         await self.client.close()
 
     # --- the agent API: calling a customer back -------------------------------------------
-    @property
-    def services(self) -> tuple[LookupService, ...]:
-        return (self,)
-
     def searched(self, query: Query) -> list[str]:
         """The keys of the operations `query` goes to: this one's."""
         self._check_operation(query)

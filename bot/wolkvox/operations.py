@@ -60,7 +60,8 @@ class Operations:
 
     @property
     def stats(self) -> LookupStats:
-        return self.first.stats  # bench reads one service's; status() sums them all
+        """Every operation's counts together (as `status()` shows them)."""
+        return _summed([s.stats for s in self.services])
 
     def _chosen(self, query: Query) -> tuple[LookupService, ...]:
         """Every operation, or those `query.operation` names (one key, or several joined by
@@ -263,6 +264,15 @@ Lookups = LookupService | Operations  # what the Slack side searches with
 _BREAKER_WORST = ("open", "half-open", "unknown", "closed")
 
 
+def _summed(stats: Sequence[LookupStats]) -> LookupStats:
+    return LookupStats(
+        cache_hits=sum(s.cache_hits for s in stats),
+        cache_misses=sum(s.cache_misses for s in stats),
+        upstream_calls=sum(s.upstream_calls for s in stats),
+        shared=sum(s.shared for s in stats),
+    )
+
+
 def combined(statuses: Sequence[ServiceStatus]) -> ServiceStatus:
     """Several operations' statuses as one (they share the store)."""
     first = statuses[0]
@@ -276,12 +286,7 @@ def combined(statuses: Sequence[ServiceStatus]) -> ServiceStatus:
         queue_depth=sum(s.queue_depth for s in statuses),
         in_flight=sum(s.in_flight for s in statuses),
         tokens=[t for s in statuses for t in s.tokens],
-        stats=LookupStats(
-            cache_hits=sum(s.stats.cache_hits for s in statuses),
-            cache_misses=sum(s.stats.cache_misses for s in statuses),
-            upstream_calls=sum(s.stats.upstream_calls for s in statuses),
-            shared=sum(s.stats.shared for s in statuses),
-        ),
+        stats=_summed([s.stats for s in statuses]),
         breaker=next((b for b in _BREAKER_WORST if b in breakers), first.breaker),
         wolkvox_last_ok_at=max(oks) if oks else None,
         wolkvox_last_error=latest.wolkvox_last_error if latest else None,
