@@ -109,7 +109,7 @@ def two_countries(ecuador: InProcessWolkvox | None = None) -> Operations:
 async def test_every_operation_answers_and_each_campaign_is_named() -> None:
     lookups = two_countries()
     result = await lookups.lookup(Query(phone="3001234567"))
-    assert (lookups.stats.cache_misses, lookups.stats.upstream_calls) >= (2, 2)  # both counted
+    assert lookups.stats.cache_misses == 2 and lookups.stats.upstream_calls >= 2  # both counted
     named = {c.operation for c in result.answer.campaigns}
     assert named == {"Colombia", "Ecuador"} and result.gaps == ()
     dates = [c.last_date for c in result.answer.campaigns if c.last_date]
