@@ -515,6 +515,7 @@ class LookupFlow:
                 phone=query.phone,
                 customer_id=query.customer_id,
                 campaign_id=query.campaign_id,
+                operation=query.operation,
                 refresh=ask.refresh,
                 route=route,
                 visible=style.visible,

@@ -47,6 +47,7 @@ class Handover(msgspec.Struct, frozen=True):
     orgs: tuple[str, ...] | None = ()
     visible_ask: bool = False  # the channel rule's view of the original request
     ask_channel: str | None = ""  # None: the answer was the user's alone (a modal)
+    operation: str = ""  # the operations a search was narrowed to (`en ec`, a channel's pins)
 
     @property
     def actor(self) -> Actor:
@@ -54,7 +55,12 @@ class Handover(msgspec.Struct, frozen=True):
 
     @property
     def query(self) -> Query:
-        return Query(phone=self.phone, customer_id=self.customer_id, campaign_id=self.campaign_id)
+        return Query(
+            phone=self.phone,
+            customer_id=self.customer_id,
+            campaign_id=self.campaign_id,
+            operation=self.operation,
+        )
 
 
 encode = msgspec.json.Encoder().encode

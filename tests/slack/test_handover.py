@@ -35,6 +35,12 @@ def test_round_trip_for_every_route() -> None:
         assert original.query.phone == "3001234567" and original.actor.surface == "command"
 
 
+def test_a_search_narrowed_to_an_operation_is_handed_over_narrowed() -> None:
+    narrowed = decode(encode(record(operation="ec")))
+    assert narrowed is not None and narrowed.query.operation == "ec"
+    assert record().query.operation == ""  # a record written before the field: every one
+
+
 def test_unreadable_bytes_are_none_and_old_records_are_not_delivered() -> None:
     assert decode(b"{not json") is None
     assert decode(b'{"team_id": 5}') is None
