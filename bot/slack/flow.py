@@ -47,7 +47,6 @@ from bot.slack.runtime import (
 )
 from bot.wolkvox.lookup import SLOW, ServiceStatus
 from bot.wolkvox.operations import combined
-from bot.wolkvox.phones import country_of
 from bot.wolkvox.records import CampaignSummary
 
 log = logging.getLogger(__name__)
@@ -173,27 +172,14 @@ class LookupFlow:
             return refusal
         if not self.disclosure(ask, reply.style).may_dial:
             return cards.notice_card("🚫", t(ask.lang, "dial_not_here"))
-        known = [op.key for op in self.rt.settings.operations]
-        if query.operation and query.operation not in known:  # as a search would say it
-            several = len(known) > 1
-            return cards.render_usage(
-                QueryError(
-                    f"no operation {query.operation!r}",
-                    field="operation",
-                    reason="unknown_operation" if several else "one_operation",
-                    params={"key": query.operation[:12], "known": ", ".join(known)},
-                ),
-                ask.lang,
-            )
+        # The operations a search of this number would go to (an unknown one is its usage
+        # message; one outside the channel's or groups' pins gives way to them).
         pinned = await self._pinned_operations(ask)
-        allowed = [op.key for op in self.rt.settings.operations if not pinned or op.key in pinned]
-        if query.operation in allowed:
-            keys = [query.operation]
-        else:  # none named, or one outside the pins: as a search would, the allowed ones
-            country = country_of(query.phone, self.rt.settings.phone_region)
-            by_key = {op.key: op for op in self.rt.settings.operations}
-            regional = [k for k in allowed if by_key[k].phone_region == country]
-            keys = regional or allowed
+        try:
+            self.rt.service.searched(query)
+            keys = self.rt.service.searched(_within(query, pinned) if pinned else query)
+        except QueryError as error:
+            return cards.render_usage(error, ask.lang)
         return await self.dialing.call_card(ask.actor, query.phone, keys, ask.lang)
 
     async def may_search(self, actor: Actor) -> bool:
