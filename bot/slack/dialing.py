@@ -23,7 +23,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from bot.audit import DialRecord
 from bot.config import Operation
@@ -256,7 +256,7 @@ class Dialing:
     ) -> cards.Card:
         """`/wolkvox call <phone>`: the same confirmation as the card's button, for the
         operations the flow chose (one button each when several)."""
-        buttons = []
+        offers: list[tuple[Operation, Extension | None, dict[str, Any]]] = []
         for k in keys:
             found = self.operation(k)
             if found is None:
@@ -268,17 +268,18 @@ class Dialing:
             button = cards.call_button(value, stored, extension.number if extension else "", lang)
             if len(keys) > 1:
                 button["text"]["text"] = f"📞 {op.name}"[:75]
-            buttons.append(button)
-        if not buttons:
+            offers.append((op, extension, button))
+        if not offers:
             return cards.notice_card("🚫", t(lang, "dial_stale"))
         shown = cards.dial_mask(phone)
-        if len(buttons) == 1:
-            ext = await self.extension(actor, keys[0])
-            if ext is None:
-                return self._no_extension(keys[0], lang)
-            text = t(lang, "dial_offer", phone=shown, extension=ext.number)
+        if len(offers) == 1:
+            op, extension, _ = offers[0]
+            if extension is None:
+                return self._no_extension(op.key, lang)
+            text = t(lang, "dial_offer", phone=shown, extension=extension.number)
         else:
             text = t(lang, "dial_offer_in", phone=shown)
+        buttons = [button for _, _, button in offers]
         blocks = [
             cards.section_block(text),
             {"type": "actions", "elements": buttons[:MAX_CALL_BUTTONS]},
