@@ -7,6 +7,7 @@ nest objects, events put the message in `event`), tested on Slack's own publishe
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from bot.errors import QueryError
@@ -216,3 +217,24 @@ def card_is_visible(body: dict[str, Any]) -> bool:
 def in_view(body: dict[str, Any]) -> bool:
     """Was the button pressed inside a modal?"""
     return (body.get("container") or {}).get("type") == "view"
+
+
+def view_inputs(
+    view: dict[str, Any], block_ids: Sequence[str], *, none_chosen: Collection[str] = ()
+) -> dict[str, str]:
+    """A submitted view's inputs, block_id → typed text or the chosen option's value, whatever
+    the inputs' action ids (the blocks given; an input left out is absent). A chosen option
+    whose value is in `none_chosen` (a picker's "all") reads as empty."""
+    values = ((view.get("state") or {}).get("values")) or {}
+    out: dict[str, str] = {}
+    for block_id in block_ids:
+        for element in (values.get(block_id) or {}).values():
+            if not isinstance(element, dict):
+                continue
+            selected = element.get("selected_option")
+            if isinstance(selected, dict):  # a select
+                value = str(selected.get("value") or "")
+                out[block_id] = "" if value in none_chosen else value
+            else:
+                out[block_id] = str(element.get("value") or "")
+    return out

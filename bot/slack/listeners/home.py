@@ -83,9 +83,9 @@ class HomeListener:
         rt = self.flow.rt
         actor = payloads.actor_from_body(body, Surface.HOME)
         lang = rt.lang_now(actor)
-        values = (view.get("state") or {}).get("values") or {}
-        extension = _typed(values, ids.INPUT_EXTENSION).strip()
-        key = _typed(values, ids.INPUT_OPERATION)
+        fields = payloads.view_inputs(view, (ids.INPUT_EXTENSION, ids.INPUT_OPERATION))
+        extension = fields.get(ids.INPUT_EXTENSION, "")[:40].strip()
+        key = fields.get(ids.INPUT_OPERATION, "")[:40]
         pickable = [k for k, _ in await self.flow.pickable_operations(Ask(actor, lang, None))]
         if not await self.flow.may_search(actor) or (key or pickable[0]) not in pickable:
             await ack(response_action="errors", errors={ids.INPUT_EXTENSION: t(lang, "link_off")})
@@ -103,17 +103,6 @@ class HomeListener:
         for op in self.flow.rt.settings.operations:
             await self.flow.dialing.unlink(actor, op.key)
         await self.flow.home.publish(actor)
-
-
-def _typed(values: dict[str, Any], block_id: str) -> str:
-    """An input's text, or a select's chosen value, whatever its action id."""
-    for element in (values.get(block_id) or {}).values():
-        if isinstance(element, dict):
-            chosen = element.get("selected_option")
-            if isinstance(chosen, dict):
-                return str(chosen.get("value") or "")[:40]
-            return str(element.get("value") or "")[:40]
-    return ""
 
 
 def register(app: AsyncApp, flow: LookupFlow) -> None:

@@ -9,7 +9,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.errors import QueryError
 from bot.query import build_query
-from bot.slack import cards, ids
+from bot.slack import cards, ids, payloads
 from bot.slack.flow import Ask, LookupFlow
 from bot.slack.payloads import actor_from_body
 from bot.slack.replies import SubmissionReply
@@ -17,21 +17,9 @@ from bot.slack.runtime import Surface
 
 
 def field_values(view: dict[str, Any]) -> dict[str, str]:
-    """block_id → typed text (or the picked option's value), whatever the inputs' action ids."""
-    values = ((view.get("state") or {}).get("values")) or {}
-    out: dict[str, str] = {}
-    for block_id in ids.SEARCH_INPUTS:
-        for element in (values.get(block_id) or {}).values():
-            if not isinstance(element, dict):
-                continue
-            selected = element.get("selected_option")
-            if isinstance(selected, dict):  # the campaign picker
-                value = str(selected.get("value") or "")
-                every = value in (cards.ALL_CAMPAIGNS, cards.ALL_OPERATIONS)
-                out[block_id] = "" if every else value
-            else:
-                out[block_id] = str(element.get("value") or "")
-    return out
+    """The search form's fields; a picker's "all" (campaigns, operations) reads as empty."""
+    every = (cards.ALL_CAMPAIGNS, cards.ALL_OPERATIONS)
+    return payloads.view_inputs(view, ids.SEARCH_INPUTS, none_chosen=every)
 
 
 class ViewListener:
