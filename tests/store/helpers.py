@@ -1,13 +1,47 @@
 """Shared by the store suites: a value with every kind of field a codec must carry (dates,
-nested structs, extras), and a poll-until helper for what happens across processes."""
+nested structs, extras), a poll-until helper for what happens across processes, and two bot
+instances' stores on either backend."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 
+import pytest
+
+from bot.store.base import Store
+from bot.store.memory import MemoryStore
+from bot.store.redis import RedisStore
+from bot.wolkvox.lookup import FETCHED_CODEC
 from bot.wolkvox.records import CampaignSummary, Fetched, FindAnswer, Record
+
+Pair = tuple[Store[Fetched], Store[Fetched]]
+BACKENDS = ("memory", "redis")
+
+
+@contextlib.asynccontextmanager
+async def two_instances(backend: str, request: pytest.FixtureRequest) -> AsyncIterator[Pair]:
+    """Two bot instances' stores: for "memory" one MemoryStore twice (one process shares one
+    store), for "redis" two handles on one real redis-server (two bot processes)."""
+    if backend == "memory":
+        memory: MemoryStore[Fetched] = MemoryStore()
+        await memory.start()
+        try:
+            yield memory, memory
+        finally:
+            await memory.close()
+        return
+    url = request.getfixturevalue("redis_url")
+    stores = [RedisStore(url, FETCHED_CODEC) for _ in range(2)]
+    for store in stores:
+        await store.start()
+    try:
+        yield stores[0], stores[1]
+    finally:
+        for store in stores:
+            await store.close()
 
 
 def fetched(name: str = "Ana", n: int = 1) -> Fetched:

@@ -16,32 +16,16 @@ import pytest
 
 from bot.errors import Busy, WaitTimedOut
 from bot.store.base import Relief, Store
-from bot.store.memory import MemoryStore
-from bot.store.redis import RedisStore
 from bot.wolkvox.errors import QuotaExceeded
-from bot.wolkvox.lookup import FETCHED_CODEC
 from bot.wolkvox.records import Fetched
 from tests.doubles import GatedWork
-from tests.store.helpers import fetched, until
-
-Pair = tuple[Store[Fetched], Store[Fetched]]
+from tests.store.helpers import BACKENDS, Pair, fetched, two_instances, until
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=BACKENDS)
 async def pair(request: pytest.FixtureRequest) -> AsyncIterator[Pair]:
-    if request.param == "memory":
-        memory: MemoryStore[Fetched] = MemoryStore()
-        await memory.start()
-        yield memory, memory
-        await memory.close()
-        return
-    url = request.getfixturevalue("redis_url")
-    stores = [RedisStore(url, FETCHED_CODEC) for _ in range(2)]
-    for store in stores:
-        await store.start()
-    yield stores[0], stores[1]
-    for store in stores:
-        await store.close()
+    async with two_instances(request.param, request) as stores:
+        yield stores
 
 
 async def test_satisfies_protocol_and_health(pair: Pair) -> None:

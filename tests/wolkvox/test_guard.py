@@ -24,6 +24,7 @@ from bot.wiring import build_service
 from bot.wolkvox.errors import QuotaExceeded, TokenMissing
 from bot.wolkvox.guard import TokenLease, TokenPool, TokenStatus
 from bot.wolkvox.lookup import FETCHED_CODEC
+from tests.store.helpers import Pair, two_instances
 
 BOGOTA = ZoneInfo("America/Bogota")
 ALPHA = Secret("tok-alpha-0000000001")
@@ -558,14 +559,16 @@ async def test_ten_operations_keep_each_limit_across_two_instances(
     200 calls never puts more in flight on a token than its operation allows, and the one
     operation with a quota stops at it while the others go on."""
     settings = ten_operations()
-    if backend == "memory":
-        shared = MemoryStore()
-        stores: list[Store[Any]] = [shared, shared]
-    else:
-        url = request.getfixturevalue("redis_url")
-        stores = [RedisStore(url, FETCHED_CODEC) for _ in range(2)]
-    for store in stores:
-        await store.start()
+    async with two_instances(backend, request) as stores:
+        await _ten_operations_burst(settings, stores, server, session)
+
+
+async def _ten_operations_burst(
+    settings: Settings,
+    stores: Pair,
+    server: CountingServer,
+    session: aiohttp.ClientSession,
+) -> None:
     instances = [
         {op.key: build_service(settings, store, operation=op) for op in settings.operations}
         for store in stores
@@ -596,8 +599,6 @@ async def test_ten_operations_keep_each_limit_across_two_instances(
         for instance in instances:
             for service in instance.values():
                 await service.close()
-        for store in {id(s): s for s in stores}.values():
-            await store.close()
 
 
 async def test_a_dial_takes_a_spent_token_and_counts_no_quota() -> None:

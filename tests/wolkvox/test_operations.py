@@ -14,16 +14,15 @@ import pytest
 from bot.config import ConfigError, Secret, load_settings
 from bot.errors import QueryError
 from bot.query import Query
-from bot.store.base import Store
 from bot.store.memory import MemoryStore
-from bot.store.redis import RedisStore
 from bot.wiring import build_lookups, build_service, served_operation
 from bot.wolkvox.breaker import CircuitBreaker
 from bot.wolkvox.errors import Unavailable
-from bot.wolkvox.lookup import FETCHED_CODEC, Gap
+from bot.wolkvox.lookup import Gap
 from bot.wolkvox.operations import Operations, _joined_csv
-from bot.wolkvox.records import Fetched, FindAnswer
+from bot.wolkvox.records import FindAnswer
 from tests.doubles import InProcessWolkvox
+from tests.store.helpers import BACKENDS, Pair, two_instances
 
 ECUADOR = {
     "WOLKVOX_OPERATIONS": "ec",
@@ -229,26 +228,14 @@ async def test_an_export_is_all_or_nothing_across_operations() -> None:
 # --- the store's side, on every backend: two instances sharing it ---------------------------
 
 
-@pytest.fixture(params=["memory", "redis"])
-async def two_instances_store(
-    request: pytest.FixtureRequest,
-) -> AsyncIterator[tuple[Store[Fetched], Store[Fetched]]]:
-    """Two bot instances' stores: one MemoryStore shared, or two handles on one real Redis."""
-    if request.param == "memory":
-        memory: MemoryStore[Fetched] = MemoryStore()
-        yield memory, memory
-        return
-    url = request.getfixturevalue("redis_url")
-    stores = [RedisStore(url, FETCHED_CODEC) for _ in range(2)]
-    for store in stores:
-        await store.start()
-    yield stores[0], stores[1]
-    for store in stores:
-        await store.close()
+@pytest.fixture(params=BACKENDS)
+async def two_instances_store(request: pytest.FixtureRequest) -> AsyncIterator[Pair]:
+    async with two_instances(request.param, request) as stores:
+        yield stores
 
 
 async def test_each_operations_cache_and_breaker_are_its_own_on_every_backend(
-    two_instances_store: tuple[Store[Fetched], Store[Fetched]],
+    two_instances_store: Pair,
 ) -> None:
     settings = load_settings(TWO, dotenv=False)
     a_store, b_store = two_instances_store
