@@ -38,7 +38,7 @@ from bench.harness import (
 from bench.simproc import reset_stats, stats_json
 from bot.devtools.fakeslack import requests as sr
 from bot.devtools.process import free_port
-from bot.devtools.stack import CHANNEL, TEAM, bot_settings, local_stack
+from bot.devtools.stack import bot_settings, button_press, local_stack
 from bot.devtools.wolkvox_sim.server import (
     BIG_PHONE,
     SHARED_PHONE,
@@ -1346,17 +1346,7 @@ async def _until_queued(target: Target, n: int, timeout: float = 30.0) -> None:
 async def _press(
     drv: Driver, target: Target, action_id: str, message: dict[str, Any], user: str
 ) -> None:
-    url = drv.slack.new_response_url(channel_id=CHANNEL, user_id=user)
-    body = sr.block_actions_body(
-        action_id=action_id,
-        user_id=user,
-        team_id=TEAM,
-        trigger_id=drv.slack.new_trigger_id(user_id=user),
-        message={"ts": "1700000000.000100", **message},
-        channel_id=CHANNEL,
-        response_url=url,
-        is_ephemeral=True,
-    )
+    body, _ = button_press(drv.slack, action_id, {"ts": "1700000000.000100", **message}, user=user)
     status, _, _ = await sr.post_signed(
         drv.session, target.events_url, body, sr.FORM, target.secret
     )

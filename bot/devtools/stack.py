@@ -71,6 +71,31 @@ def slash_command(
     return body, url
 
 
+def button_press(
+    slack: FakeSlack,
+    action_id: str,
+    message: Mapping[str, Any],
+    *,
+    user: str = AGENT,
+    channel: str = CHANNEL,
+    is_ephemeral: bool = True,
+) -> tuple[str, str]:
+    """A press of `action_id` on `message` (its `ts` included) as Slack's form body; returns
+    (body, response_url), the response_url and trigger id from `slack` like a command's."""
+    url = slack.new_response_url(channel_id=channel, user_id=user)
+    body = sr.block_actions_body(
+        action_id=action_id,
+        user_id=user,
+        team_id=TEAM,
+        trigger_id=slack.new_trigger_id(user_id=user),
+        message=dict(message),
+        channel_id=channel,
+        response_url=url,
+        is_ephemeral=is_ephemeral,
+    )
+    return body, url
+
+
 async def post_slash_command(
     session: aiohttp.ClientSession,
     events_url: str,
@@ -278,15 +303,12 @@ class Stack:
     ) -> tuple[int, str, float, str]:
         """Press a button on a message (a dict with `blocks` and `ts`); returns the response_url
         the press carried, where the answer arrives."""
-        response_url = self.slack.new_response_url(channel_id=channel, user_id=user)
-        body = sr.block_actions_body(
-            action_id=action_id,
-            user_id=user,
-            team_id=TEAM,
-            trigger_id=self.slack.new_trigger_id(user_id=user),
-            message={"ts": self.next_ts(), **dict(message)},
-            channel_id=channel,
-            response_url=response_url,
+        body, response_url = button_press(
+            self.slack,
+            action_id,
+            {"ts": self.next_ts(), **dict(message)},
+            user=user,
+            channel=channel,
             is_ephemeral=is_ephemeral,
         )
         status, text, elapsed = await self.post(body, sr.FORM)
