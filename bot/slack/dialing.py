@@ -186,7 +186,7 @@ class Dialing:
             try:
                 return await self._claim(actor, op, extension, owner)
             finally:
-                await store.value_set(lock, "", 0.05)
+                await store.value_delete(lock)
         except StoreUnavailable:
             return "link_unavailable"
 
@@ -198,9 +198,9 @@ class Dialing:
             return "link_taken"
         previous = await self._linked(actor, op)
         if previous and previous != extension:
-            await store.value_set(self._claim_key(op.key, previous), "", 0.05)
+            await store.value_delete(self._claim_key(op.key, previous))
         nonce = secrets.token_hex(8)
-        # Set if absent, else (a claim of ours, or one just freed) overwrite it.
+        # Set if absent, else (a claim of ours: a re-link) overwrite it with the new nonce.
         if not await store.value_set_if_absent(claim, f"{owner}.{nonce}", LINK_TTL):
             current = await store.value_get(claim)
             if current and not current.startswith(f"{owner}."):
@@ -222,8 +222,8 @@ class Dialing:
         try:
             linked = await self._linked(actor, op)
             if linked:
-                await self.rt.store.value_set(self._claim_key(key, linked), "", 0.05)
-            await self.rt.store.value_set(self._link_key(actor, key), "", 0.05)
+                await self.rt.store.value_delete(self._claim_key(key, linked))
+            await self.rt.store.value_delete(self._link_key(actor, key))
         except StoreUnavailable:
             log.warning("unlink not saved: the shared store is unavailable")
 
@@ -346,7 +346,7 @@ class Dialing:
             self.rt.audit.write_dial(record, target.phone)
 
         try:
-            first = await self._once(self._once_key(target))
+            first = await self.rt.store.value_set_if_absent(self._once_key(target), "1", DIAL_ONCE)
             wait = 0.0 if not first else await self._rate_wait(actor)
         except StoreUnavailable as error:
             account(error.kind)
@@ -360,7 +360,7 @@ class Dialing:
         async def release_once() -> None:
             """Nothing was dialled: the next press may try again at once."""
             with contextlib.suppress(StoreUnavailable):
-                await self.rt.store.value_set(self._once_key(target), "", 0.05)
+                await self.rt.store.value_delete(self._once_key(target))
 
         if wait > 0:
             account("rate_limited")
@@ -388,17 +388,6 @@ class Dialing:
         account("dialled", conn_id)
         text = t(lang, "dial_done", phone=shown, extension=extension.number)
         await note(cards.notice_card("📞", text))
-
-    async def _once(self, key: str) -> bool:
-        """Claim the once-only window; a window released a moment ago (nothing dialled) is
-        free again."""
-        store = self.rt.store
-        if await store.value_set_if_absent(key, "1", DIAL_ONCE):
-            return True
-        if await store.value_get(key) == "":
-            await store.value_set(key, "1", DIAL_ONCE)
-            return True
-        return False
 
     def _once_key(self, target: DialTarget) -> str:
         """One dial of a number per user and operation per DIAL_ONCE (a double click, a second

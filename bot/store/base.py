@@ -109,6 +109,9 @@ class Store(Protocol[V]):
     async def value_set_if_absent(self, key: str, value: str, ttl: float) -> bool:
         """Set only when absent; True when this call set it (event dedupe, breaker probes)."""
 
+    async def value_delete(self, key: str) -> None:
+        """Forget a value (a lock released, a claim given up); absent is fine."""
+
     # --- result cache ---------------------------------------------------------------------
     async def cache_get(self, key: str) -> V | None: ...
 

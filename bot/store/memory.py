@@ -317,6 +317,9 @@ class MemoryStore(Generic[V]):
         self._values[key] = _Entry(value, self._expires(ttl))
         return True
 
+    async def value_delete(self, key: str) -> None:
+        self._values.pop(key, None)
+
     def _expires(self, ttl: float) -> float | None:
         return self._clock() + ttl if ttl > 0 else None
 

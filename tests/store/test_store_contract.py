@@ -360,6 +360,10 @@ async def test_counters_and_values(pair: Pair) -> None:
     )
     assert results.count(True) == 1
     assert await b.value_get("event:1") == f"v{results.index(True)}"
+    await b.value_delete("event:1")  # gone for every instance, and free to be set again
+    await b.value_delete("never-set")
+    assert await a.value_get("event:1") is None
+    assert await a.value_set_if_absent("event:1", "again", 60)
 
 
 async def test_cache_roundtrip_and_forget(pair: Pair) -> None:

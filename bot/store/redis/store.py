@@ -444,6 +444,10 @@ class RedisStore(Generic[V]):
             )
         return bool(done)
 
+    async def value_delete(self, key: str) -> None:
+        with self._errors("value"):
+            await self._redis.delete(f"{self._prefix}val:{key}")
+
     # --- result cache -----------------------------------------------------------------------
 
     async def cache_get(self, key: str) -> V | None:
